@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { requestId } from 'hono/request-id';
+import { authRoutes } from './features/auth/routes';
+import { healthRoutes } from './features/health/routes';
+import { projectRoutes } from './features/projects/routes';
+import { tenantCreationRoutes, tenantRoutes } from './features/tenants/routes';
+import { authenticate } from './platform/auth/middleware';
+import type { AppEnv } from './platform/env';
+import { limitBody } from './platform/http/body-limit';
+import { notFound, toAppError, toErrorResponse } from './platform/http/errors';
+import { requestLog, type LogSink } from './platform/log/request-log';
+import { resolveTenant } from './platform/tenancy/middleware';
+
+export const API_BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface AppOptions {
+  logSink?: LogSink;
+}
+
+/**
+ * The whole HTTP surface. Middleware order is the contract's check order:
+ * request id and logging first, then body size, then who is calling (401),
+ * then tenant membership (404); each route then checks its permission (403)
+ * and validates its input (400).
+ */
+export function createApp(options: AppOptions = {}) {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(requestLog(options.logSink));
+
+  app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
+  // Cookie-authenticated form posts from another origin are refused; JSON
+  // bodies cannot be sent cross-origin without a CORS preflight we never grant.
+  app.use('/api/*', csrf());
+  app.use('/api/*', authenticate());
+  app.use('/api/t/:tenant', resolveTenant());
+  app.use('/api/t/:tenant/*', resolveTenant());
+
+  app.route('/', healthRoutes);
+  app.route('/api', authRoutes);
+  app.route('/api/tenants', tenantCreationRoutes);
+  app.route('/api/t/:tenant', tenantRoutes);
+  app.route('/api/t/:tenant/projects', projectRoutes);
+
+  app.notFound(() => {
+    throw notFound('Route');
+  });
+  app.onError((err, c) => {
+    const appError = toAppError(err);
+    if (appError.code === 'internal') {
+      console.error(JSON.stringify({ level: 'error', msg: 'unhandled', requestId: c.get('requestId'), error: String(err), stack: err instanceof Error ? err.stack : undefined }));
+    }
+    return toErrorResponse(c, appError);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

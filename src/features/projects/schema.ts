@@ -1,0 +1,10 @@
+import { z } from 'zod';
+
+export const projectName = z.string().trim().min(1, 'Name is required').max(100);
+
+export const createProjectBody = z.strictObject({ name: projectName });
+export const updateProjectBody = z.strictObject({ name: projectName });
+export const projectParams = z.object({ id: z.string().min(1).max(64) });
+
+export type CreateProjectBody = z.infer<typeof createProjectBody>;
+export type UpdateProjectBody = z.infer<typeof updateProjectBody>;

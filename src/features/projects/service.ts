@@ -1,0 +1,58 @@
+import { desc, eq } from 'drizzle-orm';
+import { auditEntry } from '../../platform/audit';
+import { projects, type Project } from '../../platform/db/schema';
+import { notFound } from '../../platform/http/errors';
+import { newId } from '../../platform/ids';
+import type { TenantContext } from '../../platform/tenancy/context';
+import type { CreateProjectBody, UpdateProjectBody } from './schema';
+
+export type ProjectView = Pick<Project, 'id' | 'name' | 'createdAt' | 'updatedAt'>;
+
+function toView(project: Project): ProjectView {
+  return { id: project.id, name: project.name, createdAt: project.createdAt, updatedAt: project.updatedAt };
+}
+
+/** Loads a project of this tenant, or 404: another tenant's id looks exactly like a missing one. */
+export async function getProjectInTenant(ctx: TenantContext, id: string): Promise<Project> {
+  const project = await ctx.db.first(projects, eq(projects.id, id));
+  if (!project) throw notFound('Project');
+  return project;
+}
+
+export async function getProject(ctx: TenantContext, id: string): Promise<ProjectView> {
+  return toView(await getProjectInTenant(ctx, id));
+}
+
+export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
+  const rows = await ctx.db.select(projects).orderBy(desc(projects.createdAt), projects.id);
+  return rows.map(toView);
+}
+
+export async function createProject(ctx: TenantContext, input: CreateProjectBody): Promise<ProjectView> {
+  const id = newId('prj');
+  const now = Date.now();
+  const row = { id, name: input.name, createdAt: now, updatedAt: now };
+  await ctx.db.batch([
+    ctx.db.insert(projects, row),
+    auditEntry(ctx, 'project.created', { type: 'project', id }, { name: input.name }),
+  ]);
+  return row;
+}
+
+export async function updateProject(ctx: TenantContext, id: string, input: UpdateProjectBody): Promise<ProjectView> {
+  const before = await getProjectInTenant(ctx, id);
+  const updatedAt = Date.now();
+  await ctx.db.batch([
+    ctx.db.update(projects, { name: input.name, updatedAt }, eq(projects.id, id)),
+    auditEntry(ctx, 'project.renamed', { type: 'project', id }, { from: before.name, to: input.name }),
+  ]);
+  return toView({ ...before, name: input.name, updatedAt });
+}
+
+export async function deleteProject(ctx: TenantContext, id: string): Promise<void> {
+  const project = await getProjectInTenant(ctx, id);
+  await ctx.db.batch([
+    ctx.db.delete(projects, eq(projects.id, id)),
+    auditEntry(ctx, 'project.deleted', { type: 'project', id }, { name: project.name }),
+  ]);
+}

@@ -1,0 +1,21 @@
+import { Hono } from 'hono';
+import { requireUser } from '../../platform/auth/middleware';
+import type { AppEnv } from '../../platform/env';
+import { validate } from '../../platform/http/validate';
+import { requirePermission } from '../../platform/tenancy/permissions';
+import { createTenantBody } from './schema';
+import { createTenant } from './service';
+
+/** POST /api/tenants: not under a tenant, so it is not tenant-scoped. */
+export const tenantCreationRoutes = new Hono<AppEnv>().post('/', validate('json', createTenantBody), async (c) => {
+  const user = requireUser(c);
+  const { name } = c.req.valid('json');
+  const tenant = await createTenant(c.env, { name, ownerId: user.userId, requestId: c.var.requestId });
+  return c.json({ tenant }, 201);
+});
+
+/** Mounted at /api/t/:tenant, behind the tenancy middleware. */
+export const tenantRoutes = new Hono<AppEnv>().get('/', requirePermission('tenant:read'), (c) => {
+  const { tenant, role } = c.var.tenantCtx;
+  return c.json({ tenant, role });
+});

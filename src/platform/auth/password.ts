@@ -1,0 +1,52 @@
+/**
+ * Password hashing with PBKDF2-SHA256 through WebCrypto and a per-user salt.
+ * 100,000 iterations is the most the Workers runtime allows for PBKDF2; the
+ * count is stored with the hash, so raising it later only needs a rehash on login.
+ */
+const ALGORITHM = 'pbkdf2_sha256';
+const ITERATIONS = 100_000;
+const SALT_BYTES = 16;
+const KEY_BITS = 256;
+
+const encoder = new TextEncoder();
+
+function toBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+}
+
+async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array<ArrayBuffer>> {
+  const material = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, material, KEY_BITS);
+  return new Uint8Array(bits);
+}
+
+function equalInConstantTime(a: Uint8Array<ArrayBuffer>, b: Uint8Array<ArrayBuffer>): boolean {
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
+  const hash = await derive(password, salt, ITERATIONS);
+  return [ALGORITHM, ITERATIONS, toBase64(salt), toBase64(hash)].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [algorithm, iterations, salt, hash] = stored.split('$');
+  if (algorithm !== ALGORITHM || !iterations || !salt || !hash) return false;
+  const actual = await derive(password, fromBase64(salt), Number(iterations));
+  return equalInConstantTime(actual, fromBase64(hash));
+}
+
+/**
+ * A hash of nothing in particular, verified against when the email is unknown,
+ * so that "no such user" and "wrong password" take the same time.
+ */
+let decoyHash: Promise<string> | undefined;
+export function decoyPasswordHash(): Promise<string> {
+  decoyHash ??= hashPassword(crypto.randomUUID());
+  return decoyHash;
+}

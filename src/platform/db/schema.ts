@@ -1,0 +1,196 @@
+/**
+ * The D1 schema. Every tenant-scoped table carries `tenant_id NOT NULL
+ * REFERENCES tenants ON DELETE CASCADE`, its indexes lead with `tenant_id`,
+ * and parents expose `UNIQUE (tenant_id, id)` so that a child's composite
+ * foreign key cannot point into another tenant. `test/schema.test.ts` checks
+ * these rules against the migrated database, so a new table cannot skip them.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  foreignKey,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
+
+/** Milliseconds since the epoch; SQLite has no timestamp type and D1 returns numbers. */
+const timestampMs = (name: string) => integer(name, { mode: 'number' });
+const nowMs = sql`(unixepoch('subsec') * 1000)`;
+
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
+export const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
+export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
+
+// ---------------------------------------------------------------- global
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** Stored lower-cased; uniqueness is on the normalised form. */
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: timestampMs('created_at').notNull().default(nowMs),
+});
+
+export const tenants = sqliteTable('tenants', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: timestampMs('created_at').notNull().default(nowMs),
+});
+
+export const stripeEvents = sqliteTable(
+  'stripe_events',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    payload: text('payload').notNull(),
+    receivedAt: timestampMs('received_at').notNull().default(nowMs),
+    processedAt: timestampMs('processed_at'),
+    /** Set when the dead-letter consumer gives up; cleared by a replay. */
+    deadAt: timestampMs('dead_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('stripe_events_unprocessed_idx').on(t.processedAt, t.receivedAt)],
+);
+
+// ---------------------------------------------------------------- tenant-scoped
+
+const tenantId = () =>
+  text('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
+export const memberships = sqliteTable(
+  'memberships',
+  {
+    tenantId: tenantId(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ROLES }).notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.userId] }),
+    // Cross-tenant by design: "which tenants is this user in" (GET /api/me).
+    index('memberships_user_idx').on(t.userId, t.tenantId),
+  ],
+);
+
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    /** SHA-256 of the token; the token itself exists only in the invitee's link. */
+    tokenHash: text('token_hash').notNull(),
+    invitedBy: text('invited_by').notNull(),
+    status: text('status', { enum: INVITATION_STATUSES }).notNull().default('pending'),
+    expiresAt: timestampMs('expires_at').notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    acceptedAt: timestampMs('accepted_at'),
+  },
+  (t) => [
+    uniqueIndex('invitations_tenant_id_uq').on(t.tenantId, t.id),
+    index('invitations_tenant_status_idx').on(t.tenantId, t.status, t.email),
+    // Cross-tenant by design: accepting looks the invitation up by its token alone.
+    uniqueIndex('invitations_token_hash_uq').on(t.tokenHash),
+  ],
+);
+
+export const subscriptions = sqliteTable(
+  'subscriptions',
+  {
+    tenantId: tenantId().primaryKey(),
+    plan: text('plan', { enum: PLANS }).notNull().default('free'),
+    /** Stripe's subscription status, or 'none' for a tenant that never paid. */
+    status: text('status').notNull().default('none'),
+    stripeCustomerId: text('stripe_customer_id'),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    seatQuantity: integer('seat_quantity'),
+    /** Enterprise seat count, read from the subscription's metadata. */
+    seatLimitOverride: integer('seat_limit_override'),
+    currentPeriodEnd: timestampMs('current_period_end'),
+    updatedAt: timestampMs('updated_at').notNull().default(nowMs),
+  },
+  (t) => [
+    // Cross-tenant by design: webhooks name a customer, not a tenant.
+    uniqueIndex('subscriptions_customer_uq').on(t.stripeCustomerId),
+  ],
+);
+
+export const projects = sqliteTable(
+  'projects',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    name: text('name').notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    updatedAt: timestampMs('updated_at').notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex('projects_tenant_id_uq').on(t.tenantId, t.id),
+    index('projects_tenant_created_idx').on(t.tenantId, t.createdAt),
+  ],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    name: text('name').notNull(),
+    /** The visible start of the secret, e.g. `sk_slice_ab12cd34`. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole secret. */
+    secretHash: text('secret_hash').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    lastUsedAt: timestampMs('last_used_at'),
+    revokedAt: timestampMs('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('api_keys_tenant_id_uq').on(t.tenantId, t.id),
+    // A key dies with its creator's membership: the composite key also means
+    // it can only ever name a member of its own tenant.
+    foreignKey({
+      columns: [t.tenantId, t.createdBy],
+      foreignColumns: [memberships.tenantId, memberships.userId],
+    }).onDelete('cascade'),
+    // Cross-tenant by design: a request presents only the secret.
+    uniqueIndex('api_keys_secret_hash_uq').on(t.secretHash),
+  ],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    /** Monotonic, so it doubles as the pagination cursor. */
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tenantId: tenantId(),
+    actorType: text('actor_type', { enum: ACTOR_TYPES }).notNull(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    requestId: text('request_id'),
+    at: timestampMs('at').notNull().default(nowMs),
+  },
+  (t) => [index('audit_log_tenant_id_idx').on(t.tenantId, t.id)],
+);
+
+export type Role = (typeof ROLES)[number];
+export type Plan = (typeof PLANS)[number];
+export type User = typeof users.$inferSelect;
+export type Tenant = typeof tenants.$inferSelect;
+export type Project = typeof projects.$inferSelect;
