@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Request log lines are printed only for failing tests.
+    silent: 'passed-only',
     projects: [
       {
         plugins: [

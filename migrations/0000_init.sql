@@ -90,6 +90,7 @@ CREATE TABLE `subscriptions` (
 	`seat_quantity` integer,
 	`seat_limit_override` integer,
 	`current_period_end` integer,
+	`past_due_since` integer,
 	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
 	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE cascade
 );

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { csrf } from 'hono/csrf';
 import { requestId } from 'hono/request-id';
 import { authRoutes } from './features/auth/routes';
 import { healthRoutes } from './features/health/routes';
@@ -8,6 +7,7 @@ import { tenantCreationRoutes, tenantRoutes } from './features/tenants/routes';
 import { authenticate } from './platform/auth/middleware';
 import type { AppEnv } from './platform/env';
 import { limitBody } from './platform/http/body-limit';
+import { refuseCrossSiteCookieRequests } from './platform/http/csrf';
 import { notFound, toAppError, toErrorResponse } from './platform/http/errors';
 import { requestLog, type LogSink } from './platform/log/request-log';
 import { resolveTenant } from './platform/tenancy/middleware';
@@ -31,9 +31,7 @@ export function createApp(options: AppOptions = {}) {
   app.use(requestLog(options.logSink));
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
-  // Cookie-authenticated form posts from another origin are refused; JSON
-  // bodies cannot be sent cross-origin without a CORS preflight we never grant.
-  app.use('/api/*', csrf());
+  app.use('/api/*', refuseCrossSiteCookieRequests());
   app.use('/api/*', authenticate());
   app.use('/api/t/:tenant', resolveTenant());
   app.use('/api/t/:tenant/*', resolveTenant());

@@ -119,6 +119,8 @@ export const subscriptions = sqliteTable(
     /** Enterprise seat count, read from the subscription's metadata. */
     seatLimitOverride: integer('seat_limit_override'),
     currentPeriodEnd: timestampMs('current_period_end'),
+    /** When the subscription entered past_due; the grace period runs from here. */
+    pastDueSince: timestampMs('past_due_since'),
     updatedAt: timestampMs('updated_at').notNull().default(nowMs),
   },
   (t) => [

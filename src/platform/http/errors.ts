@@ -46,6 +46,7 @@ export const notFound = (what = 'Resource') => new AppError('not_found', `${what
 function fromHttpException(err: HTTPException): AppError {
   if (err.status === 400 && /json/i.test(err.message)) return new AppError('invalid_json', 'Request body is not valid JSON');
   if (err.status === 413) return new AppError('payload_too_large', 'Request body is too large');
+  if (err.status === 403) return new AppError('forbidden', 'Cross-site request refused');
   if (err.status === 401) return new AppError('unauthenticated', err.message || 'Sign in required');
   if (err.status === 404) return notFound();
   return new AppError('bad_request', err.message || 'Bad request');

@@ -1,0 +1,196 @@
+import { env } from 'cloudflare:workers';
+import { SignJWT, decodeProtectedHeader, base64url } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { importedKeyCount, signSession, verifySession } from '../../src/platform/auth/session';
+import { hashPassword, verifyPassword } from '../../src/platform/auth/password';
+import { countRows } from './db-snapshot';
+import { PASSWORD, call, expectErrorShape, signUpOwner, signUpUser, uniqueEmail } from './helpers';
+
+describe('sign-up', () => {
+  it('creates the user, their first tenant as owner, and a session', async () => {
+    const email = uniqueEmail();
+    const res = await call('POST', '/api/auth/signup', {
+      body: { email: email.toUpperCase(), password: PASSWORD, name: 'Ada', tenantName: 'Analytical Engines' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.user).toEqual({ id: expect.stringMatching(/^usr_/), email, name: 'Ada' });
+    expect(res.body.tenant).toEqual({ id: expect.stringMatching(/^ten_/), slug: 'analytical-engines', name: 'Analytical Engines' });
+    expect(res.body.token).toEqual(expect.any(String));
+    const cookie = res.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^sid=/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+
+    const me = await call('GET', '/api/me', { token: res.body.token });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ user: res.body.user, memberships: [{ tenant: res.body.tenant, role: 'owner' }] });
+  });
+
+  it('without a tenant name creates no tenant', async () => {
+    const res = await call('POST', '/api/auth/signup', { body: { email: uniqueEmail(), password: PASSWORD, name: 'Invitee' } });
+    expect(res.status).toBe(201);
+    expect(res.body.tenant).toBeNull();
+    const me = await call('GET', '/api/me', { token: res.body.token });
+    expect(me.body.memberships).toEqual([]);
+  });
+
+  it('gives a second tenant of the same name its own slug', async () => {
+    const a = await signUpOwner('Same Name');
+    const b = await signUpOwner('Same Name');
+    expect(a.tenant.slug).not.toBe(b.tenant.slug);
+    expect(b.tenant.slug).toMatch(/^same-name(-[0-9a-f]{6})?$/);
+  });
+
+  it('refuses a taken email with 409 and writes nothing', async () => {
+    const email = uniqueEmail();
+    await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'First' } });
+    const [users, tenants] = [await countRows('users'), await countRows('tenants')];
+    const res = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Second', tenantName: 'X' } });
+    expect(res.status).toBe(409);
+    expectErrorShape(res.body);
+    expect(res.body.error.code).toBe('conflict');
+    expect(await countRows('users')).toBe(users);
+    expect(await countRows('tenants')).toBe(tenants);
+  });
+
+  it('validates input with details and writes nothing', async () => {
+    const users = await countRows('users');
+    const res = await call('POST', '/api/auth/signup', { body: { email: 'not-an-email', password: 'short', name: '' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(Object.keys(res.body.error.details.fieldErrors).sort()).toEqual(['email', 'name', 'password']);
+    expect(await countRows('users')).toBe(users);
+  });
+});
+
+describe('sign-in and sign-out', () => {
+  it('signs in with the right password, case-insensitively on email', async () => {
+    const { user } = await signUpUser('login');
+    const res = await call('POST', '/api/auth/login', { body: { email: user.email.toUpperCase(), password: PASSWORD } });
+    expect(res.status).toBe(200);
+    expect(res.body.user).toEqual(user);
+    expect((await call('GET', '/api/me', { token: res.body.token })).status).toBe(200);
+  });
+
+  it('answers a wrong password and an unknown email alike', async () => {
+    const { user } = await signUpUser('login');
+    const wrong = await call('POST', '/api/auth/login', { body: { email: user.email, password: 'not the password' } });
+    const unknown = await call('POST', '/api/auth/login', { body: { email: uniqueEmail(), password: PASSWORD } });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+  });
+
+  it('signs out by clearing the cookie', async () => {
+    const res = await call('POST', '/api/auth/logout');
+    expect(res.status).toBe(204);
+    expect(res.headers.get('set-cookie')).toMatch(/^sid=;.*Max-Age=0/);
+  });
+
+  it('reads the session from the cookie as well as from a Bearer token', async () => {
+    const { token, user } = await signUpUser('cookie');
+    const res = await call('GET', '/api/me', { headers: { cookie: `sid=${token}` } });
+    expect(res.status).toBe(200);
+    expect(res.body.user.id).toBe(user.id);
+  });
+});
+
+describe('session tokens', () => {
+  const secret = env.JWT_SECRET;
+
+  async function forge(header: Record<string, unknown>, payload: Record<string, unknown>, key: Uint8Array | null) {
+    if (!key) {
+      const enc = (v: unknown) => base64url.encode(JSON.stringify(v));
+      return `${enc(header)}.${enc(payload)}.`;
+    }
+    return new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(key);
+  }
+
+  async function claimsFor(userId: string) {
+    const real = await signSession(env, userId);
+    return { kid: decodeProtectedHeader(real).kid, now: Math.floor(Date.now() / 1000) };
+  }
+
+  it('refuses no token with 401 on a protected route', async () => {
+    const res = await call('GET', '/api/me');
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('unauthenticated');
+  });
+
+  it('refuses alg: none, a tampered payload, a foreign key, and an expired token', async () => {
+    const { user } = await signUpUser('forged');
+    const victim = await signUpUser('victim');
+    const { kid, now } = await claimsFor(user.id);
+    const claims = { sub: user.id, iss: 'saas-slice', aud: 'saas-slice:session', iat: now, exp: now + 600 };
+    const key = new TextEncoder().encode(secret);
+
+    const real = await signSession(env, user.id);
+    const [h, , s] = real.split('.');
+    const tampered = `${h}.${base64url.encode(JSON.stringify({ ...claims, sub: victim.user.id }))}.${s}`;
+
+    const tokens = {
+      algNone: await forge({ alg: 'none', kid }, claims, null),
+      tampered,
+      otherKey: await forge({ alg: 'HS256', kid }, claims, new TextEncoder().encode('x'.repeat(40))),
+      expired: await forge({ alg: 'HS256', kid }, { ...claims, iat: now - 7200, exp: now - 3600 }, key),
+      wrongAudience: await forge({ alg: 'HS256', kid }, { ...claims, aud: 'someone-else' }, key),
+      garbage: 'not.a.jwt',
+    };
+    for (const [name, token] of Object.entries(tokens)) {
+      const res = await call('GET', '/api/me', { token });
+      expect(res.status, name).toBe(401);
+      expect(res.body.error.code, name).toBe('unauthenticated');
+    }
+    // The well-formed control token, signed with the same helper, is accepted.
+    expect((await call('GET', '/api/me', { token: await forge({ alg: 'HS256', kid }, claims, key) })).status).toBe(200);
+  });
+
+  it('keeps sessions signed with the previous key valid during a rotation', async () => {
+    const oldEnv = { JWT_SECRET: 'old-secret-0123456789abcdef0123456789abcdef' };
+    const rotated = { JWT_SECRET: 'new-secret-0123456789abcdef0123456789abcdef', JWT_PREVIOUS_SECRET: oldEnv.JWT_SECRET };
+    const oldToken = await signSession(oldEnv, 'usr_1');
+    const newToken = await signSession(rotated, 'usr_1');
+    expect(decodeProtectedHeader(oldToken).kid).not.toBe(decodeProtectedHeader(newToken).kid);
+    expect(await verifySession(rotated, oldToken)).toEqual({ ok: true, userId: 'usr_1' });
+    expect(await verifySession(rotated, newToken)).toEqual({ ok: true, userId: 'usr_1' });
+    // Once the rotation is over, the old key is gone.
+    expect((await verifySession({ JWT_SECRET: rotated.JWT_SECRET }, oldToken)).ok).toBe(false);
+  });
+
+  it('imports each signing key once per isolate, not per request', async () => {
+    await signSession(env, 'usr_warm');
+    const before = importedKeyCount();
+    for (let i = 0; i < 5; i++) await verifySession(env, await signSession(env, `usr_${i}`));
+    expect(importedKeyCount()).toBe(before);
+  });
+
+  it('rejects a session whose user no longer exists', async () => {
+    const token = await signSession(env, 'usr_deleted');
+    expect((await call('GET', '/api/me', { token })).status).toBe(401);
+  });
+});
+
+describe('password hashing', () => {
+  it('salts each hash and verifies only the right password', async () => {
+    const a = await hashPassword('same password');
+    const b = await hashPassword('same password');
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^pbkdf2_sha256\$100000\$/);
+    expect(await verifyPassword('same password', a)).toBe(true);
+    expect(await verifyPassword('other password', a)).toBe(false);
+    expect(await verifyPassword('same password', 'garbage')).toBe(false);
+  });
+});
+
+describe('cross-site requests', () => {
+  it('refuses a cookie-authenticated form post from another origin and writes nothing', async () => {
+    const { token } = await signUpUser('csrf');
+    const form = { 'content-type': 'application/x-www-form-urlencoded', cookie: `sid=${token}` };
+    const foreign = await call('POST', '/api/tenants', { rawBody: 'name=Evil', headers: { ...form, origin: 'https://evil.test' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe('forbidden');
+    const me = await call('GET', '/api/me', { token });
+    expect(me.body.memberships).toEqual([]);
+  });
+});

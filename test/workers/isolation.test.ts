@@ -1,0 +1,111 @@
+/**
+ * Tenant isolation, over every route under /api/t/:tenant, read from the
+ * app's route table. A new route is covered the day it is added; if it has a
+ * new kind of id, or needs a body, this file says what to add.
+ */
+import { describe, expect, it } from 'vitest';
+import { snapshotTenant } from './db-snapshot';
+import { call, signUpOwner, type SignedUp } from './helpers';
+import { fillPath, idParams, tenantRoutes } from './tenant-routes';
+
+/** A valid body for each route that takes one, so a 404 is never masked by a 400. */
+const EXAMPLE_BODIES: Record<string, unknown> = {
+  'POST /api/t/:tenant/projects': { name: 'Intruder project' },
+  'PATCH /api/t/:tenant/projects/:id': { name: 'Renamed by intruder' },
+};
+
+const METHODS_WITH_BODY = new Set(['POST', 'PATCH', 'PUT']);
+
+interface Victim extends SignedUp {
+  /** The victim's resource id for each `segment/:param` a route can name. */
+  ids: Record<string, string>;
+}
+
+async function makeVictim(): Promise<Victim> {
+  const owner = await signUpOwner('Victim Co');
+  const project = await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Secret plan' } });
+  return { ...owner, ids: { 'projects/:id': project.body.project.id } };
+}
+
+function bodyFor(method: string, path: string): unknown {
+  if (!METHODS_WITH_BODY.has(method)) return undefined;
+  const key = `${method} ${path}`;
+  if (!(key in EXAMPLE_BODIES)) throw new Error(`Add a valid example body for "${key}" to EXAMPLE_BODIES in ${import.meta.url}`);
+  return EXAMPLE_BODIES[key];
+}
+
+function victimIds(victim: Victim, path: string): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const { param, key } of idParams(path)) {
+    const id = victim.ids[key];
+    if (!id) throw new Error(`Teach makeVictim() in isolation.test.ts to create a victim resource for "${key}" (route ${path})`);
+    ids[param] = id;
+  }
+  return ids;
+}
+
+const routes = tenantRoutes();
+
+describe('tenant isolation over every tenant route', () => {
+  it('finds the tenant routes', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(6);
+  });
+
+  for (const route of routes) {
+    const label = `${route.method} ${route.path}`;
+
+    it(`${label}: a non-member gets 404 and the victim's data is unchanged`, async () => {
+      const victim = await makeVictim();
+      const attacker = await signUpOwner('Attacker Inc');
+      const before = await snapshotTenant(victim.tenant.id);
+
+      const res = await call(route.method, fillPath(route.path, victim.tenant.slug, victimIds(victim, route.path)), {
+        token: attacker.token,
+        body: bodyFor(route.method, route.path),
+      });
+
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+      expect(await snapshotTenant(victim.tenant.id)).toBe(before);
+    });
+
+    if (idParams(route.path).length > 0) {
+      it(`${label}: another tenant's id inside one's own tenant gets 404 and changes nothing`, async () => {
+        const victim = await makeVictim();
+        const attacker = await signUpOwner('Attacker Inc');
+        const before = await snapshotTenant(victim.tenant.id);
+
+        const res = await call(route.method, fillPath(route.path, attacker.tenant.slug, victimIds(victim, route.path)), {
+          token: attacker.token,
+          body: bodyFor(route.method, route.path),
+        });
+
+        expect(res.status).toBe(404);
+        expect(res.body.error.code).toBe('not_found');
+        expect(await snapshotTenant(victim.tenant.id)).toBe(before);
+      });
+    }
+  }
+
+  it('a tenant that does not exist answers exactly like one that is not yours', async () => {
+    const victim = await makeVictim();
+    const attacker = await signUpOwner('Attacker Inc');
+    const theirs = await call('GET', `/api/t/${victim.tenant.slug}/projects`, { token: attacker.token });
+    const missing = await call('GET', `/api/t/no-such-tenant-${crypto.randomUUID()}/projects`, { token: attacker.token });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body).toEqual(missing.body);
+  });
+
+  it('signed-out callers get 401 before anything about the tenant is revealed', async () => {
+    const victim = await makeVictim();
+    const res = await call('GET', `/api/t/${victim.tenant.slug}`);
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('route table', () => {
+  it('every tenant route declares its permission with requirePermission', () => {
+    const undeclared = routes.filter((r) => !r.permission).map((r) => `${r.method} ${r.path}`);
+    expect(undeclared).toEqual([]);
+  });
+});
