@@ -1,0 +1,638 @@
+/**
+ * What happens to customers, checkout sessions and subscriptions, and the
+ * events Stripe would emit for each change. The HTTP API, the hosted pages
+ * and the operator controls all go through these operations, so a change
+ * made from the portal page and one made through the SDK look the same to
+ * the app.
+ */
+import Stripe from 'stripe';
+import { addIntervals, type EmulatorClock } from './clock.ts';
+import { cardDeclined, invalidRequest, noSuchParam, noSuchResource, StripeApiError } from './errors.ts';
+import { applyMetadata, type MetadataUpdate } from './form.ts';
+import { newId } from './ids.ts';
+import {
+  buildCheckoutSession,
+  buildCustomer,
+  buildInvoice,
+  buildLineItem,
+  buildPortalSession,
+  buildPrice,
+  buildSubscription,
+  buildSubscriptionItem,
+  itemList,
+  planFromPrice,
+  snapshot,
+  type CustomerInput,
+  type Period,
+  type PriceInput,
+} from './objects.ts';
+import {
+  currentPeriod,
+  type EmittedEvent,
+  type EmittedEventType,
+  type EventOf,
+  type StoredEvent,
+  type Store,
+  type SubscriptionRecord,
+} from './store.ts';
+
+export interface BillingConfig {
+  /** How long a past_due subscription keeps being retried before it lapses. */
+  retryWindowSeconds: number;
+  /** What a subscription becomes when the retry window runs out, as in Stripe's dunning settings. */
+  afterRetries: 'unpaid' | 'canceled';
+  checkoutExpirySeconds: number;
+  /** Origin of the hosted pages, e.g. http://127.0.0.1:12111. */
+  publicUrl(): string;
+  webhooksEnabled(): boolean;
+  /** Receives the events of one operation, in the order they happened. */
+  onEvents(batch: StoredEvent[]): void;
+}
+
+/** Who caused an event: an API request (with its idempotency key) or the emulator itself (both null). */
+export type EventRequest = Stripe.Event.Request;
+const AUTOMATIC: EventRequest = { id: null, idempotency_key: null };
+
+/** Test cards the hosted checkout page accepts; any other number is declined as Stripe's 4000000000000002 is. */
+export const TEST_CARD_OK = '4242424242424242';
+export const TEST_CARD_DECLINED = '4000000000000002';
+
+export interface CheckoutSessionCreate {
+  customerId: string | null;
+  customerEmail: string | null;
+  lineItems: Array<{ price: string; quantity: number }>;
+  successUrl: string | null;
+  cancelUrl: string | null;
+  clientReferenceId: string | null;
+  metadata: Record<string, string>;
+  subscriptionMetadata: Record<string, string>;
+}
+
+export interface SubscriptionItemUpdate {
+  /** Parameter path for errors, e.g. `items[0]`. */
+  param: string;
+  id?: string;
+  price?: string;
+  quantity?: number;
+  deleted?: boolean;
+}
+
+export interface SubscriptionUpdate {
+  items?: SubscriptionItemUpdate[];
+  metadata?: MetadataUpdate;
+  cancelAtPeriodEnd?: boolean;
+  cancellationDetails?: { comment?: string | null; feedback?: string | null };
+}
+
+export type CustomerUpdate = Partial<Omit<CustomerInput, 'metadata'>> & { metadata?: MetadataUpdate };
+
+export interface AdvanceResult {
+  /** The emulator clock after the advance, in Unix seconds. */
+  now: number;
+  events: Array<{ id: string; type: string }>;
+}
+
+type StepKind = 'retry' | 'retries_exhausted' | 'period_end';
+interface Step {
+  record: SubscriptionRecord;
+  kind: StepKind;
+  at: number;
+}
+
+/** The top-level fields that differ, with their old values: Stripe's `previous_attributes`. */
+function previousAttributes<T extends object>(before: T, after: T): Partial<T> {
+  const previous: Partial<T> = {};
+  for (const key of Object.keys(after) as Array<keyof T>) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) previous[key] = before[key];
+  }
+  return previous;
+}
+
+export class Billing {
+  readonly store: Store;
+  readonly clock: EmulatorClock;
+  readonly config: BillingConfig;
+  private batch: StoredEvent[] | null = null;
+  private request: EventRequest = AUTOMATIC;
+
+  constructor(store: Store, clock: EmulatorClock, config: BillingConfig) {
+    this.store = store;
+    this.clock = clock;
+    this.config = config;
+  }
+
+  /**
+   * Runs one operation. Its events are handed to `onEvents` as one batch
+   * when it returns, so a checkout's three events are delivered (or
+   * reordered, under that fault) together.
+   */
+  run<T>(request: EventRequest | null, operation: () => T): T {
+    if (this.batch) return operation();
+    this.batch = [];
+    this.request = request ?? AUTOMATIC;
+    try {
+      return operation();
+    } finally {
+      const batch = this.batch;
+      this.batch = null;
+      this.request = AUTOMATIC;
+      if (batch.length > 0) this.config.onEvents(batch);
+    }
+  }
+
+  private emit<T extends EmittedEventType>(
+    type: T,
+    object: EventOf<T>['data']['object'],
+    previous?: EventOf<T>['data']['previous_attributes'],
+    at = this.clock.now(),
+  ): void {
+    if (!this.batch) throw new Error(`event ${type} emitted outside Billing.run`);
+    const data = previous === undefined ? { object } : { object, previous_attributes: previous };
+    // TypeScript cannot tie `type` to its matching member of the event union; the signature above does.
+    const event = {
+      id: newId('evt'),
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      created: at,
+      data: snapshot(data),
+      livemode: false,
+      pending_webhooks: this.config.webhooksEnabled() ? 1 : 0,
+      request: this.request,
+      type,
+    } as EmittedEvent;
+    this.batch.push(this.store.appendEvent(event));
+  }
+
+  // Prices
+
+  createPrice(input: PriceInput): Stripe.Price {
+    if (this.store.prices.has(input.id)) throw invalidRequest(`A price with id ${input.id} already exists.`, 'id');
+    const price = buildPrice(input, this.clock.now());
+    this.store.prices.set(price.id, price);
+    return price;
+  }
+
+  getPrice(id: string): Stripe.Price {
+    const price = this.store.prices.get(id);
+    if (!price) throw noSuchResource('price', id);
+    return price;
+  }
+
+  private recurringPrice(id: string, param: string): Stripe.Price {
+    const price = this.store.prices.get(id);
+    if (!price) throw noSuchParam('price', id, param);
+    if (!price.recurring) {
+      throw invalidRequest(
+        'You must provide at least one recurring price in `subscription` mode when using prices.',
+        param,
+      );
+    }
+    return price;
+  }
+
+  // Customers
+
+  getCustomer(id: string): Stripe.Customer {
+    const record = this.store.customers.get(id);
+    if (!record) throw noSuchResource('customer', id);
+    return record.customer;
+  }
+
+  createCustomer(input: CustomerInput): Stripe.Customer {
+    const customer = buildCustomer(input, this.clock.now());
+    this.store.customers.set(customer.id, { customer, failPayments: false });
+    this.emit('customer.created', customer);
+    return customer;
+  }
+
+  updateCustomer(id: string, update: CustomerUpdate): Stripe.Customer {
+    const customer = this.getCustomer(id);
+    const before = snapshot(customer);
+    if (update.email !== undefined) customer.email = update.email;
+    if (update.name !== undefined) customer.name = update.name;
+    if (update.description !== undefined) customer.description = update.description;
+    if (update.phone !== undefined) customer.phone = update.phone;
+    customer.metadata = applyMetadata(customer.metadata, update.metadata);
+    const previous = previousAttributes(before, customer);
+    if (Object.keys(previous).length > 0) this.emit('customer.updated', customer, previous);
+    return customer;
+  }
+
+  /** Operator switch: the customer's off-session payments (renewals and their retries) fail until switched off. */
+  setPaymentFailure(customerId: string, fail: boolean): void {
+    const record = this.store.customers.get(customerId);
+    if (!record) throw noSuchResource('customer', customerId);
+    record.failPayments = fail;
+  }
+
+  private paymentSucceeds(customerId: string): boolean {
+    return !this.store.customers.get(customerId)?.failPayments;
+  }
+
+  // Checkout
+
+  getCheckoutSession(id: string): Stripe.Checkout.Session {
+    const record = this.store.sessions.get(id);
+    if (!record) throw noSuchResource('checkout.session', id);
+    return record.session;
+  }
+
+  createCheckoutSession(input: CheckoutSessionCreate): Stripe.Checkout.Session {
+    if (input.customerId !== null && !this.store.customers.has(input.customerId)) {
+      throw noSuchParam('customer', input.customerId, 'customer');
+    }
+    if (input.lineItems.length === 0) {
+      throw invalidRequest('Missing required param: line_items.', 'line_items', 'parameter_missing');
+    }
+    const prices = input.lineItems.map((line, index) => this.recurringPrice(line.price, `line_items[${index}][price]`));
+    const intervals = new Set(prices.map((price) => `${price.recurring?.interval}/${price.recurring?.interval_count}`));
+    if (intervals.size > 1) {
+      throw invalidRequest('All prices in a subscription must have the same recurring interval.', 'line_items');
+    }
+    const now = this.clock.now();
+    const id = newId('cs_test', 58);
+    const lineItems = input.lineItems.map((line, index) => buildLineItem(prices[index] as Stripe.Price, line.quantity));
+    const session = buildCheckoutSession(
+      {
+        id,
+        url: `${this.config.publicUrl()}/checkout/${id}`,
+        customerId: input.customerId,
+        customerEmail: input.customerEmail,
+        lineItems,
+        successUrl: input.successUrl,
+        cancelUrl: input.cancelUrl,
+        clientReferenceId: input.clientReferenceId,
+        metadata: input.metadata,
+        expiresAt: now + this.config.checkoutExpirySeconds,
+      },
+      now,
+    );
+    this.store.sessions.set(id, { session, lineItems, subscriptionMetadata: input.subscriptionMetadata });
+    return session;
+  }
+
+  lineItemsOf(sessionId: string): Stripe.LineItem[] {
+    const record = this.store.sessions.get(sessionId);
+    if (!record) throw noSuchResource('checkout.session', sessionId);
+    return record.lineItems;
+  }
+
+  /**
+   * The customer pays on the hosted page: the subscription starts, and the
+   * session completes. Declined cards leave the session open, as Stripe does.
+   */
+  completeCheckout(sessionId: string, cardNumber: string = TEST_CARD_OK): Stripe.Checkout.Session {
+    const record = this.store.sessions.get(sessionId);
+    if (!record) throw noSuchResource('checkout.session', sessionId);
+    const { session } = record;
+    const now = this.clock.now();
+    if (session.status === 'open' && session.expires_at <= now) this.expire(record.session, session.expires_at);
+    if (session.status !== 'open') {
+      throw invalidRequest(`This Checkout Session is ${session.status ?? 'not open'} and can no longer be paid.`);
+    }
+    if (cardNumber.replace(/\s/g, '') !== TEST_CARD_OK) throw cardDeclined();
+
+    const customer =
+      session.customer === null
+        ? this.createCustomer({
+            email: session.customer_email,
+            name: null,
+            description: null,
+            phone: null,
+            metadata: {},
+          })
+        : this.getCustomer(String(session.customer));
+
+    const subscriptionId = newId('sub');
+    const firstPrice = record.lineItems[0]?.price;
+    if (!firstPrice?.recurring) throw new Error(`checkout session ${sessionId} has no recurring line item`);
+    const period: Period = {
+      start: now,
+      end: addIntervals(now, firstPrice.recurring.interval, firstPrice.recurring.interval_count),
+    };
+    const items = record.lineItems.map((line) => {
+      const price = this.store.prices.get(line.price?.id ?? '') ?? (line.price as Stripe.Price);
+      return buildSubscriptionItem(price, line.quantity ?? 1, subscriptionId, period, now);
+    });
+    const subscription = buildSubscription(
+      {
+        id: subscriptionId,
+        customerId: customer.id,
+        items,
+        metadata: { ...record.subscriptionMetadata },
+        currency: session.currency ?? firstPrice.currency,
+        latestInvoiceId: null,
+        anchor: now,
+      },
+      now,
+    );
+    const invoice = buildInvoice(
+      { customer, subscription, billingReason: 'subscription_create', period: { start: now, end: now }, paid: true },
+      now,
+    );
+    subscription.latest_invoice = invoice.id;
+    this.store.invoices.set(invoice.id, invoice);
+    this.store.subscriptions.set(subscriptionId, { subscription, cycle: 1, pastDueSince: null, openInvoiceIds: [] });
+
+    session.status = 'complete';
+    session.payment_status = 'paid';
+    session.customer = customer.id;
+    session.subscription = subscriptionId;
+    session.invoice = invoice.id;
+    session.url = null;
+    session.customer_details = {
+      address: null,
+      business_name: null,
+      email: customer.email,
+      individual_name: null,
+      name: customer.name ?? null,
+      phone: null,
+      tax_exempt: 'none',
+      tax_ids: [],
+    };
+
+    this.emit('customer.subscription.created', subscription);
+    this.emit('checkout.session.completed', session);
+    this.emit('invoice.paid', invoice);
+    return session;
+  }
+
+  expireCheckoutSession(id: string): Stripe.Checkout.Session {
+    const session = this.getCheckoutSession(id);
+    if (session.status !== 'open') {
+      throw invalidRequest('Only Checkout Sessions with a status of `open` can be expired.');
+    }
+    this.expire(session, this.clock.now());
+    return session;
+  }
+
+  private expire(session: Stripe.Checkout.Session, at: number): void {
+    session.status = 'expired';
+    session.url = null;
+    this.emit('checkout.session.expired', session, undefined, at);
+  }
+
+  // Subscriptions
+
+  private requireSubscription(id: string): SubscriptionRecord {
+    const record = this.store.subscriptions.get(id);
+    if (!record) throw noSuchResource('subscription', id);
+    return record;
+  }
+
+  getSubscription(id: string): Stripe.Subscription {
+    return this.requireSubscription(id).subscription;
+  }
+
+  getInvoice(id: string): Stripe.Invoice {
+    const invoice = this.store.invoices.get(id);
+    if (!invoice) throw noSuchResource('invoice', id);
+    return invoice;
+  }
+
+  /**
+   * Item quantity and price changes, metadata, cancel_at_period_end. Proration
+   * amounts are not computed: the new quantity is billed from the next renewal.
+   */
+  updateSubscription(id: string, update: SubscriptionUpdate): Stripe.Subscription {
+    const record = this.requireSubscription(id);
+    const { subscription } = record;
+    if (subscription.status === 'canceled' && (update.items !== undefined || update.cancelAtPeriodEnd !== undefined)) {
+      throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
+    }
+    const now = this.clock.now();
+    const period = currentPeriod(subscription);
+    const items = subscription.items.data.map((item) => ({ ...item }));
+    for (const change of update.items ?? []) {
+      if (change.id === undefined) {
+        if (change.deleted) throw invalidRequest('Missing required param: id.', `${change.param}[id]`, 'parameter_missing');
+        if (change.price === undefined) {
+          throw invalidRequest(`Missing required param: ${change.param}[price].`, `${change.param}[price]`, 'parameter_missing');
+        }
+        const price = this.recurringPrice(change.price, `${change.param}[price]`);
+        items.push(buildSubscriptionItem(price, change.quantity ?? 1, id, period, now));
+        continue;
+      }
+      const index = items.findIndex((item) => item.id === change.id);
+      const item = items[index];
+      if (!item) throw noSuchParam('subscription item', change.id, `${change.param}[id]`);
+      if (change.deleted) {
+        items.splice(index, 1);
+        continue;
+      }
+      if (change.price !== undefined) {
+        item.price = this.recurringPrice(change.price, `${change.param}[price]`);
+        item.plan = planFromPrice(item.price);
+      }
+      if (change.quantity !== undefined) item.quantity = change.quantity;
+    }
+    if (items.length === 0) throw invalidRequest('A subscription must keep at least one item.', 'items');
+    const intervals = new Set(
+      items.map((item) => `${item.price.recurring?.interval}/${item.price.recurring?.interval_count}`),
+    );
+    if (intervals.size > 1) {
+      throw invalidRequest('All prices in a subscription must have the same recurring interval.', 'items');
+    }
+
+    const before = snapshot(subscription);
+    subscription.items = itemList(id, items);
+    subscription.metadata = applyMetadata(subscription.metadata, update.metadata);
+    if (update.cancelAtPeriodEnd !== undefined && update.cancelAtPeriodEnd !== subscription.cancel_at_period_end) {
+      subscription.cancel_at_period_end = update.cancelAtPeriodEnd;
+      subscription.cancel_at = update.cancelAtPeriodEnd ? period.end : null;
+      subscription.canceled_at = update.cancelAtPeriodEnd ? now : null;
+      subscription.cancellation_details = {
+        ...(subscription.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
+        reason: update.cancelAtPeriodEnd ? 'cancellation_requested' : null,
+      };
+    }
+    if (update.cancellationDetails) this.applyCancellationDetails(subscription, update.cancellationDetails);
+    const previous = previousAttributes(before, subscription);
+    if (Object.keys(previous).length > 0) this.emit('customer.subscription.updated', subscription, previous);
+    return subscription;
+  }
+
+  private applyCancellationDetails(
+    subscription: Stripe.Subscription,
+    details: NonNullable<SubscriptionUpdate['cancellationDetails']>,
+  ): void {
+    const current = subscription.cancellation_details ?? { comment: null, feedback: null, feedback_option: null, reason: null };
+    subscription.cancellation_details = {
+      ...current,
+      ...(details.comment !== undefined && { comment: details.comment }),
+      ...(details.feedback !== undefined && { feedback: details.feedback as Stripe.Subscription.CancellationDetails.Feedback }),
+    };
+  }
+
+  /** Cancels now (DELETE /v1/subscriptions/:id, or the portal's cancel button). */
+  cancelSubscription(id: string, details: SubscriptionUpdate['cancellationDetails'] = {}): Stripe.Subscription {
+    const record = this.requireSubscription(id);
+    const { subscription } = record;
+    if (subscription.status === 'canceled') {
+      throw invalidRequest(`Subscription ${id} is already canceled.`, 'id');
+    }
+    this.endSubscription(record, this.clock.now(), 'cancellation_requested');
+    this.applyCancellationDetails(subscription, details);
+    this.emit('customer.subscription.deleted', subscription);
+    return subscription;
+  }
+
+  private endSubscription(
+    record: SubscriptionRecord,
+    at: number,
+    reason: Stripe.Subscription.CancellationDetails.Reason,
+  ): void {
+    const { subscription } = record;
+    subscription.status = 'canceled';
+    subscription.canceled_at = subscription.canceled_at ?? at;
+    subscription.ended_at = at;
+    subscription.cancellation_details = {
+      ...(subscription.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
+      reason,
+    };
+    record.pastDueSince = null;
+  }
+
+  // Customer portal
+
+  createPortalSession(customerId: string, returnUrl: string | null): Stripe.BillingPortal.Session {
+    if (!this.store.customers.has(customerId)) throw noSuchParam('customer', customerId, 'customer');
+    const id = newId('bps');
+    const session = buildPortalSession(id, customerId, returnUrl, `${this.config.publicUrl()}/portal/${id}`, this.clock.now());
+    this.store.portalSessions.set(id, session);
+    return session;
+  }
+
+  getPortalSession(id: string): Stripe.BillingPortal.Session {
+    const session = this.store.portalSessions.get(id);
+    if (!session) throw noSuchResource('billing_portal.session', id);
+    return session;
+  }
+
+  subscriptionsOf(customerId: string): Stripe.Subscription[] {
+    return [...this.store.subscriptions.values()]
+      .map((record) => record.subscription)
+      .filter((subscription) => subscription.customer === customerId);
+  }
+
+  // Time
+
+  /**
+   * Moves the clock forward and plays out what Stripe would do meanwhile, in
+   * time order: open checkout sessions expire; subscriptions renew at period
+   * end (paid, or past_due when the customer's payments fail); a past_due
+   * subscription is paid on the next advance once payments succeed again, or
+   * lapses to unpaid/canceled when the retry window runs out; a subscription
+   * set to cancel at period end ends there.
+   */
+  advanceClock(seconds: number): AdvanceResult {
+    if (!Number.isFinite(seconds) || seconds <= 0) throw invalidRequest('Advance the clock by a positive number of seconds.', 'seconds');
+    let events: Array<{ id: string; type: string }> = [];
+    this.run(null, () => {
+      const from = this.clock.now();
+      const to = this.clock.advance(Math.round(seconds));
+      for (const { session } of this.store.sessions.values()) {
+        if (session.status === 'open' && session.expires_at <= to) this.expire(session, session.expires_at);
+      }
+      for (let guard = 0; guard < 10_000; guard++) {
+        const step = this.nextStep(from, to);
+        if (!step) break;
+        this.applyStep(step);
+      }
+      events = (this.batch ?? []).map(({ event }) => ({ id: event.id, type: event.type }));
+    });
+    return { now: this.clock.now(), events };
+  }
+
+  private nextStep(from: number, to: number): Step | null {
+    let next: Step | null = null;
+    for (const record of this.store.subscriptions.values()) {
+      const step = this.dueStep(record, from);
+      if (step && step.at <= to && (!next || step.at < next.at)) next = step;
+    }
+    return next;
+  }
+
+  private dueStep(record: SubscriptionRecord, from: number): Step | null {
+    const { subscription } = record;
+    const periodEnd = currentPeriod(subscription).end;
+    if (subscription.status === 'past_due') {
+      if (this.paymentSucceeds(String(subscription.customer))) return { record, kind: 'retry', at: from };
+      const deadline = (record.pastDueSince ?? periodEnd) + this.config.retryWindowSeconds;
+      if (deadline <= periodEnd) return { record, kind: 'retries_exhausted', at: deadline };
+      return { record, kind: 'period_end', at: periodEnd };
+    }
+    if (subscription.status === 'active' || subscription.status === 'trialing') {
+      return { record, kind: 'period_end', at: periodEnd };
+    }
+    return null;
+  }
+
+  private applyStep({ record, kind, at }: Step): void {
+    const { subscription } = record;
+    const before = snapshot(subscription);
+    if (kind === 'retry') {
+      for (const invoiceId of record.openInvoiceIds) {
+        const invoice = this.getInvoice(invoiceId);
+        invoice.status = 'paid';
+        invoice.amount_paid = invoice.amount_due;
+        invoice.amount_remaining = 0;
+        invoice.attempt_count += 1;
+        invoice.status_transitions.paid_at = at;
+        this.emit('invoice.paid', invoice, undefined, at);
+      }
+      record.openInvoiceIds = [];
+      record.pastDueSince = null;
+      subscription.status = 'active';
+      this.emit('customer.subscription.updated', subscription, previousAttributes(before, subscription), at);
+      return;
+    }
+    if (kind === 'retries_exhausted') {
+      if (this.config.afterRetries === 'canceled') {
+        this.endSubscription(record, at, 'payment_failed');
+        this.emit('customer.subscription.deleted', subscription, undefined, at);
+      } else {
+        subscription.status = 'unpaid';
+        this.emit('customer.subscription.updated', subscription, previousAttributes(before, subscription), at);
+      }
+      return;
+    }
+    if (subscription.cancel_at_period_end || (subscription.cancel_at !== null && subscription.cancel_at <= at)) {
+      this.endSubscription(record, at, 'cancellation_requested');
+      this.emit('customer.subscription.deleted', subscription, undefined, at);
+      return;
+    }
+    this.renew(record, at, before);
+  }
+
+  private renew(record: SubscriptionRecord, at: number, before: Stripe.Subscription): void {
+    const { subscription } = record;
+    const customer = this.getCustomer(String(subscription.customer));
+    const recurring = subscription.items.data[0]?.price.recurring;
+    if (!recurring) throw new StripeApiError(500, 'api_error', `subscription ${subscription.id} has no recurring price`);
+    const ended = currentPeriod(subscription);
+    record.cycle += 1;
+    const next: Period = {
+      start: ended.end,
+      end: addIntervals(subscription.billing_cycle_anchor, recurring.interval, record.cycle * recurring.interval_count),
+    };
+    for (const item of subscription.items.data) {
+      item.current_period_start = next.start;
+      item.current_period_end = next.end;
+    }
+    const paid = this.paymentSucceeds(customer.id);
+    const invoice = buildInvoice({ customer, subscription, billingReason: 'subscription_cycle', period: ended, paid }, at);
+    this.store.invoices.set(invoice.id, invoice);
+    subscription.latest_invoice = invoice.id;
+    if (!paid) {
+      record.openInvoiceIds.push(invoice.id);
+      if (subscription.status !== 'past_due') {
+        subscription.status = 'past_due';
+        record.pastDueSince = at;
+      }
+    }
+    this.emit('customer.subscription.updated', subscription, previousAttributes(before, subscription), at);
+    if (paid) this.emit('invoice.paid', invoice, undefined, at);
+    else this.emit('invoice.payment_failed', invoice, undefined, at);
+  }
+}
