@@ -1,0 +1,118 @@
+/**
+ * wrangler.toml's deployed environments, read the way `wrangler deploy --env`
+ * reads them. Bindings are not inherited by environments, so a binding added
+ * at the top level (local dev and tests) and forgotten in [env.staging] /
+ * [env.production] would only fail once deployed; this test fails first.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { unstable_readConfig } from 'wrangler';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CONFIG = path.join(ROOT, 'wrangler.toml');
+const ENVS = ['staging', 'production'] as const;
+const SECRETS = ['JWT_SECRET', 'JWT_PREVIOUS_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'];
+const APP_URL = { staging: 'https://staging.saas-slice.example', production: 'https://app.saas-slice.example' };
+
+type Config = ReturnType<typeof unstable_readConfig>;
+const read = (env?: string): Config => unstable_readConfig({ config: CONFIG, env });
+
+/** Every binding name a config declares, by kind. */
+function bindings(config: Config): string[] {
+  const named = (kind: string, list: unknown, key: string) =>
+    Array.isArray(list) ? list.map((b: Record<string, unknown>) => `${kind}:${String(b[key])}`) : [];
+  return [
+    ...named('d1', config.d1_databases, 'binding'),
+    ...named('durable_object', config.durable_objects?.bindings, 'name'),
+    ...named('queue_producer', config.queues?.producers, 'binding'),
+    ...named('kv', config.kv_namespaces, 'binding'),
+    ...named('r2', config.r2_buckets, 'binding'),
+    ...named('service', config.services, 'binding'),
+    ...named('send_email', config.send_email, 'name'),
+    ...named('analytics_engine', config.analytics_engine_datasets, 'binding'),
+    ...named('workflow', config.workflows, 'binding'),
+    ...(config.ai ? [`ai:${config.ai.binding}`] : []),
+    ...(config.browser ? [`browser:${config.browser.binding}`] : []),
+  ].sort();
+}
+
+const topLevel = read();
+
+describe.each(ENVS)('[env.%s]', (env) => {
+  const config = read(env);
+
+  test('deploys as its own Worker with its own D1 database', () => {
+    expect(config.name).toBe(`saas-slice-${env}`);
+    expect(config.d1_databases).toEqual([
+      { binding: 'DB', database_name: `saas-slice-${env}`, database_id: expect.stringMatching(/^[0-9a-f-]{36}$/), migrations_dir: 'migrations' },
+    ]);
+  });
+
+  test('has every binding the top level has (environments do not inherit them)', () => {
+    const missing = bindings(topLevel).filter((b) => !bindings(config).includes(b));
+    expect(missing, `add these to [env.${env}] in wrangler.toml: ${missing.join(', ')}`).toEqual([]);
+  });
+
+  test('binds the tenant Durable Object, and inherits its migrations', () => {
+    expect(config.durable_objects.bindings).toEqual([{ name: 'TENANT_DO', class_name: 'TenantDO' }]);
+    expect(config.migrations).toEqual(topLevel.migrations);
+  });
+
+  test('produces to and consumes stripe-events, with retries and a dead-letter queue that is consumed too', () => {
+    const queue = `stripe-events-${env}`;
+    const dlq = `stripe-events-dlq-${env}`;
+    expect(config.queues.producers).toEqual([{ binding: 'STRIPE_EVENTS', queue }]);
+    expect(config.queues.consumers).toEqual([
+      { queue, max_batch_size: 10, max_batch_timeout: 5, max_retries: 5, dead_letter_queue: dlq },
+      { queue: dlq },
+    ]);
+    // The consumer tells the two apart by the batch's queue name.
+    expect(config.vars).toMatchObject({ STRIPE_EVENTS_QUEUE: queue, STRIPE_EVENTS_DLQ: dlq });
+  });
+
+  test('runs the reconciliation sweeper every five minutes, with observability on', () => {
+    expect(config.triggers.crons).toEqual(['*/5 * * * *']);
+    if (topLevel.triggers.crons?.length) expect(config.triggers.crons).toEqual(topLevel.triggers.crons);
+    expect(config.observability).toMatchObject({ enabled: true });
+  });
+
+  test('sets its vars, and no secret among them', () => {
+    expect(config.vars).toMatchObject({
+      APP_URL: APP_URL[env],
+      ENVIRONMENT: env,
+      STRIPE_PRICE_PRO: expect.stringMatching(/^price_/),
+      STRIPE_PRICE_ENTERPRISE: expect.stringMatching(/^price_/),
+    });
+    for (const name of Object.keys(config.vars)) {
+      expect(SECRETS, `${name} is a secret: \`wrangler secret put ${name} --env ${env}\`, never a var`).not.toContain(name);
+      expect(name).not.toMatch(/SECRET|PASSWORD|TOKEN|PRIVATE/);
+    }
+  });
+});
+
+describe('the secrets', () => {
+  const deployDoc = readFileSync(path.join(ROOT, 'docs/operations/deploy.md'), 'utf8');
+  const devVars = readFileSync(path.join(ROOT, '.dev.vars.example'), 'utf8');
+
+  test.each(SECRETS)('%s is set per environment in the deploy doc and has a local value in .dev.vars.example', (name) => {
+    for (const env of ENVS) expect(deployDoc).toContain(`wrangler secret put ${name} --env ${env}`);
+    expect(devVars).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  });
+
+  test('.dev.vars.example holds only development values', () => {
+    const values = Object.fromEntries(
+      devVars
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
+    expect(values.JWT_SECRET!.length).toBeGreaterThanOrEqual(32);
+    expect(values.STRIPE_SECRET_KEY).toMatch(/^sk_test_/);
+    expect(values.STRIPE_WEBHOOK_SECRET).toMatch(/^whsec_/);
+  });
+
+  test('.dev.vars itself is never committed', () => {
+    expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.dev.vars');
+  });
+});
