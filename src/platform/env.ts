@@ -1,9 +1,12 @@
+import type { TenantDO } from '../features/seats/tenant-do';
 import type { Principal } from './auth/principal';
 import type { TenantContext } from './tenancy/context';
 
 /** Bindings and secrets the Worker is deployed with (wrangler.toml, `wrangler secret put`). */
 export interface Env {
   DB: D1Database;
+  /** One object per tenant (`idFromName(tenantId)`): the authority for seats and plan limits. */
+  TENANT_DO: DurableObjectNamespace<TenantDO>;
   /** Current HMAC key for session JWTs. */
   JWT_SECRET: string;
   /** The key being rotated out: still verifies, never signs. */
