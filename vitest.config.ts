@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { TEST_WEBHOOK_SECRET } from './test/setup/stripe-emulator.ts';
 
 /**
  * Two projects: `workers` runs inside workerd (real D1, Durable Objects and
@@ -13,21 +14,28 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),
                 JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
                 ENVIRONMENT: 'test',
+                OPS_TOKEN: 'test-ops-token',
+                STRIPE_SECRET_KEY: 'sk_test_vitest',
+                STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+                STRIPE_API_PORT: String(inject('stripeEmulatorPort')),
               },
             },
           })),
         ],
         test: {
           name: 'workers',
+          // Billing tests wait for the queue consumer; everything else is far quicker.
+          testTimeout: 20_000,
           include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'],
           setupFiles: ['./test/workers/setup.ts'],
+          globalSetup: ['./test/setup/stripe-emulator.ts'],
         },
       },
       {

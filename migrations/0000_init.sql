@@ -47,6 +47,7 @@ CREATE TABLE `invitations` (
 CREATE UNIQUE INDEX `invitations_tenant_id_uq` ON `invitations` (`tenant_id`,`id`);--> statement-breakpoint
 CREATE INDEX `invitations_tenant_status_idx` ON `invitations` (`tenant_id`,`status`,`email`);--> statement-breakpoint
 CREATE UNIQUE INDEX `invitations_token_hash_uq` ON `invitations` (`token_hash`);--> statement-breakpoint
+CREATE UNIQUE INDEX `invitations_tenant_pending_email_uq` ON `invitations` (`tenant_id`,`email`) WHERE status = 'pending';--> statement-breakpoint
 CREATE TABLE `memberships` (
 	`tenant_id` text NOT NULL,
 	`user_id` text NOT NULL,
@@ -58,6 +59,20 @@ CREATE TABLE `memberships` (
 );
 --> statement-breakpoint
 CREATE INDEX `memberships_user_idx` ON `memberships` (`user_id`,`tenant_id`);--> statement-breakpoint
+CREATE TABLE `outbox_emails` (
+	`id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`to` text NOT NULL,
+	`subject` text NOT NULL,
+	`text` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`sent_at` integer,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`last_error` text,
+	FOREIGN KEY (`tenant_id`) REFERENCES `tenants`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `outbox_emails_tenant_created_idx` ON `outbox_emails` (`tenant_id`,`created_at`);--> statement-breakpoint
 CREATE TABLE `projects` (
 	`id` text PRIMARY KEY NOT NULL,
 	`tenant_id` text NOT NULL,

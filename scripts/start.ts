@@ -3,7 +3,7 @@
  *
  * 1. writes .dev.vars with a fresh session secret if there is none;
  * 2. applies D1 migrations to the local database;
- * 3. starts the Stripe emulator (when present) and `wrangler dev`;
+ * 3. starts the Stripe emulator (webhooks pushed to the app) and `wrangler dev`;
  * 4. seeds a demo tenant through the real sign-up API, and prints the URL
  *    and the demo sign-in.
  */
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 const PORT = Number(process.env.PORT ?? 8787);
+const STRIPE_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 const HOST = '127.0.0.1';
 const APP_URL = `http://${HOST}:${PORT}`;
 export const DEMO = { email: 'demo@saas-slice.test', password: 'demo-password-123', name: 'Demo Owner', tenantName: 'Demo Co' };
@@ -35,6 +36,12 @@ function ensureDevVars(): void {
 function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: quietEnv });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
+}
+
+/** The secret the app verifies webhooks with, so the emulator signs with the same one. */
+function devVar(name: string): string | undefined {
+  const text = readFileSync(join(ROOT, '.dev.vars'), 'utf8');
+  return new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1]?.trim();
 }
 
 function start(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = quietEnv): ChildProcess {
@@ -83,13 +90,26 @@ process.on('SIGTERM', () => shutdown(0));
 async function main(): Promise<void> {
   ensureDevVars();
   run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
-  start('wrangler dev', 'npx', ['wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--show-interactive-dev-session=false']);
+  // Started with this Node directly (not through npx), so stopping it reaches the emulator itself.
+  start('Stripe emulator', process.execPath, [join(ROOT, 'tools/stripe-emulator/cli.ts')], {
+    ...quietEnv,
+    STRIPE_EMULATOR_PORT: String(STRIPE_PORT),
+    STRIPE_WEBHOOK_URL: `${APP_URL}/webhooks/stripe`,
+    STRIPE_WEBHOOK_SECRET: devVar('STRIPE_WEBHOOK_SECRET') ?? 'whsec_local_stripe_emulator',
+    STRIPE_EMULATOR_QUIET: '1',
+  });
+  start('wrangler dev', 'npx', [
+    'wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--show-interactive-dev-session=false',
+    '--var', `APP_URL:${APP_URL}`, '--var', `STRIPE_API_PORT:${STRIPE_PORT}`,
+  ]);
   await waitFor(`${APP_URL}/healthz`, 60_000);
   await seedDemo();
   console.log(`
   saas-slice is running at ${APP_URL}
 
   Demo sign-in:  ${DEMO.email}  /  ${DEMO.password}   (tenant "${DEMO.tenantName}")
+  Stripe (local emulator, test mode): http://${HOST}:${STRIPE_PORT}  — pay with the test card on its checkout page
+  Dev mailbox (invitation emails):    ${APP_URL}/dev/mailbox
 
   Ctrl-C stops everything.
 `);

@@ -1,7 +1,15 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { apiKeyRoutes } from './features/api-keys/routes';
+import { apiKeyResolver } from './features/api-keys/service';
+import { auditLogRoutes } from './features/audit-log/routes';
 import { authRoutes } from './features/auth/routes';
+import { billingRoutes } from './features/billing/routes';
+import { stripeWebhookRoutes } from './features/billing/webhook-routes';
 import { healthRoutes } from './features/health/routes';
+import { invitationAcceptRoutes, invitationRoutes } from './features/invitations/routes';
+import { memberRoutes } from './features/members/routes';
+import { opsRoutes } from './features/ops/routes';
 import { projectRoutes } from './features/projects/routes';
 import { tenantCreationRoutes, tenantRoutes } from './features/tenants/routes';
 import { authenticate } from './platform/auth/middleware';
@@ -32,15 +40,23 @@ export function createApp(options: AppOptions = {}) {
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
   app.use('/api/*', refuseCrossSiteCookieRequests());
-  app.use('/api/*', authenticate());
+  app.use('/api/*', authenticate([apiKeyResolver]));
   app.use('/api/t/:tenant', resolveTenant());
   app.use('/api/t/:tenant/*', resolveTenant());
 
   app.route('/', healthRoutes);
+  app.route('/webhooks', stripeWebhookRoutes);
+  app.route('/ops', opsRoutes);
   app.route('/api', authRoutes);
   app.route('/api/tenants', tenantCreationRoutes);
+  app.route('/api/invitations', invitationAcceptRoutes);
   app.route('/api/t/:tenant', tenantRoutes);
   app.route('/api/t/:tenant/projects', projectRoutes);
+  app.route('/api/t/:tenant/members', memberRoutes);
+  app.route('/api/t/:tenant/invitations', invitationRoutes);
+  app.route('/api/t/:tenant/api-keys', apiKeyRoutes);
+  app.route('/api/t/:tenant/audit-log', auditLogRoutes);
+  app.route('/api/t/:tenant/billing', billingRoutes);
 
   app.notFound(() => {
     throw notFound('Route');

@@ -1,4 +1,5 @@
 import type { TenantDO } from '../features/seats/tenant-do';
+import type { StripeEventMessage } from '../features/billing/events';
 import type { Principal } from './auth/principal';
 import type { TenantContext } from './tenancy/context';
 
@@ -13,9 +14,30 @@ export interface Env {
   JWT_PREVIOUS_SECRET?: string;
   /** Public origin of the app, used for links in emails and Stripe redirects. */
   APP_URL: string;
-  /** Set to "development" locally; enables the dev mailbox and relaxes cookie Secure-ness nowhere. */
+  /** Cloudflare `send_email` binding; without it (and EMAIL_FROM), mail stays in the dev mailbox. */
+  EMAIL?: SendEmail;
+  EMAIL_FROM?: string;
+  /** "development" and "test" enable the dev mailbox; "staging" and "production" do not. */
   ENVIRONMENT: string;
+
+  /** Stripe: a test-mode key (`sk_test_…`); locally, any key the emulator accepts. */
+  STRIPE_SECRET_KEY: string;
+  /** Signing secret of the webhook endpoint (`whsec_…`). */
+  STRIPE_WEBHOOK_SECRET: string;
+  /** Set only to reach the local Stripe emulator instead of api.stripe.com. */
+  STRIPE_API_HOST?: string;
+  STRIPE_API_PORT?: string;
+  STRIPE_API_PROTOCOL?: 'http' | 'https';
+  STRIPE_PRICE_PRO: string;
+  STRIPE_PRICE_ENTERPRISE: string;
+  /** Webhook work, off the request path: `{ eventId }` per stored Stripe event. */
+  STRIPE_EVENTS: Queue<StripeEventMessage>;
+  /** Name of the dead-letter queue, so the one queue handler can tell the two apart. */
+  STRIPE_EVENTS_DLQ: string;
+  /** Bearer token for the operator endpoints under /ops (dead letters, replay, tenant timeline). */
+  OPS_TOKEN?: string;
 }
+
 
 export interface AppVariables {
   requestId: string;

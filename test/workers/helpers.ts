@@ -69,3 +69,20 @@ export function expectErrorShape(body: unknown): asserts body is { error: { code
     throw new Error(`not the contract's error shape: ${JSON.stringify(body)}`);
   }
 }
+
+/** Invites a new user into `owner`'s tenant with `role`, and has them sign up and accept. */
+export async function addMember(owner: SignedUp, role: 'owner' | 'admin' | 'member', label: string = role): Promise<Omit<SignedUp, 'tenant'>> {
+  const email = uniqueEmail(label);
+  const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role } });
+  if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
+  const signup = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: label } });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+  const accepted = await call('POST', `/api/invitations/${tokenOf(invite.body.acceptUrl)}/accept`, { token: signup.body.token });
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return signup.body;
+}
+
+/** The contract: acceptUrl's last path segment is the token. */
+export function tokenOf(acceptUrl: string): string {
+  return new URL(acceptUrl).pathname.split('/').at(-1) ?? '';
+}

@@ -5,13 +5,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { snapshotTenant } from './db-snapshot';
-import { call, signUpOwner, type SignedUp } from './helpers';
+import { addMember, call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
 import { fillPath, idParams, tenantRoutes } from './tenant-routes';
 
 /** A valid body for each route that takes one, so a 404 is never masked by a 400. */
 const EXAMPLE_BODIES: Record<string, unknown> = {
   'POST /api/t/:tenant/projects': { name: 'Intruder project' },
+  'PATCH /api/t/:tenant': { name: 'Renamed by intruder' },
   'PATCH /api/t/:tenant/projects/:id': { name: 'Renamed by intruder' },
+  'PATCH /api/t/:tenant/members/:userId': { role: 'admin' },
+  'POST /api/t/:tenant/invitations': { email: 'intruder@example.test', role: 'member' },
+  'POST /api/t/:tenant/api-keys': { name: 'Intruder key', role: 'member' },
+  'POST /api/t/:tenant/billing/checkout': { plan: 'pro', seats: 5 },
+  'POST /api/t/:tenant/billing/portal': {},
+  'POST /api/t/:tenant/billing/seats': { quantity: 5 },
 };
 
 const METHODS_WITH_BODY = new Set(['POST', 'PATCH', 'PUT']);
@@ -21,10 +28,23 @@ interface Victim extends SignedUp {
   ids: Record<string, string>;
 }
 
+/** A tenant with one of everything a route can name: a project, a member, a pending invitation, an API key. */
 async function makeVictim(): Promise<Victim> {
   const owner = await signUpOwner('Victim Co');
-  const project = await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Secret plan' } });
-  return { ...owner, ids: { 'projects/:id': project.body.project.id } };
+  const member = await addMember(owner, 'member');
+  const base = `/api/t/${owner.tenant.slug}`;
+  const project = await call('POST', `${base}/projects`, { token: owner.token, body: { name: 'Secret plan' } });
+  const invitation = await call('POST', `${base}/invitations`, { token: owner.token, body: { email: uniqueEmail('pending'), role: 'member' } });
+  const key = await call('POST', `${base}/api-keys`, { token: owner.token, body: { name: 'Deploy bot', role: 'member' } });
+  return {
+    ...owner,
+    ids: {
+      'projects/:id': project.body.project.id,
+      'members/:userId': member.user.id,
+      'invitations/:id': invitation.body.invitation.id,
+      'api-keys/:id': key.body.apiKey.id,
+    },
+  };
 }
 
 function bodyFor(method: string, path: string): unknown {
@@ -48,7 +68,7 @@ const routes = tenantRoutes();
 
 describe('tenant isolation over every tenant route', () => {
   it('finds the tenant routes', () => {
-    expect(routes.length).toBeGreaterThanOrEqual(6);
+    expect(routes.length).toBeGreaterThanOrEqual(15);
   });
 
   for (const route of routes) {

@@ -5,6 +5,7 @@
  */
 import type Stripe from 'stripe';
 import type { Plan } from '../../platform/db/schema';
+import { AppError } from '../../platform/http/errors';
 import type { subscriptions } from '../../platform/db/schema';
 
 /** `null` means unlimited. */
@@ -57,8 +58,9 @@ export interface Entitlement {
   graceEndsAt: number | null;
 }
 
-function isKnownStatus(status: string): status is SubscriptionStatus {
-  return Object.hasOwn(STATUS_POLICY, status);
+/** An unknown status (Stripe added one) grants nothing paid until we decide otherwise. */
+export function statusPolicy(status: string): 'plan' | 'grace' | 'free' {
+  return Object.hasOwn(STATUS_POLICY, status) ? STATUS_POLICY[status as SubscriptionStatus] : 'free';
 }
 
 function paidLimits(sub: SubscriptionRow): Limits {
@@ -74,12 +76,27 @@ function paidLimits(sub: SubscriptionRow): Limits {
 
 /** What a subscription row entitles its tenant to at `now`. */
 export function entitlementFor(sub: SubscriptionRow, now: number): Entitlement {
-  // An unknown status (Stripe added one) grants nothing paid until we decide otherwise.
-  const policy = isKnownStatus(sub.status) ? STATUS_POLICY[sub.status] : 'free';
+  const policy = statusPolicy(sub.status);
   if (policy === 'plan') return { effectivePlan: sub.plan, limits: paidLimits(sub), pastDue: false, graceEndsAt: null };
   if (policy === 'grace') {
     const graceEndsAt = (sub.pastDueSince ?? now) + PAST_DUE_GRACE_MS;
     if (now < graceEndsAt) return { effectivePlan: sub.plan, limits: paidLimits(sub), pastDue: true, graceEndsAt };
   }
   return { effectivePlan: 'free', limits: FREE_LIMITS, pastDue: policy === 'grace', graceEndsAt: null };
+}
+
+const LIMIT_ADVICE = {
+  seats: 'Members and pending invitations both take a seat. Revoke an invitation, remove a member, or buy more seats on the billing page.',
+  projects: 'Delete a project or upgrade your plan on the billing page.',
+} as const;
+
+/**
+ * The 402 for a plan limit, naming the limit and how to raise it: `full` when
+ * a new one does not fit, `over` when a downgrade left more than the plan
+ * allows and the existing ones are read-only.
+ */
+export function planLimitError(kind: keyof typeof LIMIT_ADVICE, limit: number | null, state: 'full' | 'over' = 'full'): AppError {
+  const allows = `Your plan allows ${limit ?? 'unlimited'} ${kind}`;
+  const situation = state === 'full' ? '' : ` and this tenant has more, so they are read-only until it is back within the limit`;
+  return new AppError('plan_limit', `${allows}${situation}. ${LIMIT_ADVICE[kind]}`, { limit: kind, max: limit });
 }

@@ -1,9 +1,11 @@
-import { desc, eq } from 'drizzle-orm';
-import { auditEntry } from '../../platform/audit';
+import { desc, eq, sql } from 'drizzle-orm';
+import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, type Project } from '../../platform/db/schema';
 import { notFound } from '../../platform/http/errors';
 import { newId } from '../../platform/ids';
 import type { TenantContext } from '../../platform/tenancy/context';
+import { currentEntitlement } from '../billing/entitlement';
+import { planLimitError } from '../billing/plans';
 import type { CreateProjectBody, UpdateProjectBody } from './schema';
 
 export type ProjectView = Pick<Project, 'id' | 'name' | 'createdAt' | 'updatedAt'>;
@@ -28,19 +30,41 @@ export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
   return rows.map(toView);
 }
 
+function projectCount(ctx: TenantContext) {
+  return sql`(SELECT count(*) FROM ${projects} WHERE ${projects.tenantId} = ${ctx.tenant.id})`;
+}
+
+/**
+ * Creates a project within the plan's project limit. The count and the insert
+ * are one statement (`INSERT … SELECT … WHERE count < limit`), atomic in D1,
+ * so concurrent creations can never pass the limit together.
+ */
 export async function createProject(ctx: TenantContext, input: CreateProjectBody): Promise<ProjectView> {
+  const { limits } = await currentEntitlement(ctx);
   const id = newId('prj');
   const now = Date.now();
   const row = { id, name: input.name, createdAt: now, updatedAt: now };
-  await ctx.db.batch([
-    ctx.db.insert(projects, row),
-    auditEntry(ctx, 'project.created', { type: 'project', id }, { name: input.name }),
+  const withinLimit = limits.projects === null ? sql`1` : sql`${projectCount(ctx)} < ${limits.projects}`;
+  const created = sql`EXISTS (SELECT 1 FROM ${projects} WHERE ${projects.id} = ${id})`;
+  const [inserted] = await ctx.db.batch([
+    ctx.db.insertWhere(projects, row, withinLimit),
+    auditEntryIf(ctx, created, 'project.created', { type: 'project', id }, { name: input.name }),
   ]);
+  if (inserted.meta.changes === 0) throw planLimitError('projects', limits.projects);
   return row;
+}
+
+/** Over the limit after a downgrade, projects stay readable (and deletable) but not writable. */
+async function assertProjectsWritable(ctx: TenantContext): Promise<void> {
+  const { limits } = await currentEntitlement(ctx);
+  if (limits.projects !== null && (await ctx.db.count(projects)) > limits.projects) {
+    throw planLimitError('projects', limits.projects, 'over');
+  }
 }
 
 export async function updateProject(ctx: TenantContext, id: string, input: UpdateProjectBody): Promise<ProjectView> {
   const before = await getProjectInTenant(ctx, id);
+  await assertProjectsWritable(ctx);
   const updatedAt = Date.now();
   await ctx.db.batch([
     ctx.db.update(projects, { name: input.name, updatedAt }, eq(projects.id, id)),

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
-import { requireUser } from '../../platform/auth/middleware';
+import { requireUser, signedInUser } from '../../platform/auth/middleware';
 import type { AppEnv } from '../../platform/env';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/permissions';
-import { createTenantBody } from './schema';
-import { createTenant } from './service';
+import { createTenantBody, renameTenantBody } from './schema';
+import { createTenant, renameTenant } from './service';
 
 /** POST /api/tenants: not under a tenant, so it is not tenant-scoped. */
-export const tenantCreationRoutes = new Hono<AppEnv>().post('/', validate('json', createTenantBody), async (c) => {
+export const tenantCreationRoutes = new Hono<AppEnv>().post('/', signedInUser(), validate('json', createTenantBody), async (c) => {
   const user = requireUser(c);
   const { name } = c.req.valid('json');
   const tenant = await createTenant(c.env, { name, ownerId: user.userId, requestId: c.var.requestId });
@@ -15,7 +15,11 @@ export const tenantCreationRoutes = new Hono<AppEnv>().post('/', validate('json'
 });
 
 /** Mounted at /api/t/:tenant, behind the tenancy middleware. */
-export const tenantRoutes = new Hono<AppEnv>().get('/', requirePermission('tenant:read'), (c) => {
-  const { tenant, role } = c.var.tenantCtx;
-  return c.json({ tenant, role });
-});
+export const tenantRoutes = new Hono<AppEnv>()
+  .get('/', requirePermission('tenant:read'), (c) => {
+    const { tenant, role } = c.var.tenantCtx;
+    return c.json({ tenant, role });
+  })
+  .patch('/', requirePermission('tenant:update'), validate('json', renameTenantBody), async (c) => {
+    return c.json({ tenant: await renameTenant(c.var.tenantCtx, c.req.valid('json')) });
+  });

@@ -2,7 +2,9 @@ import { database, type Database } from '../../platform/db/client';
 import type { Env } from '../../platform/env';
 import { isUniqueViolation } from '../../platform/db/errors';
 import { auditLog, memberships, subscriptions, tenants, type Tenant } from '../../platform/db/schema';
+import { auditEntry } from '../../platform/audit';
 import { AppError } from '../../platform/http/errors';
+import type { TenantContext } from '../../platform/tenancy/context';
 import { newId } from '../../platform/ids';
 
 type BatchStatement = Parameters<Database['batch']>[0][number];
@@ -71,4 +73,13 @@ export async function createTenant(
     }
   }
   throw new AppError('conflict', 'Could not find a free URL for this tenant name; try another name');
+}
+
+/** Renames the tenant; its slug (and so every URL) stays the same. */
+export async function renameTenant(ctx: TenantContext, input: { name: string }): Promise<TenantSummary> {
+  await ctx.db.batch([
+    ctx.db.updateTenant({ name: input.name }),
+    auditEntry(ctx, 'tenant.renamed', { type: 'tenant', id: ctx.tenant.id }, { from: ctx.tenant.name, to: input.name }),
+  ]);
+  return { ...ctx.tenant, name: input.name };
 }

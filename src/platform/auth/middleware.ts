@@ -56,6 +56,14 @@ export function requirePrincipal(c: Context<AppEnv>): Principal {
   return principal;
 }
 
+/** Route-level form of `requireUser`, placed before validation so 401 comes before 400. */
+export function signedInUser(): MiddlewareHandler<AppEnv> {
+  return async function signedInUserMiddleware(c, next) {
+    requireUser(c);
+    await next();
+  };
+}
+
 /** 401 unless a person (not an API key) is signed in. */
 export function requireUser(c: Context<AppEnv>): Extract<Principal, { type: 'user' }> {
   const principal = requirePrincipal(c);

@@ -103,6 +103,10 @@ export const invitations = sqliteTable(
     index('invitations_tenant_status_idx').on(t.tenantId, t.status, t.email),
     // Cross-tenant by design: accepting looks the invitation up by its token alone.
     uniqueIndex('invitations_token_hash_uq').on(t.tokenHash),
+    // One pending invitation per email and tenant, even under concurrent requests.
+    uniqueIndex('invitations_tenant_pending_email_uq')
+      .on(t.tenantId, t.email)
+      .where(sql`status = 'pending'`),
   ],
 );
 
@@ -189,6 +193,27 @@ export const auditLog = sqliteTable(
     at: timestampMs('at').notNull().default(nowMs),
   },
   (t) => [index('audit_log_tenant_id_idx').on(t.tenantId, t.id)],
+);
+
+/**
+ * Emails to send, written in the same batch as the change that causes them
+ * (an invitation), then delivered by the configured sender and retried by the
+ * scheduled handler. Locally the dev mailbox page shows them instead.
+ */
+export const outboxEmails = sqliteTable(
+  'outbox_emails',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    to: text('to').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    sentAt: timestampMs('sent_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('outbox_emails_tenant_created_idx').on(t.tenantId, t.createdAt)],
 );
 
 export type Role = (typeof ROLES)[number];

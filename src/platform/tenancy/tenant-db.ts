@@ -1,7 +1,8 @@
-import { and, count, eq, type InferInsertModel, type InferSelectModel, type SQL } from 'drizzle-orm';
+import { and, count, eq, getTableColumns, is, SQL, sql, type InferInsertModel, type InferSelectModel } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { SQLiteColumn, SQLiteTable, SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core';
 import type { Database } from '../db/client';
+import { tenants, users } from '../db/schema';
 
 /** A table with a `tenant_id` column: everything this handle will touch. */
 export type TenantTable = SQLiteTable & { tenantId: SQLiteColumn };
@@ -52,11 +53,47 @@ export class TenantDb {
     return this.#db.insert(table).values(row);
   }
 
+  /**
+   * `INSERT … SELECT … WHERE condition`: the row is written only if the
+   * condition holds when the statement runs. Batched after a guarded update,
+   * it records exactly the changes that happened (an audit row for a
+   * demotion that the last-owner guard refused is never written).
+   */
+  insertWhere<T extends TenantTable>(table: T, values: Omit<InferInsertModel<T>, 'tenantId'>, condition: SQL) {
+    const row: Record<string, unknown> = { ...values, tenantId: this.tenantId };
+    // Every insertable column in the table's order, as drizzle's own INSERT … VALUES would list them.
+    const selected = Object.entries(getTableColumns(table))
+      .filter(([, column]) => column.generated === undefined)
+      .map(([key, column]) => {
+        const value = row[key];
+        if (value !== undefined) return sql`${column.mapToDriverValue(value)}`;
+        if (is(column.default, SQL)) return column.default;
+        if (column.default !== undefined && column.default !== null) return sql`${column.mapToDriverValue(column.default)}`;
+        return sql`NULL`;
+      });
+    return this.#db.insert(table).select(sql`SELECT ${sql.join(selected, sql`, `)} WHERE ${condition}`);
+  }
+
+  /** Rows of a tenant table with the user each names (a membership's member, a key's creator). */
+  selectWithUser<T extends TenantTable>(table: T, userColumn: SQLiteColumn, ...conditions: Condition[]) {
+    return this.#db
+      .select({ row: table, user: { id: users.id, email: users.email, name: users.name } })
+      .from(table as SQLiteTable)
+      .innerJoin(users, eq(users.id, userColumn))
+      .where(this.where(table, ...conditions))
+      .$dynamic();
+  }
+
   update<T extends TenantTable>(table: T, set: Omit<SQLiteUpdateSetSource<T>, 'tenantId'>, ...conditions: Condition[]) {
     return this.#db
       .update(table)
       .set(set as SQLiteUpdateSetSource<T>)
       .where(this.where(table, ...conditions));
+  }
+
+  /** The tenant's own row (keyed by `id`, not `tenant_id`): renaming it. */
+  updateTenant(set: { name: string }) {
+    return this.#db.update(tenants).set(set).where(eq(tenants.id, this.tenantId));
   }
 
   delete(table: TenantTable, ...conditions: Condition[]) {

@@ -1,0 +1,93 @@
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { auditEntry } from '../../platform/audit';
+import type { CredentialResolver } from '../../platform/auth/middleware';
+import { randomToken, sha256Hex } from '../../platform/crypto';
+import { database } from '../../platform/db/client';
+import { apiKeys, type Role } from '../../platform/db/schema';
+import { AppError, notFound } from '../../platform/http/errors';
+import { newId } from '../../platform/ids';
+import type { TenantContext } from '../../platform/tenancy/context';
+import { canGrant } from '../../platform/tenancy/permissions';
+import type { CreateApiKeyBody } from './schema';
+
+/** Our own recognisable prefix, so leaked keys are easy to spot (and to scan for). */
+export const API_KEY_PREFIX = 'ssk_';
+const VISIBLE_CHARS = API_KEY_PREFIX.length + 8;
+/** Writing last-used on every request would make each read a write; once a minute is enough. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
+  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt };
+}
+
+export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
+  const rows = await ctx.db.select(apiKeys, isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt));
+  return rows.map(toView);
+}
+
+/**
+ * Mints a key whose role is no higher than its creator's. The secret is
+ * returned once and stored only as a hash. Keys belong to the member who made
+ * them and die with that membership; keys cannot mint keys.
+ */
+export async function createApiKey(ctx: TenantContext, input: CreateApiKeyBody): Promise<{ apiKey: ApiKeyView; secret: string }> {
+  if (ctx.actor.type !== 'user') throw new AppError('forbidden', 'API keys cannot create API keys; sign in as a person');
+  if (!canGrant(ctx.role, input.role)) throw new AppError('forbidden', `You cannot create a key with the ${input.role} role`);
+  const secret = `${API_KEY_PREFIX}${randomToken(24)}`;
+  const row = {
+    id: newId('key'),
+    name: input.name,
+    role: input.role,
+    prefix: secret.slice(0, VISIBLE_CHARS),
+    secretHash: await sha256Hex(secret),
+    createdBy: ctx.actor.id,
+    createdAt: Date.now(),
+  };
+  await ctx.db.batch([
+    ctx.db.insert(apiKeys, row),
+    auditEntry(ctx, 'api_key.created', { type: 'api_key', id: row.id }, { name: row.name, role: row.role, prefix: row.prefix }),
+  ]);
+  return { apiKey: toView({ ...row, tenantId: ctx.tenant.id, lastUsedAt: null, revokedAt: null }), secret };
+}
+
+export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void> {
+  const key = await ctx.db.first(apiKeys, eq(apiKeys.id, id), isNull(apiKeys.revokedAt));
+  if (!key) throw notFound('API key');
+  await ctx.db.batch([
+    ctx.db.update(apiKeys, { revokedAt: Date.now() }, eq(apiKeys.id, id)),
+    auditEntry(ctx, 'api_key.revoked', { type: 'api_key', id }, { name: key.name, prefix: key.prefix }),
+  ]);
+}
+
+/**
+ * Authenticates `Authorization: Bearer ssk_…`. A key reaches only its own
+ * tenant, with its own role; a revoked or unknown key is a 401.
+ */
+export const apiKeyResolver: CredentialResolver = async (c, token) => {
+  if (!token.startsWith(API_KEY_PREFIX)) return undefined;
+  const db = database(c.env.DB);
+  const [key] = await db
+    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.secretHash, await sha256Hex(token)), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
+  const now = Date.now();
+  c.executionCtx.waitUntil(
+    db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`${now - LAST_USED_RESOLUTION_MS}`))))
+      .then(() => undefined),
+  );
+  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role };
+};

@@ -1,0 +1,145 @@
+/**
+ * Stripe events: stored by the webhook, processed by the queue consumer,
+ * swept by the scheduled job, replayed by operators. The stored row is the
+ * record of truth for "did we handle this event": nothing is lost if the
+ * queue send fails, and nothing is applied twice if it is delivered twice.
+ */
+import { and, asc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { database } from '../../platform/db/client';
+import { stripeEvents } from '../../platform/db/schema';
+import type { Env } from '../../platform/env';
+import { AppError, notFound } from '../../platform/http/errors';
+import { PermanentSyncError, syncSubscriptionFromStripe, type SyncOutcome } from './sync';
+
+type EventsEnv = Parameters<typeof syncSubscriptionFromStripe>[0] & Pick<Env, 'STRIPE_EVENTS'>;
+
+/** What we read of a verified event; anything else in it is Stripe's business. */
+export const stripeEventShape = z.object({
+  id: z.string().startsWith('evt_'),
+  type: z.string().min(1),
+  data: z.object({ object: z.looseObject({ object: z.string(), id: z.string().optional() }) }),
+});
+
+/** A queue message: which stored event to process, and the id of the request that received it. */
+export const stripeEventMessage = z.strictObject({ eventId: z.string().startsWith('evt_'), requestId: z.string().optional() });
+export type StripeEventMessage = z.infer<typeof stripeEventMessage>;
+
+export type StoredEvent = typeof stripeEvents.$inferSelect;
+
+function idOf(ref: unknown): string | null {
+  if (typeof ref === 'string') return ref;
+  if (ref && typeof ref === 'object' && 'id' in ref && typeof ref.id === 'string') return ref.id;
+  return null;
+}
+
+/** The subscription an event is about, or null for events we do not act on. */
+export function subscriptionIdOf(event: Pick<Stripe.Event, 'data'>): string | null {
+  const object = event.data.object as { object: string; id?: string; subscription?: unknown; parent?: { subscription_details?: { subscription?: unknown } | null } | null };
+  switch (object.object) {
+    case 'subscription':
+      return object.id ?? null;
+    case 'checkout.session':
+      return idOf(object.subscription);
+    case 'invoice':
+      return idOf(object.parent?.subscription_details?.subscription) ?? idOf(object.subscription);
+    default:
+      return null;
+  }
+}
+
+/** Stores a verified event once. True when it still needs processing (new, or stored but never processed). */
+export async function storeStripeEvent(env: Pick<Env, 'DB'>, event: z.infer<typeof stripeEventShape>, rawBody: string): Promise<boolean> {
+  const db = database(env.DB);
+  const inserted = await db.insert(stripeEvents).values({ id: event.id, type: event.type, payload: rawBody }).onConflictDoNothing().returning({ id: stripeEvents.id });
+  if (inserted.length > 0) return true;
+  const [existing] = await db.select({ processedAt: stripeEvents.processedAt }).from(stripeEvents).where(eq(stripeEvents.id, event.id)).limit(1);
+  return !existing?.processedAt;
+}
+
+export type ProcessOutcome = { kind: 'already-processed' } | { kind: 'not-ours'; type: string } | { kind: 'dead'; error: string } | SyncOutcome;
+
+/**
+ * Applies one stored event: fetch the subscription it names from Stripe,
+ * write it, push the limits, mark the event processed. Transient failures
+ * throw (the queue retries); permanent ones mark the event dead.
+ */
+export async function processStoredEvent(env: EventsEnv, eventId: string, requestId: string): Promise<ProcessOutcome> {
+  const db = database(env.DB);
+  const [row] = await db.select().from(stripeEvents).where(eq(stripeEvents.id, eventId)).limit(1);
+  if (!row) throw new PermanentSyncError(`event ${eventId} was never stored`);
+  if (row.processedAt) return { kind: 'already-processed' };
+  await db.update(stripeEvents).set({ attempts: sql`${stripeEvents.attempts} + 1` }).where(eq(stripeEvents.id, eventId));
+
+  const event = stripeEventShape.parse(JSON.parse(row.payload));
+  const subscriptionId = subscriptionIdOf(event as unknown as Stripe.Event);
+  if (!subscriptionId) {
+    await markProcessed(env, eventId);
+    return { kind: 'not-ours', type: event.type };
+  }
+  try {
+    const outcome = await syncSubscriptionFromStripe(env, subscriptionId, requestId);
+    await markProcessed(env, eventId);
+    return outcome;
+  } catch (err) {
+    if (!(err instanceof PermanentSyncError)) {
+      await recordFailure(env, eventId, err);
+      throw err;
+    }
+    await markDead(env, eventId, err.message);
+    return { kind: 'dead', error: err.message };
+  }
+}
+
+async function markProcessed(env: Pick<Env, 'DB'>, eventId: string): Promise<void> {
+  await database(env.DB).update(stripeEvents).set({ processedAt: Date.now(), deadAt: null, lastError: null }).where(eq(stripeEvents.id, eventId));
+}
+
+export async function recordFailure(env: Pick<Env, 'DB'>, eventId: string, err: unknown): Promise<void> {
+  await database(env.DB)
+    .update(stripeEvents)
+    .set({ lastError: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
+    .where(eq(stripeEvents.id, eventId));
+}
+
+/** Marks an unprocessed event dead; `error` replaces the last recorded error when given. */
+export async function markDead(env: Pick<Env, 'DB'>, eventId: string, error?: string): Promise<void> {
+  await database(env.DB)
+    .update(stripeEvents)
+    .set({ deadAt: Date.now(), ...(error ? { lastError: error } : {}) })
+    .where(and(eq(stripeEvents.id, eventId), isNull(stripeEvents.processedAt)));
+}
+
+export async function enqueueEvent(env: Pick<Env, 'STRIPE_EVENTS'>, message: StripeEventMessage): Promise<void> {
+  await env.STRIPE_EVENTS.send(message, { contentType: 'json' });
+}
+
+/** Stored events never processed (and not dead), received before `olderThan`: what the sweeper re-enqueues. */
+export async function unprocessedEvents(env: Pick<Env, 'DB'>, olderThan: number, limit: number): Promise<StoredEvent[]> {
+  return database(env.DB)
+    .select()
+    .from(stripeEvents)
+    .where(and(isNull(stripeEvents.processedAt), isNull(stripeEvents.deadAt), lt(stripeEvents.receivedAt, olderThan)))
+    .orderBy(asc(stripeEvents.receivedAt))
+    .limit(limit);
+}
+
+export async function deadEvents(env: Pick<Env, 'DB'>, limit: number): Promise<StoredEvent[]> {
+  return database(env.DB)
+    .select()
+    .from(stripeEvents)
+    .where(and(isNotNull(stripeEvents.deadAt), isNull(stripeEvents.processedAt)))
+    .orderBy(asc(stripeEvents.deadAt))
+    .limit(limit);
+}
+
+/** An operator's replay: the event leaves the dead list and goes back on the queue. */
+export async function replayEvent(env: Pick<Env, 'DB' | 'STRIPE_EVENTS'>, eventId: string, requestId: string): Promise<void> {
+  const db = database(env.DB);
+  const [row] = await db.select({ processedAt: stripeEvents.processedAt }).from(stripeEvents).where(eq(stripeEvents.id, eventId)).limit(1);
+  if (!row) throw notFound('Event');
+  if (row.processedAt) throw new AppError('conflict', 'This event was already processed');
+  await db.update(stripeEvents).set({ deadAt: null }).where(eq(stripeEvents.id, eventId));
+  await enqueueEvent(env, { eventId, requestId });
+}

@@ -1,0 +1,165 @@
+import { eq, gt } from 'drizzle-orm';
+import { auditEntry } from '../../platform/audit';
+import { invitations, memberships, projects, subscriptions, type Plan } from '../../platform/db/schema';
+import { AppError } from '../../platform/http/errors';
+import type { Env } from '../../platform/env';
+import type { TenantContext } from '../../platform/tenancy/context';
+import { seatsFor } from '../seats/client';
+import { entitlementOf, loadSubscription } from './entitlement';
+import { statusPolicy } from './plans';
+import type { CheckoutBody, SeatChangeBody } from './schema';
+import { stripeClient } from './stripe';
+
+export interface BillingSummary {
+  /** The plan whose limits apply now (free once a paid plan lapsed). */
+  plan: Plan;
+  /** The plan the tenant subscribed to, even while it is not in force. */
+  subscribedPlan: Plan;
+  status: string;
+  pastDue: boolean;
+  graceEndsAt: number | null;
+  currentPeriodEnd: number | null;
+  seats: { used: number; limit: number | null };
+  limits: { seats: number | null; projects: number | null };
+  usage: { seats: number; projects: number };
+  /** True where a downgrade left more than the plan allows: nothing is deleted, new ones are refused. */
+  overLimit: { seats: boolean; projects: boolean };
+  /** Where the seat count came from: the tenant's object, or D1 while the object is unreachable. */
+  seatSource: 'object' | 'database';
+}
+
+/** Members plus pending, unexpired invitations, counted in D1: the fallback when the object is unreachable. */
+async function seatsInDatabase(ctx: TenantContext): Promise<number> {
+  const [members, pending] = await Promise.all([
+    ctx.db.count(memberships),
+    ctx.db.count(invitations, eq(invitations.status, 'pending'), gt(invitations.expiresAt, Date.now())),
+  ]);
+  return members + pending;
+}
+
+export async function getBillingSummary(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>): Promise<BillingSummary> {
+  const subscription = await loadSubscription(ctx);
+  const entitlement = entitlementOf(subscription);
+  let seatSource: BillingSummary['seatSource'] = 'object';
+  let used: number;
+  try {
+    used = (await seatsFor(env, ctx.tenant.id).usage()).used;
+  } catch {
+    seatSource = 'database';
+    used = await seatsInDatabase(ctx);
+  }
+  const projectCount = await ctx.db.count(projects);
+  const { limits } = entitlement;
+  return {
+    plan: entitlement.effectivePlan,
+    subscribedPlan: subscription?.plan ?? 'free',
+    status: subscription?.status ?? 'none',
+    pastDue: entitlement.pastDue,
+    graceEndsAt: entitlement.graceEndsAt,
+    currentPeriodEnd: subscription?.currentPeriodEnd ?? null,
+    seats: { used, limit: limits.seats },
+    limits,
+    usage: { seats: used, projects: projectCount },
+    overLimit: {
+      seats: limits.seats !== null && used > limits.seats,
+      projects: limits.projects !== null && projectCount > limits.projects,
+    },
+    seatSource,
+  };
+}
+
+type StripeEnv = Pick<
+  Env,
+  'DB' | 'TENANT_DO' | 'APP_URL' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL' | 'STRIPE_PRICE_PRO' | 'STRIPE_PRICE_ENTERPRISE'
+>;
+
+function billingUrl(env: Pick<Env, 'APP_URL'>, ctx: TenantContext, query = ''): string {
+  return `${env.APP_URL.replace(/\/$/, '')}/t/${ctx.tenant.slug}/billing${query}`;
+}
+
+/**
+ * The tenant's Stripe customer, created once: the idempotency key is the
+ * tenant's id, so two concurrent checkouts (or a retry after a crash between
+ * Stripe and D1) get the same customer, and the id is stored before checkout.
+ */
+async function ensureStripeCustomer(ctx: TenantContext, env: StripeEnv): Promise<string> {
+  const subscription = await loadSubscription(ctx);
+  if (subscription?.stripeCustomerId) return subscription.stripeCustomerId;
+  const customer = await stripeClient(env).customers.create(
+    { name: ctx.tenant.name, metadata: { tenant_id: ctx.tenant.id, tenant_slug: ctx.tenant.slug } },
+    { idempotencyKey: `customer:${ctx.tenant.id}` },
+  );
+  await ctx.db.batch([
+    ctx.db.update(subscriptions, { stripeCustomerId: customer.id, updatedAt: Date.now() }),
+    auditEntry(ctx, 'billing.customer_created', { type: 'stripe_customer', id: customer.id }),
+  ]);
+  return customer.id;
+}
+
+/**
+ * A subscription-mode Checkout Session for the tenant's customer. The
+ * redirect back grants nothing: the plan changes when the webhook lands.
+ */
+export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: CheckoutBody): Promise<{ url: string }> {
+  const summary = await getBillingSummary(ctx, env);
+  if (summary.plan !== 'free' && statusPolicy(summary.status) !== 'free') {
+    throw new AppError('conflict', `This tenant already has the ${summary.plan} plan; change seats or manage billing instead`);
+  }
+  if (input.seats < summary.seats.used) {
+    throw new AppError('conflict', `This tenant uses ${summary.seats.used} seats; buy at least that many`);
+  }
+  const customer = await ensureStripeCustomer(ctx, env);
+  const metadata = { tenant_id: ctx.tenant.id, plan: input.plan, seats: String(input.seats) };
+  const session = await stripeClient(env).checkout.sessions.create(
+    {
+      mode: 'subscription',
+      customer,
+      client_reference_id: ctx.tenant.id,
+      line_items: [
+        input.plan === 'pro'
+          ? { price: env.STRIPE_PRICE_PRO, quantity: input.seats }
+          : { price: env.STRIPE_PRICE_ENTERPRISE, quantity: 1 },
+      ],
+      metadata,
+      subscription_data: { metadata },
+      success_url: billingUrl(env, ctx, '?checkout=success'),
+      cancel_url: billingUrl(env, ctx, '?checkout=canceled'),
+    },
+    { idempotencyKey: `checkout:${ctx.requestId}` },
+  );
+  if (!session.url) throw new AppError('unavailable', 'Stripe did not return a checkout URL; try again');
+  await ctx.db.batch([auditEntry(ctx, 'billing.checkout_started', { type: 'checkout_session', id: session.id }, { plan: input.plan, seats: input.seats })]);
+  return { url: session.url };
+}
+
+export async function openBillingPortal(ctx: TenantContext, env: StripeEnv): Promise<{ url: string }> {
+  const subscription = await loadSubscription(ctx);
+  if (!subscription?.stripeCustomerId) throw new AppError('conflict', 'This tenant has no billing account yet; upgrade first');
+  const session = await stripeClient(env).billingPortal.sessions.create({ customer: subscription.stripeCustomerId, return_url: billingUrl(env, ctx) });
+  return { url: session.url };
+}
+
+/**
+ * Asks Stripe for a new seat quantity on the pro subscription (prorated).
+ * Nothing changes here until Stripe confirms it by webhook.
+ */
+export async function requestSeatChange(ctx: TenantContext, env: StripeEnv, input: SeatChangeBody): Promise<void> {
+  const subscription = await loadSubscription(ctx);
+  if (!subscription?.stripeSubscriptionId || subscription.plan !== 'pro' || statusPolicy(subscription.status) === 'free') {
+    throw new AppError('conflict', 'Seats can be changed on an active pro subscription only');
+  }
+  const { seats } = await getBillingSummary(ctx, env);
+  if (input.quantity < seats.used) throw new AppError('conflict', `This tenant uses ${seats.used} seats; remove members or revoke invitations first`);
+  const stripe = stripeClient(env);
+  const current = await stripe.subscriptions.retrieve(subscription.stripeSubscriptionId);
+  const item = current.items.data[0];
+  if (!item) throw new AppError('conflict', 'The subscription has no seat item');
+  await stripe.subscriptions.update(
+    current.id,
+    { items: [{ id: item.id, quantity: input.quantity }], proration_behavior: 'create_prorations' },
+    { idempotencyKey: `seats:${current.id}:${ctx.requestId}` },
+  );
+  await ctx.db.batch([
+    auditEntry(ctx, 'billing.seats_change_requested', { type: 'subscription', id: current.id }, { from: item.quantity, to: input.quantity }),
+  ]);
+}

@@ -1,0 +1,109 @@
+/**
+ * Stripe → D1 → the tenant's object. Webhooks arrive late, twice and out of
+ * order, so nothing here trusts an event's payload: it fetches the
+ * subscription as Stripe has it now and writes that. Running it again, or in
+ * any order, ends in Stripe's true state.
+ */
+import { eq } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { auditEntry } from '../../platform/audit';
+import { database } from '../../platform/db/client';
+import { subscriptions, type Plan } from '../../platform/db/schema';
+import type { Env } from '../../platform/env';
+import { systemContext } from '../../platform/tenancy/system';
+import { seatsFor } from '../seats/client';
+import { entitlementOf } from './entitlement';
+import { statusPolicy } from './plans';
+import { stripeClient } from './stripe';
+
+type SyncEnv = Pick<
+  Env,
+  'DB' | 'TENANT_DO' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL' | 'STRIPE_PRICE_PRO' | 'STRIPE_PRICE_ENTERPRISE'
+>;
+
+/** A subscription that can never be applied (no tenant, unknown price): retrying will not help. */
+export class PermanentSyncError extends Error {
+  override name = 'PermanentSyncError';
+}
+
+export type SyncOutcome =
+  | { kind: 'applied'; tenantId: string; changed: boolean; plan: Plan; status: string; seats: number | null }
+  | { kind: 'ignored'; tenantId: string; reason: string };
+
+function grantsAccess(status: string): boolean {
+  return statusPolicy(status) !== 'free';
+}
+
+function planOf(env: SyncEnv, price: Stripe.Price): Plan {
+  if (price.id === env.STRIPE_PRICE_PRO) return 'pro';
+  if (price.id === env.STRIPE_PRICE_ENTERPRISE) return 'enterprise';
+  const fromMetadata = price.metadata?.plan;
+  if (fromMetadata === 'pro' || fromMetadata === 'enterprise') return fromMetadata;
+  throw new PermanentSyncError(`price ${price.id} is not one of our plans`);
+}
+
+function idOf(ref: string | { id: string } | null | undefined): string | null {
+  return typeof ref === 'string' ? ref : (ref?.id ?? null);
+}
+
+/** The tenant a subscription belongs to: by its customer (ours, stored at checkout), else by its metadata. */
+async function tenantIdFor(env: SyncEnv, subscription: Stripe.Subscription): Promise<string> {
+  const customerId = idOf(subscription.customer);
+  if (customerId) {
+    const [row] = await database(env.DB)
+      .select({ tenantId: subscriptions.tenantId })
+      .from(subscriptions)
+      .where(eq(subscriptions.stripeCustomerId, customerId))
+      .limit(1);
+    if (row) return row.tenantId;
+  }
+  const fromMetadata = subscription.metadata?.tenant_id;
+  if (fromMetadata) return fromMetadata;
+  throw new PermanentSyncError(`subscription ${subscription.id} belongs to no tenant (customer ${customerId})`);
+}
+
+export async function syncSubscriptionFromStripe(env: SyncEnv, subscriptionId: string, requestId: string): Promise<SyncOutcome> {
+  const subscription = await stripeClient(env).subscriptions.retrieve(subscriptionId);
+  const tenantId = await tenantIdFor(env, subscription);
+  const ctx = await systemContext(env, tenantId, requestId);
+  if (!ctx) throw new PermanentSyncError(`tenant ${tenantId} of subscription ${subscription.id} does not exist`);
+
+  const stored = await ctx.db.first(subscriptions);
+  // An old subscription's late news must not overwrite the one the tenant pays for now.
+  if (stored?.stripeSubscriptionId && stored.stripeSubscriptionId !== subscription.id && grantsAccess(stored.status) && !grantsAccess(subscription.status)) {
+    return { kind: 'ignored', tenantId, reason: `tenant is on ${stored.stripeSubscriptionId}; ${subscription.id} is ${subscription.status}` };
+  }
+
+  const item = subscription.items.data[0];
+  if (!item) throw new PermanentSyncError(`subscription ${subscription.id} has no items`);
+  const plan = planOf(env, item.price);
+  const metadataSeats = Number(subscription.metadata?.seats);
+  const now = Date.now();
+  const next = {
+    plan,
+    status: subscription.status,
+    stripeCustomerId: idOf(subscription.customer),
+    stripeSubscriptionId: subscription.id,
+    seatQuantity: item.quantity ?? null,
+    seatLimitOverride: plan === 'enterprise' && Number.isInteger(metadataSeats) && metadataSeats > 0 ? metadataSeats : null,
+    currentPeriodEnd: item.current_period_end ? item.current_period_end * 1000 : null,
+    pastDueSince: subscription.status === 'past_due' ? (stored?.status === 'past_due' ? stored.pastDueSince : now) : null,
+  };
+  const changed =
+    !stored ||
+    (Object.keys(next) as (keyof typeof next)[]).some((key) => key !== 'pastDueSince' && stored[key] !== next[key]) ||
+    stored.pastDueSince !== next.pastDueSince;
+
+  if (changed) {
+    await ctx.db.batch([
+      ctx.db.update(subscriptions, { ...next, updatedAt: now }),
+      auditEntry(ctx, 'subscription.updated', { type: 'subscription', id: subscription.id }, {
+        from: stored ? { plan: stored.plan, status: stored.status, seats: stored.seatQuantity } : null,
+        to: { plan, status: subscription.status, seats: next.seatQuantity },
+      }),
+    ]);
+  }
+  // Always pushed, even when D1 did not change: the object may have missed the last push.
+  await seatsFor(env, tenantId).setLimits(entitlementOf({ ...stored, ...next, tenantId, updatedAt: now }, now).limits);
+  return { kind: 'applied', tenantId, changed, plan, status: subscription.status, seats: next.seatQuantity };
+}

@@ -1,0 +1,175 @@
+import { desc, eq, lte, sql } from 'drizzle-orm';
+import { auditEntry, auditEntryIf } from '../../platform/audit';
+import { randomToken, sha256Hex } from '../../platform/crypto';
+import { database } from '../../platform/db/client';
+import { isUniqueViolation } from '../../platform/db/errors';
+import { invitations, memberships, tenants, users, type Role } from '../../platform/db/schema';
+import { queueEmail } from '../../platform/email/outbox';
+import type { Env } from '../../platform/env';
+import { AppError, notFound } from '../../platform/http/errors';
+import { newId } from '../../platform/ids';
+import type { TenantContext } from '../../platform/tenancy/context';
+import { canGrant } from '../../platform/tenancy/permissions';
+import { TenantDb } from '../../platform/tenancy/tenant-db';
+import { seatsFor } from '../seats/client';
+import { invitationSeat, memberSeat } from '../seats/model';
+import { releaseSeatOrDefer } from '../seats/release';
+import { planLimitError } from '../billing/plans';
+import type { TenantSummary } from '../tenants/service';
+import type { CreateInvitationBody } from './schema';
+
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+type InvitationRow = typeof invitations.$inferSelect;
+type SeatEnv = Pick<Env, 'TENANT_DO' | 'APP_URL'>;
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  status: InvitationRow['status'];
+  expiresAt: number;
+  createdAt: number;
+}
+
+/** A pending invitation past its expiry is expired, whether or not a sweep has written that yet. */
+function toView(row: InvitationRow, now = Date.now()): InvitationView {
+  const status = row.status === 'pending' && row.expiresAt <= now ? 'expired' : row.status;
+  return { id: row.id, email: row.email, role: row.role, status, expiresAt: row.expiresAt, createdAt: row.createdAt };
+}
+
+export function acceptUrlFor(env: Pick<Env, 'APP_URL'>, token: string): string {
+  return `${env.APP_URL.replace(/\/$/, '')}/invitations/${token}`;
+}
+
+export async function listInvitations(ctx: TenantContext): Promise<InvitationView[]> {
+  const rows = await ctx.db.select(invitations, eq(invitations.status, 'pending')).orderBy(desc(invitations.createdAt));
+  return rows.map((row) => toView(row));
+}
+
+/**
+ * Invites someone. Checks run in the contract's order: role (403), then the
+ * seat (402), then conflicts (409). The seat is reserved in the tenant's
+ * object before D1 is written and given back if the write fails, so the
+ * object never counts fewer holders than D1 has.
+ */
+export async function createInvitation(
+  ctx: TenantContext,
+  env: SeatEnv,
+  input: CreateInvitationBody,
+): Promise<{ invitation: InvitationView; acceptUrl: string }> {
+  if (!canGrant(ctx.role, input.role)) throw new AppError('forbidden', `You cannot invite someone as ${input.role}`);
+  const now = Date.now();
+  const alreadyMember = await ctx.db
+    .selectWithUser(memberships, memberships.userId, eq(users.email, input.email))
+    .limit(1)
+    .then((rows) => rows.length > 0);
+
+  const id = newId('inv');
+  const token = randomToken();
+  const expiresAt = now + INVITATION_TTL_MS;
+  const seats = seatsFor(env, ctx.tenant.id);
+  const reservation = await seats.reserveSeat(invitationSeat(id), { expiresAt });
+  if (!reservation.ok) throw planLimitError('seats', reservation.usage.limit);
+
+  try {
+    if (alreadyMember) throw new AppError('conflict', `${input.email} is already a member`);
+    await ctx.db.batch([
+      // An expired invitation to the same address stops blocking a new one.
+      ctx.db.update(invitations, { status: 'expired' }, eq(invitations.email, input.email), eq(invitations.status, 'pending'), lte(invitations.expiresAt, now)),
+      ctx.db.insert(invitations, {
+        id,
+        email: input.email,
+        role: input.role,
+        tokenHash: await sha256Hex(token),
+        invitedBy: ctx.actor.id ?? 'system',
+        expiresAt,
+        createdAt: now,
+      }),
+      queueEmail(ctx, {
+        to: input.email,
+        subject: `You're invited to ${ctx.tenant.name} on saas-slice`,
+        text: `You have been invited to join ${ctx.tenant.name} as ${input.role}.\n\nAccept the invitation: ${acceptUrlFor(env, token)}\n\nThe link expires on ${new Date(expiresAt).toUTCString()}.`,
+      }),
+      auditEntry(ctx, 'invitation.created', { type: 'invitation', id }, { email: input.email, role: input.role }),
+    ]);
+  } catch (err) {
+    await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+    if (isUniqueViolation(err, 'invitations.tenant_id, invitations.email')) {
+      throw new AppError('conflict', `${input.email} already has a pending invitation`);
+    }
+    throw err;
+  }
+  const invitation: InvitationView = { id, email: input.email, role: input.role, status: 'pending', expiresAt, createdAt: now };
+  return { invitation, acceptUrl: acceptUrlFor(env, token) };
+}
+
+/** Revokes a pending invitation: D1 first, then the seat is given back. */
+export async function revokeInvitation(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, id: string): Promise<void> {
+  const row = await ctx.db.first(invitations, eq(invitations.id, id));
+  if (!row) throw notFound('Invitation');
+  if (row.status !== 'pending') throw new AppError('conflict', `This invitation is already ${row.status}`);
+  const [updated] = await ctx.db.batch([
+    ctx.db.update(invitations, { status: 'revoked' }, eq(invitations.id, id), eq(invitations.status, 'pending')),
+    auditEntry(ctx, 'invitation.revoked', { type: 'invitation', id }, { email: row.email }),
+  ]);
+  if (updated.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
+  await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+}
+
+/**
+ * Accepts an invitation, once, for the signed-in user whose email it was
+ * sent to. The invitation's seat becomes the member's seat (the count does
+ * not change). In one batch: the membership, written only while the
+ * invitation is still pending and unexpired; the invitation marked accepted;
+ * and the audit rows, written only if that happened.
+ */
+export async function acceptInvitation(
+  env: Pick<Env, 'DB' | 'TENANT_DO'>,
+  user: { userId: string; email: string },
+  token: string,
+  requestId: string,
+): Promise<{ tenant: TenantSummary; role: Role }> {
+  const db = database(env.DB);
+  const [found] = await db
+    .select({ invitation: invitations, tenant: { id: tenants.id, slug: tenants.slug, name: tenants.name } })
+    .from(invitations)
+    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+    .where(eq(invitations.tokenHash, await sha256Hex(token)))
+    .limit(1);
+  if (!found) throw notFound('Invitation');
+  const { invitation, tenant } = found;
+  if (invitation.email !== user.email) throw new AppError('forbidden', 'This invitation was sent to a different email address');
+  const now = Date.now();
+  if (invitation.status !== 'pending') throw new AppError('conflict', `This invitation is already ${invitation.status}`);
+  if (invitation.expiresAt <= now) throw new AppError('conflict', 'This invitation has expired; ask for a new one');
+
+  const ctx: TenantContext = {
+    tenant,
+    actor: { type: 'user', id: user.userId },
+    role: invitation.role,
+    db: new TenantDb(db, tenant.id),
+    requestId,
+  };
+  const seats = seatsFor(env, tenant.id);
+  const moved = await seats.transferSeat(invitationSeat(invitation.id), memberSeat(user.userId));
+  if (!moved.ok) throw planLimitError('seats', moved.usage.limit);
+
+  const stillPending = sql`EXISTS (SELECT 1 FROM ${invitations} WHERE ${invitations.id} = ${invitation.id} AND ${invitations.status} = 'pending' AND ${invitations.expiresAt} > ${now})`;
+  const acceptedNow = sql`EXISTS (SELECT 1 FROM ${invitations} WHERE ${invitations.id} = ${invitation.id} AND ${invitations.status} = 'accepted' AND ${invitations.acceptedAt} = ${now})`;
+  try {
+    const [joined] = await ctx.db.batch([
+      ctx.db.insertWhere(memberships, { userId: user.userId, role: invitation.role }, stillPending),
+      ctx.db.update(invitations, { status: 'accepted', acceptedAt: now }, eq(invitations.id, invitation.id), eq(invitations.status, 'pending')),
+      auditEntryIf(ctx, acceptedNow, 'invitation.accepted', { type: 'invitation', id: invitation.id }, { email: invitation.email }),
+      auditEntryIf(ctx, acceptedNow, 'member.added', { type: 'user', id: user.userId }, { role: invitation.role }),
+    ]);
+    if (joined.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
+  } catch (err) {
+    // Hand the seat back to the invitation; if even that fails, reconciliation repairs it.
+    await seats.transferSeat(memberSeat(user.userId), invitationSeat(invitation.id), { expiresAt: invitation.expiresAt }).catch(() => undefined);
+    if (isUniqueViolation(err, 'memberships')) throw new AppError('conflict', 'You are already a member of this tenant');
+    throw err;
+  }
+  return { tenant, role: invitation.role };
+}

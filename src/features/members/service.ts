@@ -1,0 +1,104 @@
+import { eq, sql } from 'drizzle-orm';
+import { auditEntryIf } from '../../platform/audit';
+import { apiKeys, memberships, type Role } from '../../platform/db/schema';
+import type { Env } from '../../platform/env';
+import { AppError, notFound } from '../../platform/http/errors';
+import type { TenantContext } from '../../platform/tenancy/context';
+import { canGrant, roleRankSql } from '../../platform/tenancy/permissions';
+import { releaseSeatOrDefer } from '../seats/release';
+import { memberSeat } from '../seats/model';
+import type { ChangeRoleBody } from './schema';
+
+export interface MemberView {
+  user: { id: string; email: string; name: string };
+  role: Role;
+  joinedAt: number;
+}
+
+export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
+  const rows = await ctx.db.selectWithUser(memberships, memberships.userId).orderBy(memberships.createdAt);
+  return rows.map(({ row, user }) => ({ user, role: row.role, joinedAt: row.createdAt }));
+}
+
+export async function getMember(ctx: TenantContext, userId: string): Promise<MemberView> {
+  const [found] = await ctx.db.selectWithUser(memberships, memberships.userId, eq(memberships.userId, userId)).limit(1);
+  if (!found) throw notFound('Member');
+  return { user: found.user, role: found.row.role, joinedAt: found.row.createdAt };
+}
+
+async function getMembershipInTenant(ctx: TenantContext, userId: string) {
+  const membership = await ctx.db.first(memberships, eq(memberships.userId, userId));
+  if (!membership) throw notFound('Member');
+  return membership;
+}
+
+/** True while the tenant would keep at least one owner if `userId` stopped being one. */
+function anotherOwnerRemains(ctx: TenantContext, userId: string) {
+  return sql`(SELECT count(*) FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.role} = 'owner' AND ${memberships.userId} <> ${userId}) > 0`;
+}
+
+function lastOwner(): AppError {
+  return new AppError('conflict', 'A tenant needs at least one owner: make someone else owner first');
+}
+
+/**
+ * Only owners touch owners or make owners; nobody grants above their own role;
+ * the last owner cannot be demoted. The owner check runs inside the UPDATE,
+ * so two owners demoting each other at once cannot leave the tenant ownerless.
+ */
+export async function changeMemberRole(ctx: TenantContext, userId: string, input: ChangeRoleBody): Promise<MemberView> {
+  const target = await getMembershipInTenant(ctx, userId);
+  if ((target.role === 'owner' || input.role === 'owner') && ctx.role !== 'owner') {
+    throw new AppError('forbidden', 'Only owners can change an owner or make someone owner');
+  }
+  if (!canGrant(ctx.role, input.role)) throw new AppError('forbidden', 'You cannot grant a role above your own');
+  if (target.role === input.role) return getMember(ctx, userId);
+
+  const guard = target.role === 'owner' ? anotherOwnerRemains(ctx, userId) : undefined;
+  const [updated] = await ctx.db.batch([
+    ctx.db.update(memberships, { role: input.role }, eq(memberships.userId, userId), eq(memberships.role, target.role), guard),
+    // A demoted member's API keys above their new role are revoked with the demotion.
+    ctx.db.update(
+      apiKeys,
+      { revokedAt: Date.now() },
+      eq(apiKeys.createdBy, userId),
+      sql`${apiKeys.revokedAt} IS NULL`,
+      sql`${roleRankSql(apiKeys.role)} > ${roleRankSql(sql`${input.role}`)}`,
+    ),
+    auditEntryIf(
+      ctx,
+      sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.userId} = ${userId} AND ${memberships.role} = ${input.role})`,
+      'member.role_changed',
+      { type: 'user', id: userId },
+      { from: target.role, to: input.role },
+    ),
+  ]);
+  if (updated.meta.changes === 0) throw lastOwner();
+  return getMember(ctx, userId);
+}
+
+/**
+ * Removes a member (or lets one leave). Their API keys go with the membership
+ * (composite foreign key, ON DELETE CASCADE). D1 first, then the seat is given
+ * back: a crash in between over-counts until reconciliation, never over-allocates.
+ */
+export async function removeMember(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, userId: string): Promise<void> {
+  const target = await getMembershipInTenant(ctx, userId);
+  const leaving = ctx.actor.type === 'user' && ctx.actor.id === userId;
+  if (target.role === 'owner' && ctx.role !== 'owner') throw new AppError('forbidden', 'Only owners can remove an owner');
+
+  const guard = target.role === 'owner' ? anotherOwnerRemains(ctx, userId) : undefined;
+  const [deleted] = await ctx.db.batch([
+    ctx.db.delete(memberships, eq(memberships.userId, userId), guard),
+    auditEntryIf(
+      ctx,
+      sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.userId} = ${userId})`,
+      leaving ? 'member.left' : 'member.removed',
+      { type: 'user', id: userId },
+      { role: target.role },
+    ),
+  ]);
+  if (deleted.meta.changes === 0) throw lastOwner();
+  await releaseSeatOrDefer(env, ctx, memberSeat(userId));
+}
+

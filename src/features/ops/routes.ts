@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../../platform/env';
+import { AppError } from '../../platform/http/errors';
+import { validate } from '../../platform/http/validate';
+import { deadEvents, replayEvent, unprocessedEvents } from '../billing/events';
+
+const eventsQuery = z.strictObject({
+  state: z.enum(['dead', 'unprocessed']).default('dead'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const eventParams = z.object({ id: z.string().startsWith('evt_') });
+
+async function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+}
+
+/**
+ * Operators, not tenants: a separate bearer token (OPS_TOKEN), compared in
+ * constant time. Without the secret set, /ops does not exist.
+ */
+export const opsRoutes = new Hono<AppEnv>()
+  .use(async function requireOperator(c, next) {
+    const expected = c.env.OPS_TOKEN;
+    if (!expected) throw new AppError('not_found', 'Route not found');
+    const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? '';
+    const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
+    if (!crypto.subtle.timingSafeEqual(a, b)) throw new AppError('unauthenticated', 'Operator token required');
+    await next();
+  })
+  .get('/stripe-events', validate('query', eventsQuery), async (c) => {
+    const { state, limit } = c.req.valid('query');
+    const rows = state === 'dead' ? await deadEvents(c.env, limit) : await unprocessedEvents(c.env, Date.now(), limit);
+    return c.json({
+      events: rows.map(({ payload: _payload, ...row }) => row),
+    });
+  })
+  .post('/stripe-events/:id/replay', validate('param', eventParams), async (c) => {
+    await replayEvent(c.env, c.req.valid('param').id, c.var.requestId);
+    return c.json({ replayed: c.req.valid('param').id }, 202);
+  });

@@ -1,0 +1,49 @@
+import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { database } from '../db/client';
+import { outboxEmails } from '../db/schema';
+import type { Env } from '../env';
+import { newId } from '../ids';
+import type { TenantContext } from '../tenancy/context';
+import { emailSenderFor } from './sender';
+
+const MAX_ATTEMPTS = 8;
+
+/** The outbox row for an email, to batch with the change that causes it. */
+export function queueEmail(ctx: TenantContext, email: { to: string; subject: string; text: string }) {
+  return ctx.db.insert(outboxEmails, { id: newId('eml'), ...email });
+}
+
+/**
+ * Sends what the outbox holds, oldest first. Runs after a request (waitUntil)
+ * and on every scheduled tick, so a failed send is retried without anyone
+ * watching. Returns how many were sent.
+ */
+export async function deliverOutbox(env: Pick<Env, 'DB' | 'EMAIL' | 'EMAIL_FROM'>, limit = 25): Promise<number> {
+  const db = database(env.DB);
+  const sender = emailSenderFor(env);
+  const pending = await db
+    .select()
+    .from(outboxEmails)
+    .where(and(isNull(outboxEmails.sentAt), lt(outboxEmails.attempts, MAX_ATTEMPTS)))
+    .orderBy(asc(outboxEmails.createdAt))
+    .limit(limit);
+  let sent = 0;
+  for (const email of pending) {
+    try {
+      await sender.send(email);
+      await db.update(outboxEmails).set({ sentAt: Date.now(), attempts: sql`${outboxEmails.attempts} + 1` }).where(eq(outboxEmails.id, email.id));
+      sent++;
+    } catch (err) {
+      await db
+        .update(outboxEmails)
+        .set({ attempts: sql`${outboxEmails.attempts} + 1`, lastError: err instanceof Error ? err.message : String(err) })
+        .where(eq(outboxEmails.id, email.id));
+    }
+  }
+  return sent;
+}
+
+/** Every email, newest first: the dev mailbox page (development only). */
+export async function listMailbox(env: Pick<Env, 'DB'>, limit = 100) {
+  return database(env.DB).select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit);
+}

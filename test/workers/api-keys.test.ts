@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { makeTeam } from './fixtures';
+import { call, signUpOwner } from './helpers';
+
+describe('API keys', () => {
+  it('shows the secret once, lists the prefix, and authenticates its own tenant with its role', async () => {
+    const team = await makeTeam();
+    const created = await call('POST', `${team.base}/api-keys`, { token: team.admin.token, body: { name: 'Deploy', role: 'member' } });
+    expect(created.status).toBe(201);
+    const { apiKey, secret } = created.body;
+    expect(secret).toMatch(/^ssk_[\w-]{32}$/);
+    expect(apiKey).toMatchObject({ name: 'Deploy', role: 'member', prefix: secret.slice(0, 12) });
+
+    const list = await call('GET', `${team.base}/api-keys`, { token: team.owner.token });
+    expect(JSON.stringify(list.body)).not.toContain(secret);
+    expect(list.body.apiKeys.map((k: { id: string }) => k.id)).toContain(apiKey.id);
+
+    expect((await call('POST', `${team.base}/projects`, { token: secret, body: { name: 'From CI' } })).status).toBe(201);
+    expect((await call('POST', `${team.base}/invitations`, { token: secret, body: { email: 'x@example.test', role: 'member' } })).status).toBe(403);
+    expect((await call('GET', '/api/me', { token: secret })).status).toBe(403);
+
+    const log = await call('GET', `${team.base}/audit-log?action=project.created`, { token: team.owner.token });
+    expect(log.body.entries[0].actor).toEqual({ type: 'api_key', id: apiKey.id });
+
+    const after = await call('GET', `${team.base}/api-keys`, { token: team.owner.token });
+    expect(after.body.apiKeys.find((k: { id: string }) => k.id === apiKey.id).lastUsedAt).toEqual(expect.any(Number));
+  });
+
+  it('never reaches another tenant', async () => {
+    const team = await makeTeam();
+    const other = await signUpOwner('Elsewhere');
+    const { secret } = (await call('POST', `${team.base}/api-keys`, { token: team.owner.token, body: { name: 'k', role: 'owner' } })).body;
+    const res = await call('GET', `/api/t/${other.tenant.slug}/projects`, { token: secret });
+    expect(res.status).toBe(404);
+  });
+
+  it('carries no role above its creator, and cannot mint keys', async () => {
+    const team = await makeTeam();
+    expect((await call('POST', `${team.base}/api-keys`, { token: team.admin.token, body: { name: 'k', role: 'owner' } })).status).toBe(403);
+    const { secret } = (await call('POST', `${team.base}/api-keys`, { token: team.admin.token, body: { name: 'k', role: 'admin' } })).body;
+    expect((await call('POST', `${team.base}/api-keys`, { token: secret, body: { name: 'k2', role: 'member' } })).status).toBe(403);
+  });
+
+  it('stops working when revoked, when its creator leaves, or above a demoted creator', async () => {
+    const team = await makeTeam();
+    const mint = async (token: string, role: string) =>
+      (await call('POST', `${team.base}/api-keys`, { token, body: { name: role, role } })).body as { apiKey: { id: string }; secret: string };
+
+    const revoked = await mint(team.owner.token, 'member');
+    expect((await call('DELETE', `${team.base}/api-keys/${revoked.apiKey.id}`, { token: team.owner.token })).status).toBe(204);
+    expect((await call('GET', `${team.base}/projects`, { token: revoked.secret })).status).toBe(401);
+
+    const adminKey = await mint(team.admin.token, 'admin');
+    const adminMemberKey = await mint(team.admin.token, 'member');
+    await call('PATCH', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token, body: { role: 'member' } });
+    expect((await call('GET', `${team.base}/projects`, { token: adminKey.secret })).status).toBe(401);
+    expect((await call('GET', `${team.base}/projects`, { token: adminMemberKey.secret })).status).toBe(200);
+
+    await call('DELETE', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token });
+    expect((await call('GET', `${team.base}/projects`, { token: adminMemberKey.secret })).status).toBe(401);
+  });
+
+  it('refuses a forged key', async () => {
+    const team = await makeTeam();
+    expect((await call('GET', `${team.base}/projects`, { token: `ssk_${'x'.repeat(32)}` })).status).toBe(401);
+  });
+});

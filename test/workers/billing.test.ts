@@ -1,0 +1,282 @@
+/**
+ * The billing flow end to end, against the Stripe emulator through the
+ * official SDK: checkout → payment on the hosted page → signed webhooks →
+ * queue → D1 and the tenant's object → limits. All emulator-driven tests
+ * live in this one file: its clock and faults are shared by everyone.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+import { retryDelaySeconds } from '../../src/features/billing/consumer';
+import { runMaintenance } from '../../src/features/billing/maintenance';
+import worker from '../../src/index';
+import { countRows } from './db-snapshot';
+import { call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
+import { currentCursor, emulator, eventually, eventsFor, payCheckout, postWebhook } from './stripe-helpers';
+
+/** The test's own view of "Stripe": the emulator, through the same SDK the app uses. */
+const stripe = new Stripe('sk_test_vitest', { httpClient: Stripe.createFetchHttpClient(), host: '127.0.0.1', port: Number(env.STRIPE_API_PORT), protocol: 'http' });
+const crypto = Stripe.createSubtleCryptoProvider();
+
+async function billing(owner: SignedUp) {
+  return (await call('GET', `/api/t/${owner.tenant.slug}/billing`, { token: owner.token })).body;
+}
+
+async function customerOf(owner: SignedUp): Promise<string> {
+  const row = await env.DB.prepare('SELECT stripe_customer_id AS id FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first<{ id: string }>();
+  if (!row?.id) throw new Error('no customer');
+  return row.id;
+}
+
+/** Posts every emulator event about the tenant's customer since `cursor` to the Worker; returns the new cursor. */
+async function deliver(owner: SignedUp, cursor: number, order: 'as-sent' | 'reversed' = 'as-sent'): Promise<number> {
+  const pulled = await eventsFor(await customerOf(owner), cursor);
+  const events = order === 'reversed' ? [...pulled.events].reverse() : pulled.events;
+  for (const event of events) expect((await postWebhook(event)).status).toBe(200);
+  return pulled.cursor;
+}
+
+async function checkoutAndPay(owner: SignedUp, seats: number) {
+  const cursor = await currentCursor();
+  const checkout = await call('POST', `/api/t/${owner.tenant.slug}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats } });
+  expect(checkout.status).toBe(200);
+  const paid = await payCheckout(checkout.body.url);
+  expect(paid.status).toBe(303);
+  expect(paid.headers.get('location')).toContain(`/t/${owner.tenant.slug}/billing?checkout=success`);
+  return { cursor, url: checkout.body.url as string };
+}
+
+async function signedHeader(payload: string, timestamp?: number): Promise<string> {
+  return stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: env.STRIPE_WEBHOOK_SECRET, cryptoProvider: crypto, ...(timestamp ? { timestamp } : {}) });
+}
+
+describe('checkout → payment → webhook → queue → limits', () => {
+  it('a free tenant buys 10 pro seats: nothing changes until Stripe confirms, then 5 more invitations fit, and a seat change to 12 shows once confirmed', async () => {
+    const owner = await signUpOwner('Paying Co');
+    const base = `/api/t/${owner.tenant.slug}`;
+    const { cursor } = await checkoutAndPay(owner, 10);
+
+    // The redirect back grants nothing: only the webhook does.
+    expect(await billing(owner)).toMatchObject({ plan: 'free', seats: { limit: 3 } });
+
+    const next = await deliver(owner, cursor);
+    const upgraded = await eventually(async () => {
+      const summary = await billing(owner);
+      expect(summary).toMatchObject({ plan: 'pro', status: 'active', seats: { used: 1, limit: 10 }, limits: { projects: 100 } });
+      return summary;
+    });
+    expect(upgraded.currentPeriodEnd).toBeGreaterThan(Date.now());
+
+    const invites = await Promise.all(
+      Array.from({ length: 5 }, () => call('POST', `${base}/invitations`, { token: owner.token, body: { email: uniqueEmail('seat'), role: 'member' } })),
+    );
+    expect(invites.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+
+    const change = await call('POST', `${base}/billing/seats`, { token: owner.token, body: { quantity: 12 } });
+    expect(change.status).toBe(202);
+    expect((await billing(owner)).seats.limit).toBe(10);
+    await deliver(owner, next);
+    await eventually(async () => expect((await billing(owner)).seats).toEqual({ used: 6, limit: 12 }));
+
+    const log = await call('GET', `${base}/audit-log?action=subscription.updated`, { token: owner.token });
+    expect(log.body.entries.map((e: { actor: { type: string } }) => e.actor.type)).toEqual(['system', 'system']);
+  });
+
+  it('refuses a seat quantity below the seats in use', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 3);
+    await deliver(owner, cursor);
+    await eventually(async () => expect((await billing(owner)).plan).toBe('pro'));
+    await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email: uniqueEmail('x'), role: 'member' } });
+    const res = await call('POST', `/api/t/${owner.tenant.slug}/billing/seats`, { token: owner.token, body: { quantity: 1 } });
+    expect(res.status).toBe(409);
+  });
+
+  it('creates the Stripe customer once per tenant, even for concurrent checkouts', async () => {
+    const owner = await signUpOwner();
+    const [a, b] = await Promise.all([
+      call('POST', `/api/t/${owner.tenant.slug}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats: 5 } }),
+      call('POST', `/api/t/${owner.tenant.slug}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats: 5 } }),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const customer = await customerOf(owner);
+    const listed = await stripe.customers.list({ limit: 100 });
+    expect(listed.data.filter((c) => c.metadata.tenant_id === owner.tenant.id).map((c) => c.id)).toEqual([customer]);
+  });
+
+  it('gives a portal URL once the tenant has a customer, and 409 before', async () => {
+    const owner = await signUpOwner();
+    expect((await call('POST', `/api/t/${owner.tenant.slug}/billing/portal`, { token: owner.token })).status).toBe(409);
+    await call('POST', `/api/t/${owner.tenant.slug}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats: 5 } });
+    const portal = await call('POST', `/api/t/${owner.tenant.slug}/billing/portal`, { token: owner.token });
+    expect(portal.status).toBe(200);
+    expect(portal.body.url).toMatch(/\/portal\//);
+  });
+});
+
+describe('webhook endpoint', () => {
+  const payload = () =>
+    JSON.stringify({ id: `evt_test_${Math.random().toString(36).slice(2)}`, object: 'event', type: 'customer.created', data: { object: { object: 'customer', id: 'cus_x' } } });
+
+  it('refuses forged, unsigned and stale deliveries with 400 and stores nothing', async () => {
+    const before = await countRows('stripe_events');
+    const body = payload();
+    const forged = await postWebhook({ payload: body, signature: `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` });
+    const unsigned = await call('POST', '/webhooks/stripe', { rawBody: body });
+    const stale = await postWebhook({ payload: body, signature: await signedHeader(body, Math.floor(Date.now() / 1000) - 3600) });
+    const tampered = await postWebhook({ payload: body.replace('cus_x', 'cus_y'), signature: await signedHeader(body) });
+    for (const res of [forged, unsigned, stale, tampered]) {
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('bad_request');
+    }
+    expect(await countRows('stripe_events')).toBe(before);
+  });
+
+  it('stores a valid event once, however often it is delivered', async () => {
+    const body = payload();
+    const signature = await signedHeader(body);
+    const before = await countRows('stripe_events');
+    expect((await postWebhook({ payload: body, signature })).status).toBe(200);
+    expect((await postWebhook({ payload: body, signature })).status).toBe(200);
+    expect(await countRows('stripe_events')).toBe(before + 1);
+  });
+
+  it('applies the same event twice with one effect', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 4);
+    const { events } = await eventsFor(await customerOf(owner), cursor);
+    for (const event of [...events, ...events]) await postWebhook(event);
+    await eventually(async () => expect((await billing(owner)).plan).toBe('pro'));
+    const log = await call('GET', `/api/t/${owner.tenant.slug}/audit-log?action=subscription.updated`, { token: owner.token });
+    expect(log.body.entries).toHaveLength(1);
+  });
+});
+
+describe('out of order', () => {
+  it('updated before created, and a stale update after deleted, end in Stripe’s true state', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 4);
+    await deliver(owner, cursor, 'reversed');
+    await eventually(async () => expect((await billing(owner)).plan).toBe('pro'));
+
+    // Cancel in the portal; deliver the deletion first and the older update last.
+    const mid = await currentCursor();
+    const portal = await call('POST', `/api/t/${owner.tenant.slug}/billing/portal`, { token: owner.token });
+    const portalPage = await (await fetch(portal.body.url)).text();
+    const quantityAction = /action="([^"]*\/quantity)"/.exec(portalPage)?.[1];
+    const cancelAction = /action="([^"]*\/cancel)"/.exec(portalPage)?.[1];
+    if (!quantityAction || !cancelAction) throw new Error('portal forms not found');
+    const portalBase = new URL(portal.body.url);
+    await fetch(new URL(quantityAction, portalBase), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'quantity=7' });
+    await fetch(new URL(cancelAction, portalBase), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    await deliver(owner, mid, 'reversed');
+
+    await eventually(async () => expect(await billing(owner)).toMatchObject({ plan: 'free', status: 'canceled', seats: { limit: 3 } }));
+  });
+});
+
+describe('dunning', () => {
+  it('a failed renewal keeps pro while past_due (with the flag), then unpaid falls to free', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 5);
+    let next = await deliver(owner, cursor);
+    await eventually(async () => expect((await billing(owner)).plan).toBe('pro'));
+
+    await emulator(`/_emulator/customers/${await customerOf(owner)}/fail-payments`, { fail: true });
+    await emulator('/_emulator/clock/advance', { days: 32 });
+    next = await deliver(owner, next);
+    await eventually(async () => expect(await billing(owner)).toMatchObject({ plan: 'pro', status: 'past_due', pastDue: true, seats: { limit: 5 } }));
+
+    await emulator('/_emulator/clock/advance', { days: 15 });
+    await deliver(owner, next);
+    await eventually(async () => expect(await billing(owner)).toMatchObject({ plan: 'free', subscribedPlan: 'pro', status: 'unpaid', seats: { limit: 3 } }));
+    await emulator(`/_emulator/customers/${await customerOf(owner)}/fail-payments`, { fail: false });
+  });
+});
+
+describe('queue consumer', () => {
+  async function storeEvent(subscriptionId: string): Promise<string> {
+    const id = `evt_test_${Math.random().toString(36).slice(2)}`;
+    const body = JSON.stringify({ id, object: 'event', type: 'customer.subscription.updated', data: { object: { object: 'subscription', id: subscriptionId } } });
+    expect((await postWebhook({ payload: body, signature: await signedHeader(body) })).status).toBe(200);
+    return id;
+  }
+
+  it('retries a failing event with an exponential delay, and acks the others in its batch', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 4);
+    const { events } = await eventsFor(await customerOf(owner), cursor);
+    const good = events.find((e) => e.type === 'customer.subscription.created');
+    if (!good) throw new Error('no created event');
+    await postWebhook(good);
+    const bad = await storeEvent('sub_does_not_exist');
+
+    const batch = createMessageBatch('stripe-events', [
+      { id: 'm1', timestamp: new Date(), attempts: 1, body: { eventId: good.id } },
+      { id: 'm2', timestamp: new Date(), attempts: 3, body: { eventId: bad } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    await waitOnExecutionContext(ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(['m1']);
+    expect(result.retryMessages).toEqual([{ msgId: 'm2' }]);
+    const row = await env.DB.prepare('SELECT processed_at, last_error FROM stripe_events WHERE id = ?').bind(bad).first<{ processed_at: number | null; last_error: string }>();
+    expect(row?.processed_at).toBeNull();
+    expect(row?.last_error).toMatch(/sub_does_not_exist|No such/);
+  });
+
+  it('backs off exponentially: 5 s, 10 s, 20 s … capped at 5 minutes', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 80, 160, 300, 300]);
+  });
+
+  it('records dead letters, lists them for operators, and replays one', async () => {
+    const bad = await storeEvent('sub_also_missing');
+    const batch = createMessageBatch('stripe-events-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 6, body: { eventId: bad } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    await waitOnExecutionContext(ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['d1']);
+
+    const ops = { authorization: 'Bearer test-ops-token' };
+    const dead = await call('GET', '/ops/stripe-events?state=dead', { headers: ops });
+    expect(dead.status).toBe(200);
+    expect(dead.body.events.map((e: { id: string }) => e.id)).toContain(bad);
+    expect((await call('GET', '/ops/stripe-events', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+
+    const replay = await call('POST', `/ops/stripe-events/${bad}/replay`, { headers: ops });
+    expect(replay.status).toBe(202);
+    const after = await call('GET', '/ops/stripe-events?state=dead', { headers: ops });
+    expect(after.body.events.map((e: { id: string }) => e.id)).not.toContain(bad);
+  });
+});
+
+describe('reconciliation', () => {
+  it('repairs drift between D1 and Stripe, and re-enqueues stored events never processed', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 6);
+    await deliver(owner, cursor);
+    await eventually(async () => expect((await billing(owner)).seats.limit).toBe(6));
+    // Let every delivered event finish, so none of them repairs the drift before the job does.
+    const customer = await customerOf(owner);
+    await eventually(async () => {
+      const pending = await env.DB.prepare('SELECT count(*) AS n FROM stripe_events WHERE processed_at IS NULL AND payload LIKE ?')
+        .bind(`%${customer}%`)
+        .first<{ n: number }>();
+      expect(pending?.n).toBe(0);
+    });
+
+    // A lost webhook: D1 believes the subscription was canceled.
+    await env.DB.prepare(`UPDATE subscriptions SET status = 'canceled', seat_quantity = 2, updated_at = 0 WHERE tenant_id = ?`).bind(owner.tenant.id).run();
+    expect((await billing(owner)).plan).toBe('free');
+
+    const stale = `evt_stale_${Math.random().toString(36).slice(2)}`;
+    await env.DB.prepare(`INSERT INTO stripe_events (id, type, payload, received_at) VALUES (?, 'customer.created', '{}', 0)`).bind(stale).run();
+
+    const report = await runMaintenance(env, 'test-maintenance');
+    expect(report.drifted).toContain(owner.tenant.id);
+    expect(report.requeued).toBeGreaterThanOrEqual(1);
+    expect(await billing(owner)).toMatchObject({ plan: 'pro', status: 'active', seats: { limit: 6 } });
+  });
+});

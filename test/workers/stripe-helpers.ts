@@ -1,0 +1,71 @@
+/**
+ * Driving the Stripe emulator from inside the Worker tests: the hosted
+ * checkout form, the operator controls, and pull-mode webhook delivery (the
+ * emulator cannot reach a Worker that has no address, so the test posts the
+ * signed events to the Worker itself, exactly as Stripe would).
+ */
+import { env } from 'cloudflare:workers';
+import { call } from './helpers';
+
+export function emulatorUrl(path: string): string {
+  return `http://127.0.0.1:${env.STRIPE_API_PORT}${path}`;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the emulator's JSON, checked by the assertions that read it
+export async function emulator<T = any>(path: string, body?: unknown): Promise<T> {
+  const res = await fetch(emulatorUrl(path), body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Submits the hosted checkout page's "pay" form, as a person would. */
+export async function payCheckout(checkoutUrl: string): Promise<Response> {
+  const page = await fetch(checkoutUrl);
+  const html = await page.text();
+  const action = /<form[^>]*method="post"[^>]*action="([^"]*\/pay)"/i.exec(html)?.[1] ?? /action="([^"]*\/pay)"/i.exec(html)?.[1];
+  if (!action) throw new Error(`no pay form on ${checkoutUrl}`);
+  return fetch(new URL(action, checkoutUrl), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+}
+
+export interface PulledEvent {
+  sequence: number;
+  id: string;
+  type: string;
+  payload: string;
+  signature: string;
+}
+
+/** The emulator's events since `cursor` that concern `customerId`. */
+export async function eventsFor(customerId: string, cursor = 0): Promise<{ events: PulledEvent[]; cursor: number }> {
+  const pulled = await emulator<{ events: PulledEvent[]; cursor: number }>(`/_emulator/events?since=${cursor}`);
+  const mine = pulled.events.filter((e) => {
+    const object = JSON.parse(e.payload).data.object as { customer?: string | { id: string }; id: string; object: string };
+    const customer = typeof object.customer === 'string' ? object.customer : object.customer?.id;
+    return customer === customerId || (object.object === 'customer' && object.id === customerId);
+  });
+  return { events: mine, cursor: pulled.cursor };
+}
+
+export async function postWebhook(event: Pick<PulledEvent, 'payload' | 'signature'>) {
+  return call('POST', '/webhooks/stripe', { rawBody: event.payload, headers: { 'stripe-signature': event.signature, 'content-type': 'application/json' } });
+}
+
+/** The emulator's newest event sequence (0 before any), to pull only what happens after now. */
+export async function currentCursor(): Promise<number> {
+  return (await emulator<{ cursor: number }>('/_emulator/events?since=0')).cursor;
+}
+
+/** Polls until `check` passes (the queue consumer runs asynchronously), or fails with its last error. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await check();
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw lastError;
+}
