@@ -5,6 +5,7 @@
  * signed events to the Worker itself, exactly as Stripe would).
  */
 import { env } from 'cloudflare:workers';
+import type { PulledEvent } from '../../tools/stripe-emulator/webhooks.ts';
 import { call } from './helpers';
 
 export function emulatorUrl(path: string): string {
@@ -25,14 +26,6 @@ export async function payCheckout(checkoutUrl: string): Promise<Response> {
   const action = /<form[^>]*method="post"[^>]*action="([^"]*\/pay)"/i.exec(html)?.[1] ?? /action="([^"]*\/pay)"/i.exec(html)?.[1];
   if (!action) throw new Error(`no pay form on ${checkoutUrl}`);
   return fetch(new URL(action, checkoutUrl), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
-}
-
-export interface PulledEvent {
-  sequence: number;
-  id: string;
-  type: string;
-  payload: string;
-  signature: string;
 }
 
 /** The emulator's events since `cursor` that concern `customerId`. */
