@@ -13,10 +13,9 @@ import { runMaintenance } from '../../src/features/billing/maintenance';
 import worker from '../../src/index';
 import { countRows } from './db-snapshot';
 import { call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
-import { currentCursor, emulator, eventually, eventsFor, payCheckout, postWebhook } from './stripe-helpers';
+import { currentCursor, emulator, eventually, eventsFor, payCheckout, postWebhook, testStripe } from './stripe-helpers';
 
-/** The test's own view of "Stripe": the emulator, through the same SDK the app uses. */
-const stripe = new Stripe('sk_test_vitest', { httpClient: Stripe.createFetchHttpClient(), host: '127.0.0.1', port: Number(env.STRIPE_API_PORT), protocol: 'http' });
+const stripe = testStripe;
 const crypto = Stripe.createSubtleCryptoProvider();
 
 async function billing(owner: SignedUp) {

@@ -5,8 +5,18 @@
  * signed events to the Worker itself, exactly as Stripe would).
  */
 import { env } from 'cloudflare:workers';
+import Stripe from 'stripe';
 import type { PulledEvent } from '../../tools/stripe-emulator/webhooks.ts';
 import { call } from './helpers';
+
+/** The tests' own view of "Stripe": the emulator, through the same SDK the app uses. */
+export const testStripe = new Stripe('sk_test_vitest', {
+  httpClient: Stripe.createFetchHttpClient(),
+  host: '127.0.0.1',
+  port: Number(env.STRIPE_API_PORT),
+  protocol: 'http',
+  maxNetworkRetries: 0,
+});
 
 export function emulatorUrl(path: string): string {
   return `http://127.0.0.1:${env.STRIPE_API_PORT}${path}`;

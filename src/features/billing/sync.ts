@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { auditEntry } from '../../platform/audit';
 import { database } from '../../platform/db/client';
-import { subscriptions, type Plan } from '../../platform/db/schema';
+import { deletedTenants, subscriptions, type Plan } from '../../platform/db/schema';
 import type { Env } from '../../platform/env';
 import { systemContext } from '../../platform/tenancy/system';
 import { seatsFor } from '../seats/client';
@@ -66,7 +66,11 @@ export async function syncSubscriptionFromStripe(env: SyncEnv, subscriptionId: s
   const subscription = await stripeClient(env).subscriptions.retrieve(subscriptionId);
   const tenantId = await tenantIdFor(env, subscription);
   const ctx = await systemContext(env, tenantId, requestId);
-  if (!ctx) throw new PermanentSyncError(`tenant ${tenantId} of subscription ${subscription.id} does not exist`);
+  if (!ctx) {
+    const [deleted] = await database(env.DB).select({ id: deletedTenants.id }).from(deletedTenants).where(eq(deletedTenants.id, tenantId)).limit(1);
+    if (deleted) return { kind: 'ignored', tenantId, reason: 'the tenant was deleted' };
+    throw new PermanentSyncError(`tenant ${tenantId} of subscription ${subscription.id} does not exist`);
+  }
 
   const stored = await ctx.db.first(subscriptions);
   // An old subscription's late news must not overwrite the one the tenant pays for now.

@@ -11,6 +11,7 @@ export interface TenantSeats {
   setLimits(limits: Limits): Promise<SeatUsage>;
   usage(): Promise<SeatUsage>;
   reconcile(): Promise<ReconcileResult>;
+  destroy(): Promise<void>;
 }
 
 /**
@@ -31,6 +32,7 @@ export function seatsFor(env: Pick<Env, 'TENANT_DO'>, tenantId: string): TenantS
     setLimits: (limits) => reach<SeatUsage>(() => stub.setLimits(tenantId, limits)),
     usage: () => reach<SeatUsage>(() => stub.usage(tenantId)),
     reconcile: () => reach<ReconcileResult>(() => stub.reconcile(tenantId)),
+    destroy: () => reach<void>(() => stub.destroy(tenantId)),
   };
 }
 

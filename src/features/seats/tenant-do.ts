@@ -74,27 +74,29 @@ export class TenantDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      this.#sql.exec(`
-        CREATE TABLE IF NOT EXISTS seat_holders (
-          holder TEXT PRIMARY KEY,
-          expires_at INTEGER,
-          created_at INTEGER NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS tenant_state (
-          id INTEGER PRIMARY KEY CHECK (id = 1),
-          tenant_id TEXT,
-          seats_limit INTEGER,
-          projects_limit INTEGER,
-          reconciled_at INTEGER
-        );
-      `);
-      this.#sql.exec(
-        'INSERT OR IGNORE INTO tenant_state (id, seats_limit, projects_limit) VALUES (1, ?, ?)',
-        FREE_LIMITS.seats,
-        FREE_LIMITS.projects,
+    void ctx.blockConcurrencyWhile(async () => this.#createStorage());
+  }
+
+  #createStorage(): void {
+    this.#sql.exec(`
+      CREATE TABLE IF NOT EXISTS seat_holders (
+        holder TEXT PRIMARY KEY,
+        expires_at INTEGER,
+        created_at INTEGER NOT NULL
       );
-    });
+      CREATE TABLE IF NOT EXISTS tenant_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        tenant_id TEXT,
+        seats_limit INTEGER,
+        projects_limit INTEGER,
+        reconciled_at INTEGER
+      );
+    `);
+    this.#sql.exec(
+      'INSERT OR IGNORE INTO tenant_state (id, seats_limit, projects_limit) VALUES (1, ?, ?)',
+      FREE_LIMITS.seats,
+      FREE_LIMITS.projects,
+    );
   }
 
   /**
@@ -193,6 +195,17 @@ export class TenantDO extends DurableObject<Env> {
     this.#claimTenant(tenantId);
     await this.#ensureAlarm();
     return this.#queueReconcile(tenantId);
+  }
+
+  /** The tenant was deleted: forget its seats, limits and alarm. Nothing calls the object again. */
+  async destroy(tenantId: string): Promise<void> {
+    this.#claimTenant(tenantId);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // An empty object again, as if never used, in case anything still holds a stub.
+    this.#createStorage();
+    this.#initialised = null;
+    this.#alarmChecked = null;
   }
 
   override async alarm(): Promise<void> {

@@ -4,6 +4,7 @@ import type { AppEnv } from '../../platform/env';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/permissions';
 import { createTenantBody, renameTenantBody } from './schema';
+import { deleteTenant, exportTenant } from './lifecycle';
 import { createTenant, renameTenant } from './service';
 
 /** POST /api/tenants: not under a tenant, so it is not tenant-scoped. */
@@ -22,4 +23,13 @@ export const tenantRoutes = new Hono<AppEnv>()
   })
   .patch('/', requirePermission('tenant:update'), validate('json', renameTenantBody), async (c) => {
     return c.json({ tenant: await renameTenant(c.var.tenantCtx, c.req.valid('json')) });
+  })
+  .delete('/', requirePermission('tenant:delete'), async (c) => {
+    await deleteTenant(c.var.tenantCtx, c.env);
+    return c.body(null, 204);
+  })
+  .get('/export', requirePermission('tenant:export'), async (c) => {
+    const data = await exportTenant(c.var.tenantCtx, c.env);
+    c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
+    return c.json(data);
   });

@@ -59,6 +59,22 @@ export const stripeEvents = sqliteTable(
   (t) => [index('stripe_events_unprocessed_idx').on(t.processedAt, t.receivedAt)],
 );
 
+/**
+ * What remains of a deleted tenant: who deleted it, when, and in which
+ * request. Global, because every row of the tenant itself is gone (its
+ * audit log included); it also tells the webhook consumer that late Stripe
+ * news about the tenant can be ignored.
+ */
+export const deletedTenants = sqliteTable('deleted_tenants', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull(),
+  name: text('name').notNull(),
+  deletedBy: text('deleted_by').notNull(),
+  requestId: text('request_id').notNull(),
+  stripeSubscriptionId: text('stripe_subscription_id'),
+  deletedAt: timestampMs('deleted_at').notNull().default(nowMs),
+});
+
 // ---------------------------------------------------------------- tenant-scoped
 
 const tenantId = () =>
