@@ -10,6 +10,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { retryDelaySeconds } from '../../src/features/billing/consumer';
 import { runMaintenance } from '../../src/features/billing/maintenance';
+import { createApp } from '../../src/app';
 import worker from '../../src/index';
 import { countRows } from './db-snapshot';
 import { call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
@@ -248,6 +249,34 @@ describe('queue consumer', () => {
     expect(replay.status).toBe(202);
     const after = await call('GET', '/ops/stripe-events?state=dead', { headers: ops });
     expect(after.body.events.map((e: { id: string }) => e.id)).not.toContain(bad);
+  });
+});
+
+describe('queue outage', () => {
+  it('loses no event when the queue send fails: the webhook still answers 200 and the sweeper enqueues it', async () => {
+    const owner = await signUpOwner();
+    const { cursor } = await checkoutAndPay(owner, 5);
+    const created = (await eventsFor(await customerOf(owner), cursor)).events.find((e) => e.type === 'customer.subscription.created');
+    if (!created) throw new Error('no created event');
+
+    // Injected fault: the queue refuses every send for this one request.
+    const brokenQueue = { send: () => Promise.reject(new Error('queue unavailable')), sendBatch: () => Promise.reject(new Error('queue unavailable')) };
+    const app = createApp({ logSink: () => {} });
+    const res = await app.request(
+      '/webhooks/stripe',
+      { method: 'POST', body: created.payload, headers: { 'stripe-signature': created.signature, 'content-type': 'application/json' } },
+      { ...env, STRIPE_EVENTS: brokenQueue },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    const stored = await env.DB.prepare('SELECT processed_at FROM stripe_events WHERE id = ?').bind(created.id).first<{ processed_at: number | null }>();
+    expect(stored).toEqual({ processed_at: null });
+    expect((await billing(owner)).plan).toBe('free');
+
+    // Two minutes on, the cron's sweeper finds it and the real queue delivers it.
+    const report = await runMaintenance(env, 'test-sweeper', Date.now() + 3 * 60 * 1000);
+    expect(report.requeued).toBeGreaterThanOrEqual(1);
+    await eventually(async () => expect((await billing(owner)).plan).toBe('pro'));
   });
 });
 
