@@ -1,0 +1,177 @@
+/**
+ * The page chrome: header with the organisation switcher and sign-out, the
+ * organisation's tabs (only those the viewer's role may open), the flash,
+ * and the page itself. No scripts, no inline styles: the CSP forbids both.
+ */
+import type { Child, FC, PropsWithChildren } from 'hono/jsx';
+import type { Role } from '../db/schema';
+import { can, type Permission } from '../tenancy/permissions';
+import { CSRF_FIELD } from './csrf';
+import type { Flash } from './flash';
+import type { Viewer } from './page-env';
+import { FAVICON_PATH, STYLESHEET_PATH } from './styles';
+
+export type Tab = 'dashboard' | 'projects' | 'members' | 'billing' | 'audit-log' | 'api-keys' | 'settings';
+
+const TABS: { id: Tab; label: string; path: string; permission: Permission }[] = [
+  { id: 'dashboard', label: 'Dashboard', path: '', permission: 'tenant:read' },
+  { id: 'projects', label: 'Projects', path: '/projects', permission: 'projects:read' },
+  { id: 'members', label: 'Members', path: '/members', permission: 'members:read' },
+  { id: 'billing', label: 'Billing', path: '/billing', permission: 'billing:read' },
+  { id: 'audit-log', label: 'Audit log', path: '/audit-log', permission: 'audit:read' },
+  { id: 'api-keys', label: 'API keys', path: '/api-keys', permission: 'api_keys:manage' },
+  { id: 'settings', label: 'Settings', path: '/settings', permission: 'tenant:update' },
+];
+
+export const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', admin: 'Admin', member: 'Member' };
+
+export interface CurrentTenant {
+  slug: string;
+  name: string;
+  role: Role;
+}
+
+export interface LayoutProps {
+  title: string;
+  csrf: string;
+  viewer: Viewer | null;
+  tenant?: CurrentTenant;
+  tab?: Tab;
+  flash?: Flash;
+  /** Reload the page, or go to `url`, after `seconds` (the billing page while a payment is processed). */
+  refresh?: { seconds: number; url?: string };
+  /** A narrow column for the sign-in and sign-up forms. */
+  narrow?: boolean;
+}
+
+export const Form: FC<PropsWithChildren<{ csrf: string; action: string; class?: string; label?: string }>> = ({ csrf, action, children, ...rest }) => (
+  <form method="post" action={action} class={rest.class} aria-label={rest.label}>
+    <input type="hidden" name={CSRF_FIELD} value={csrf} />
+    {children}
+  </form>
+);
+
+export const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
+  <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
+    <p>{flash.message}</p>
+    {flash.reveal && (
+      <p>
+        <strong>{flash.reveal.label}</strong>
+        <code class="reveal" data-testid="revealed">
+          {flash.reveal.value}
+        </code>
+      </p>
+    )}
+  </div>
+);
+
+const Switcher: FC<{ viewer: Viewer; current?: CurrentTenant }> = ({ viewer, current }) => (
+  <details class="switcher">
+    <summary>
+      <span class="visually-hidden">Organisation: </span>
+      {current?.name ?? 'Organisations'}
+    </summary>
+    <ul aria-label="Your organisations">
+      {viewer.memberships.map(({ tenant, role }) => (
+        <li>
+          <a href={`/t/${tenant.slug}`} aria-current={tenant.slug === current?.slug ? 'page' : undefined}>
+            <span>{tenant.name}</span>
+            <span class="role">{ROLE_LABELS[role]}</span>
+          </a>
+        </li>
+      ))}
+      <li class="new">
+        <a href="/tenants/new">New organisation…</a>
+      </li>
+    </ul>
+  </details>
+);
+
+const Tabs: FC<{ tenant: CurrentTenant; tab?: Tab }> = ({ tenant, tab }) => (
+  <nav class="tabs" aria-label={`${tenant.name} sections`}>
+    <ul>
+      {TABS.filter((t) => can(tenant.role, t.permission)).map((t) => (
+        <li>
+          <a href={`/t/${tenant.slug}${t.path}`} aria-current={t.id === tab ? 'page' : undefined}>
+            {t.label}
+          </a>
+        </li>
+      ))}
+    </ul>
+  </nav>
+);
+
+export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      {props.refresh && <meta http-equiv="refresh" content={props.refresh.url ? `${props.refresh.seconds}; url=${props.refresh.url}` : String(props.refresh.seconds)} />}
+      <title>{props.tenant ? `${props.title} · ${props.tenant.name} · saas-slice` : `${props.title} · saas-slice`}</title>
+      <link rel="stylesheet" href={STYLESHEET_PATH} />
+      <link rel="icon" href={FAVICON_PATH} type="image/svg+xml" />
+    </head>
+    <body>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href="/">
+            saas-slice
+          </a>
+          {props.viewer ? (
+            <>
+              <Switcher viewer={props.viewer} current={props.tenant} />
+              <span class="whoami">{props.viewer.user.email}</span>
+              <Form csrf={props.csrf} action="/signout">
+                <button type="submit">Sign out</button>
+              </Form>
+            </>
+          ) : (
+            <a href="/signin">Sign in</a>
+          )}
+        </div>
+      </header>
+      {props.tenant && <Tabs tenant={props.tenant} tab={props.tab} />}
+      <main id="main" class={props.narrow ? 'narrow' : undefined}>
+        {props.flash && <FlashMessage flash={props.flash} />}
+        {props.children}
+      </main>
+      <footer class="footer">saas-slice · test mode</footer>
+    </body>
+  </html>
+);
+
+/** A table in a scrolling frame (narrow screens), with an empty-state row. */
+export const DataTable: FC<{ caption: string; head: string[]; empty: string; rows: Child[]; captionHidden?: boolean; dense?: boolean }> = (props) => (
+  <div class={props.dense ? 'table-wrap dense' : 'table-wrap'}>
+    <table>
+      <caption class={props.captionHidden ? 'visually-hidden' : undefined}>{props.caption}</caption>
+      <thead>
+        <tr>
+          {props.head.map((h) => (
+            <th scope="col">{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.length ? (
+          props.rows
+        ) : (
+          <tr>
+            <td class="empty" colspan={props.head.length}>
+              {props.empty}
+            </td>
+          </tr>
+        )}
+      </tbody>
+    </table>
+  </div>
+);
+
+/** Dates as the audit log and lists show them: UTC, to the minute. */
+export function formatTime(ms: number | null | undefined): string {
+  if (!ms) return '—';
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
