@@ -4,12 +4,15 @@ import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/http/errors';
 import { validate } from '../../platform/http/validate';
 import { deadEvents, replayEvent, unprocessedEvents } from '../billing/events';
+import { tenantTimeline } from './timeline';
 
 const eventsQuery = z.strictObject({
   state: z.enum(['dead', 'unprocessed']).default('dead'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const eventParams = z.object({ id: z.string().startsWith('evt_') });
+const timelineParams = z.object({ tenant: z.string().min(1).max(100) });
+const timelineQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
 
 async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -38,4 +41,7 @@ export const opsRoutes = new Hono<AppEnv>()
   .post('/stripe-events/:id/replay', validate('param', eventParams), async (c) => {
     await replayEvent(c.env, c.req.valid('param').id, c.var.requestId);
     return c.json({ replayed: c.req.valid('param').id }, 202);
+  })
+  .get('/tenants/:tenant/timeline', validate('param', timelineParams), validate('query', timelineQuery), async (c) => {
+    return c.json(await tenantTimeline(c.env, c.req.valid('param').tenant, c.req.valid('query').limit));
   });
