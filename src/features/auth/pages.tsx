@@ -1,0 +1,113 @@
+/** Sign up, sign in and sign out, as pages. The same services and schemas as /api/auth. */
+import { Hono, type Context } from 'hono';
+import { clearSessionCookie, setSessionCookie } from '../../platform/auth/cookie';
+import { redirectWithFlash } from '../../platform/ui/flash';
+import { asFormError, EMPTY_FORM, Field, FormErrors, formField, readForm, withError, type FormState } from '../../platform/ui/form';
+import { Form } from '../../platform/ui/layout';
+import { renderPage, type PageOptions } from '../../platform/ui/page-app';
+import type { PageEnv } from '../../platform/ui/page-env';
+import { safeNext, signedInUser } from '../../platform/ui/session';
+import { loginBody, signupBody } from './schema';
+import { logIn, signUp } from './service';
+
+/** Someone following an invitation link joins that organisation: they do not need one of their own. */
+const isInvitation = (next: string | undefined) => next?.startsWith('/invitations/') ?? false;
+
+function withNext(path: string, next: string | undefined): string {
+  return next ? `${path}?${new URLSearchParams({ next })}` : path;
+}
+
+function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageOptions['status'] = 200) {
+  return renderPage(
+    c,
+    { title: 'Sign in', narrow: true, status },
+    <div class="card">
+      <h1>Sign in</h1>
+      {isInvitation(next) && <p>Sign in to accept your invitation.</p>}
+      <Form csrf={c.var.csrfToken} action="/signin" label="Sign in">
+        {next && <input type="hidden" name="next" value={next} />}
+        <FormErrors state={state} />
+        <Field name="email" label="Email" type="email" state={state} autocomplete="username" required />
+        <Field name="password" label="Password" type="password" state={state} autocomplete="current-password" required keepValue={false} />
+        <div class="actions">
+          <button type="submit">Sign in</button>
+        </div>
+      </Form>
+      <p class="actions">
+        New here?&nbsp;<a href={withNext('/signup', next)}>Create an account</a>
+      </p>
+    </div>,
+  );
+}
+
+function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageOptions['status'] = 200) {
+  const invited = isInvitation(next);
+  return renderPage(
+    c,
+    { title: 'Create your account', narrow: true, status },
+    <div class="card">
+      <h1>Create your account</h1>
+      {invited && <p>Create an account with the email address your invitation was sent to, then accept it.</p>}
+      <Form csrf={c.var.csrfToken} action="/signup" label="Create your account">
+        {next && <input type="hidden" name="next" value={next} />}
+        <FormErrors state={state} />
+        <Field name="name" label="Your name" state={state} autocomplete="name" required />
+        <Field name="email" label="Work email" type="email" state={state} autocomplete="email" required />
+        <Field name="password" label="Password" type="password" state={state} autocomplete="new-password" hint="At least 10 characters." required keepValue={false} />
+        {!invited && (
+          <Field name="tenantName" label="Organisation name" state={state} autocomplete="organization" hint="Optional: you can create or join one later." />
+        )}
+        <div class="actions">
+          <button type="submit">Create account</button>
+        </div>
+      </Form>
+      <p class="actions">
+        Already have an account?&nbsp;<a href={withNext('/signin', next)}>Sign in</a>
+      </p>
+    </div>,
+  );
+}
+
+/** Mounted at /. */
+export const authPages = new Hono<PageEnv>()
+  .get('/signin', (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (signedInUser(c)) return c.redirect(next ?? '/', 303);
+    return signInPage(c, EMPTY_FORM, next);
+  })
+  .post('/signin', async (c) => {
+    const next = safeNext(await formField(c, 'next'));
+    const form = await readForm(c, loginBody);
+    if (!form.ok) return signInPage(c, form.state, next, 400);
+    try {
+      const { token } = await logIn(c.env, form.data);
+      setSessionCookie(c, token);
+      return c.redirect(next ?? '/', 303);
+    } catch (err) {
+      return signInPage(c, withError(form.state, asFormError(err)), next, 401);
+    }
+  })
+  .get('/signup', (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (signedInUser(c)) return c.redirect(next ?? '/', 303);
+    return signUpPage(c, EMPTY_FORM, next);
+  })
+  .post('/signup', async (c) => {
+    const next = safeNext(await formField(c, 'next'));
+    const form = await readForm(c, signupBody);
+    if (!form.ok) return signUpPage(c, form.state, next, 400);
+    try {
+      const { token, tenant } = await signUp(c.env, form.data, c.var.requestId);
+      setSessionCookie(c, token);
+      if (next) return c.redirect(next, 303);
+      if (!tenant) return c.redirect('/', 303);
+      return redirectWithFlash(c, `/t/${tenant.slug}`, { kind: 'success', message: `Welcome! ${tenant.name} is ready.` });
+    } catch (err) {
+      const refusal = asFormError(err);
+      return signUpPage(c, withError(form.state, refusal, refusal.code === 'conflict' ? 'email' : '_form'), next, refusal.status === 409 ? 409 : 400);
+    }
+  })
+  .post('/signout', (c) => {
+    clearSessionCookie(c);
+    return redirectWithFlash(c, '/signin', { kind: 'info', message: 'You are signed out.' });
+  });

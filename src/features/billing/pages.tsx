@@ -1,0 +1,229 @@
+/**
+ * Billing: the plan, its status and seats, and the ways to change them, all
+ * through Stripe: upgrade goes to Checkout, "Manage billing" to the portal,
+ * and nothing changes here until Stripe's webhook says so. Back from
+ * Checkout, the page refreshes itself (no JavaScript) until it does.
+ */
+import { Hono, type Context } from 'hono';
+import type { FC } from 'hono/jsx';
+import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
+import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, type FormState } from '../../platform/ui/form';
+import { Form, formatTime } from '../../platform/ui/layout';
+import { renderPage, type PageOptions } from '../../platform/ui/page-app';
+import type { PageEnv } from '../../platform/ui/page-env';
+import { can, requirePermission } from '../../platform/tenancy/permissions';
+import { PLAN_TABLE } from './plans';
+import { checkoutBody, seatChangeBody } from './schema';
+import { getBillingSummary, openBillingPortal, requestSeatChange, startCheckout, type BillingSummary } from './service';
+
+/** Two seconds apart, for about a minute; then the page stops and says so. */
+const REFRESH_SECONDS = 2;
+const MAX_REFRESHES = 30;
+
+const STATUS_LABELS: Record<string, string> = {
+  none: 'No subscription',
+  active: 'Active',
+  trialing: 'Trial',
+  past_due: 'Past due',
+  incomplete: 'Incomplete',
+  incomplete_expired: 'Expired',
+  canceled: 'Canceled',
+  unpaid: 'Unpaid',
+  paused: 'Paused',
+};
+
+const SeatsBar: FC<{ summary: BillingSummary }> = ({ summary }) => {
+  const { used, limit } = summary.seats;
+  return (
+    <div>
+      <p class="value" id="seats-text">
+        {limit === null ? `${used} seats used (no limit)` : `${used} of ${limit} seats used`}
+      </p>
+      {limit !== null && <meter min={0} max={limit} value={Math.min(used, limit)} high={limit} aria-labelledby="seats-text" />}
+      <p class="muted">Members and pending invitations each take a seat.</p>
+    </div>
+  );
+};
+
+interface BillingForms {
+  upgrade: FormState;
+  seats: FormState;
+}
+
+const NO_FORMS: BillingForms = { upgrade: EMPTY_FORM, seats: EMPTY_FORM };
+
+async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, status: PageOptions['status'] = 200, flash?: Flash) {
+  const ctx = c.var.tenantCtx;
+  const base = `/t/${ctx.tenant.slug}/billing`;
+  const csrf = c.var.csrfToken;
+  const summary = await getBillingSummary(ctx, c.env);
+  const manage = can(ctx.role, 'billing:manage');
+
+  // Back from Checkout: the redirect grants nothing, the webhook does. Wait for it, visibly.
+  const checkout = c.req.query('checkout');
+  const waited = Number(c.req.query('wait') ?? '0') || 0;
+  const processing = checkout === 'success' && summary.plan === 'free';
+  const keepRefreshing = processing && waited < MAX_REFRESHES;
+  let notice = flash;
+  if (!notice && processing) {
+    notice = keepRefreshing
+      ? { kind: 'info', message: 'Processing your payment… This page updates by itself as soon as Stripe confirms it.' }
+      : { kind: 'info', message: 'Your payment is still being confirmed by Stripe. This can take a few minutes: reload this page later.' };
+  } else if (!notice && checkout === 'success') {
+    notice = { kind: 'success', message: `Payment received: you are on ${PLAN_TABLE[summary.plan].label}.` };
+  } else if (!notice && checkout === 'canceled') {
+    notice = { kind: 'info', message: 'Checkout canceled. Nothing was charged.' };
+  }
+  const refreshUrl = `${base}?${new URLSearchParams({ checkout: 'success', wait: String(waited + 1) })}`;
+
+  return renderPage(
+    c,
+    { title: 'Billing', tab: 'billing', status, flash: notice, refresh: keepRefreshing ? { seconds: REFRESH_SECONDS, url: refreshUrl } : undefined },
+    <>
+      <h1>Billing</h1>
+      {summary.pastDue && (
+        <div class="banner banner-warn" role="alert">
+          <p>
+            <strong>Your last payment failed.</strong> Your {PLAN_TABLE[summary.subscribedPlan].label} plan stays active until{' '}
+            {formatTime(summary.graceEndsAt)}. {manage ? 'Update your payment method under Manage billing.' : 'Ask an owner to update the payment method.'}
+          </p>
+        </div>
+      )}
+      {(summary.overLimit.seats || summary.overLimit.projects) && (
+        <div class="banner banner-warn" role="status">
+          <p>
+            This organisation has more {summary.overLimit.seats ? 'seats' : 'projects'} than the {PLAN_TABLE[summary.plan].label} plan allows. Nothing was deleted, but
+            nothing new can be added until it is back within the limit.
+          </p>
+        </div>
+      )}
+      <div class="grid">
+        <section class="stat" aria-labelledby="plan-heading">
+          <h2 id="plan-heading">Plan</h2>
+          <p class="value" data-testid="plan">
+            {PLAN_TABLE[summary.plan].label}
+          </p>
+          <p class="muted">
+            Status: <span data-testid="status">{STATUS_LABELS[summary.status] ?? summary.status}</span>
+            {summary.currentPeriodEnd ? ` · renews ${formatTime(summary.currentPeriodEnd)}` : ''}
+          </p>
+        </section>
+        <section class="stat" aria-labelledby="seats-heading">
+          <h2 id="seats-heading">Seats</h2>
+          <SeatsBar summary={summary} />
+        </section>
+        <section class="stat" aria-labelledby="projects-heading">
+          <h2 id="projects-heading">Projects</h2>
+          <p class="value">
+            {summary.limits.projects === null ? `${summary.usage.projects} (no limit)` : `${summary.usage.projects} of ${summary.limits.projects}`}
+          </p>
+        </section>
+      </div>
+
+      {!manage && <p class="muted">Only owners can change the plan or payment details.</p>}
+
+      {/* Not while a checkout is being confirmed: a second one would start a second subscription. */}
+      {manage && summary.plan === 'free' && !processing && (
+        <section class="card" aria-labelledby="upgrade-heading">
+          <h2 id="upgrade-heading">Upgrade</h2>
+          <p>Pro: $12 per seat per month, up to {PLAN_TABLE.pro.projects} projects. Enterprise: unlimited projects, priced per contract.</p>
+          <Form csrf={csrf} action={`${base}/checkout`} label="Upgrade">
+            <FormErrors state={forms.upgrade} />
+            <fieldset>
+              <legend>Plan</legend>
+              {(['pro', 'enterprise'] as const).map((plan) => (
+                <label class="choice">
+                  <input type="radio" name="plan" value={plan} checked={(forms.upgrade.values.plan ?? 'pro') === plan} />
+                  {PLAN_TABLE[plan].label}
+                </label>
+              ))}
+              {forms.upgrade.errors.plan && <p class="field-error">{forms.upgrade.errors.plan.join(' ')}</p>}
+            </fieldset>
+            <Field
+              name="seats"
+              label="Seats"
+              type="number"
+              state={forms.upgrade}
+              min={Math.max(1, summary.seats.used)}
+              max={1000}
+              initial={String(Math.max(summary.seats.used, 5))}
+              hint={`At least ${summary.seats.used}, the seats in use now. Pro is billed per seat.`}
+              required
+            />
+            <button type="submit">Continue to checkout</button>
+          </Form>
+        </section>
+      )}
+
+      {manage && summary.plan === 'pro' && (
+        <section class="card" aria-labelledby="seats-form-heading">
+          <h2 id="seats-form-heading">Change seats</h2>
+          <Form csrf={csrf} action={`${base}/seats`} class="inline-form" label="Change seats">
+            <FormErrors state={forms.seats} />
+            <Field
+              name="quantity"
+              label="Seats"
+              type="number"
+              state={forms.seats}
+              min={Math.max(1, summary.seats.used)}
+              max={1000}
+              initial={String(summary.seats.limit ?? summary.seats.used)}
+              hint="Prorated. The new limit applies when Stripe confirms the change."
+              required
+            />
+            <button type="submit">Request change</button>
+          </Form>
+        </section>
+      )}
+
+      {manage && summary.subscribedPlan !== 'free' && (
+        <section class="card" aria-labelledby="portal-heading">
+          <h2 id="portal-heading">Payment details and invoices</h2>
+          <p>Update the card, download invoices or cancel in Stripe's billing portal.</p>
+          <Form csrf={csrf} action={`${base}/portal`} label="Manage billing">
+            <button type="submit" class="secondary">
+              Manage billing
+            </button>
+          </Form>
+        </section>
+      )}
+    </>,
+  );
+}
+
+/** Mounted at /t/:tenant/billing. Only owners manage billing (billing:manage). */
+export const billingPages = new Hono<PageEnv>()
+  .get('/', requirePermission('billing:read'), (c) => billingPage(c))
+  .post('/checkout', requirePermission('billing:manage'), async (c) => {
+    const form = await readForm(c, checkoutBody);
+    if (!form.ok) return billingPage(c, { ...NO_FORMS, upgrade: form.state }, 400);
+    try {
+      const { url } = await startCheckout(c.var.tenantCtx, c.env, form.data);
+      return c.redirect(url, 303);
+    } catch (err) {
+      const refusal = asFormError(err);
+      return billingPage(c, { ...NO_FORMS, upgrade: form.state }, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
+    }
+  })
+  .post('/portal', requirePermission('billing:manage'), async (c) => {
+    try {
+      const { url } = await openBillingPortal(c.var.tenantCtx, c.env);
+      return c.redirect(url, 303);
+    } catch (err) {
+      return redirectWithFlash(c, `/t/${c.var.tenantCtx.tenant.slug}/billing`, { kind: 'error', message: asFormError(err).message });
+    }
+  })
+  .post('/seats', requirePermission('billing:manage'), async (c) => {
+    const form = await readForm(c, seatChangeBody);
+    if (!form.ok) return billingPage(c, { ...NO_FORMS, seats: form.state }, 400);
+    try {
+      await requestSeatChange(c.var.tenantCtx, c.env, form.data);
+      return await redirectWithFlash(c, `/t/${c.var.tenantCtx.tenant.slug}/billing`, {
+        kind: 'success',
+        message: `Change to ${form.data.quantity} seats requested; it takes effect when Stripe confirms it.`,
+      });
+    } catch (err) {
+      const refusal = asFormError(err);
+      return billingPage(c, { ...NO_FORMS, seats: form.state }, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
+    }
+  });
