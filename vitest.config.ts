@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 import { TEST_WEBHOOK_SECRET } from './test/setup/stripe-emulator.ts';
 
 /**
- * Two projects: `workers` runs inside workerd (real D1, Durable Objects and
+ * Three projects: `workers` runs inside workerd (real D1, Durable Objects and
  * Queues via Miniflare, configured from wrangler.toml); `node` runs the
- * checks that read the repository itself (import rules, migration safety).
+ * checks that read the repository itself (import rules, migration safety);
+ * `e2e` drives headless Chromium through the admin pages (test/e2e).
  */
 export default defineConfig({
   test: {
@@ -43,6 +44,17 @@ export default defineConfig({
           name: 'node',
           include: ['test/node/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        // The browser story: headless Chromium (playwright-core) against `wrangler dev` and the Stripe emulator.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['./test/e2e/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
         },
       },
     ],
