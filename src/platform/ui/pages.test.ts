@@ -278,6 +278,29 @@ describe('forms and errors as pages', () => {
   });
 });
 
+describe('every page route', () => {
+  const NOT_PAGES = /^\/(api|webhooks|ops|healthz)(\/|$)/;
+  const routes = createApp().routes.filter((r) => (r.method === 'GET' || r.method === 'POST') && !NOT_PAGES.test(r.path));
+  const filled = (path: string) => path.replace(/:(\w+)/g, 'x');
+
+  it('is behind the page middleware: a form post without a token is refused', async () => {
+    const posts = [...new Set(routes.filter((r) => r.method === 'POST').map((r) => r.path))];
+    expect(posts.length).toBeGreaterThanOrEqual(15);
+    for (const path of posts) {
+      const res = await new Browser().fetch(filled(path), { form: { name: 'x' } });
+      expect(res.status, path).toBe(403);
+    }
+  });
+
+  it('is served with the CSP', async () => {
+    const gets = [...new Set(routes.filter((r) => r.method === 'GET').map((r) => r.path))];
+    for (const path of gets) {
+      const res = await new Browser().fetch(filled(path));
+      expect(res.headers.get('content-security-policy'), path).toContain("default-src 'none'");
+    }
+  });
+});
+
 describe('dev mailbox', () => {
   it('exists in development and test only', async () => {
     expect((await new Browser().fetch('/dev/mailbox')).status).toBe(200);
