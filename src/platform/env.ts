@@ -12,6 +12,8 @@ export interface Env {
   JWT_SECRET: string;
   /** The key being rotated out: still verifies, never signs. */
   JWT_PREVIOUS_SECRET?: string;
+  /** Sign-in attempts per email address (Workers rate limiting binding). */
+  SIGNIN_LIMITER: RateLimit;
   /** Public origin of the app, used for links in emails and Stripe redirects. */
   APP_URL: string;
   /** Cloudflare `send_email` binding; without it (and EMAIL_FROM), mail stays in the dev mailbox. */
@@ -37,7 +39,6 @@ export interface Env {
   /** Bearer token for the operator endpoints under /ops (dead letters, replay, tenant timeline). */
   OPS_TOKEN?: string;
 }
-
 
 export interface AppVariables {
   requestId: string;

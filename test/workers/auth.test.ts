@@ -194,3 +194,21 @@ describe('cross-site requests', () => {
     expect(me.body.memberships).toEqual([]);
   });
 });
+
+describe('sign-in rate limit', () => {
+  it('answers 429 after 10 attempts a minute for one email, and leaves other accounts alone', async () => {
+    const { user } = await signUpUser('guessed');
+    const statuses = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await call('POST', '/api/auth/login', { body: { email: user.email, password: `guess ${i}` } })).status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses[10]).toBe(429);
+    const limited = await call('POST', '/api/auth/login', { body: { email: user.email, password: PASSWORD } });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+
+    const other = await signUpUser('bystander');
+    expect((await call('POST', '/api/auth/login', { body: { email: other.user.email, password: PASSWORD } })).status).toBe(200);
+  });
+});

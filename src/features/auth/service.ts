@@ -48,7 +48,14 @@ export async function signUp(
   return { user, tenant, token: await signSession(env, user.id) };
 }
 
-export async function logIn(env: AuthEnv, input: LoginBody): Promise<{ user: PublicUser; token: string }> {
+/**
+ * Signs in. Attempts are limited per email address (10 a minute), whoever
+ * makes them, so guessing one account's password is slow without letting a
+ * shared office IP lock everyone out.
+ */
+export async function logIn(env: AuthEnv & Pick<Env, 'SIGNIN_LIMITER'>, input: LoginBody): Promise<{ user: PublicUser; token: string }> {
+  const { success } = await env.SIGNIN_LIMITER.limit({ key: `signin:${input.email}` });
+  if (!success) throw new AppError('rate_limited', 'Too many sign-in attempts for this email; wait a minute and try again');
   const [row] = await database(env.DB).select().from(users).where(eq(users.email, input.email)).limit(1);
   const ok = await verifyPassword(input.password, row?.passwordHash ?? (await decoyPasswordHash()));
   if (!row || !ok) throw new AppError('unauthenticated', 'Email or password is incorrect');
