@@ -84,7 +84,9 @@ export const authPages = new Hono<PageEnv>()
       setSessionCookie(c, token);
       return c.redirect(next ?? '/', 303);
     } catch (err) {
-      return signInPage(c, withError(form.state, asFormError(err)), next, 401);
+      // A wrong password (401) or too many attempts for this email (429, the service's rate limit).
+      const refusal = asFormError(err);
+      return signInPage(c, withError(form.state, refusal), next, refusal.status === 429 ? 429 : 401);
     }
   })
   .get('/signup', (c) => {
