@@ -105,6 +105,24 @@ describe('checkout → payment → webhook → queue → limits', () => {
     expect(listed.data.filter((c) => c.metadata.tenant_id === owner.tenant.id).map((c) => c.id)).toEqual([customer]);
   });
 
+  it('never charges twice: a paid checkout awaiting its webhook blocks another, and only the newest open checkout can be paid', async () => {
+    const owner = await signUpOwner();
+    const base = `/api/t/${owner.tenant.slug}/billing/checkout`;
+    const first = await call('POST', base, { token: owner.token, body: { plan: 'pro', seats: 5 } });
+    const second = await call('POST', base, { token: owner.token, body: { plan: 'pro', seats: 6 } });
+    const firstId = new URL(first.body.url).pathname.split('/').at(-1) ?? '';
+    expect((await stripe.checkout.sessions.retrieve(firstId)).status).toBe('expired');
+    expect((await payCheckout(second.body.url)).status).toBe(303);
+
+    // Paid, but the webhook has not landed: the plan still reads free.
+    expect((await billing(owner)).plan).toBe('free');
+    const third = await call('POST', base, { token: owner.token, body: { plan: 'pro', seats: 7 } });
+    expect(third.status).toBe(409);
+    expect(third.body.error.message).toMatch(/already has a subscription/);
+    const subscriptions = await stripe.subscriptions.list({ customer: await customerOf(owner), status: 'all' });
+    expect(subscriptions.data).toHaveLength(1);
+  });
+
   it('gives a portal URL once the tenant has a customer, and 409 before', async () => {
     const owner = await signUpOwner();
     expect((await call('POST', `/api/t/${owner.tenant.slug}/billing/portal`, { token: owner.token })).status).toBe(409);

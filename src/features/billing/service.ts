@@ -8,6 +8,7 @@ import { seatsFor } from '../seats/client';
 import { entitlementOf, loadSubscription } from './entitlement';
 import { statusPolicy } from './plans';
 import type { CheckoutBody, SeatChangeBody } from './schema';
+import type Stripe from 'stripe';
 import { stripeClient } from './stripe';
 
 export interface BillingSummary {
@@ -97,6 +98,28 @@ async function ensureStripeCustomer(ctx: TenantContext, env: StripeEnv): Promise
 }
 
 /**
+ * Stripe may already bill this customer while its webhook is still on the
+ * way (the plan here still reads free): a second checkout would charge twice.
+ */
+async function refuseIfAlreadySubscribed(stripe: Stripe, customer: string): Promise<void> {
+  const { data } = await stripe.subscriptions.list({ customer, status: 'all', limit: 20 });
+  const live = data.find((subscription) => subscription.status === 'incomplete' || statusPolicy(subscription.status) !== 'free');
+  if (live) throw new AppError('conflict', 'This tenant already has a subscription; if you just paid, it is still being confirmed');
+}
+
+/**
+ * Only the newest checkout can be paid: two tabs (or two admins) cannot buy
+ * two subscriptions. Concurrent checkouts may expire each other; paying then
+ * fails on Stripe's page and a retry works, which beats a double charge.
+ */
+async function expireOtherOpenCheckouts(stripe: Stripe, customer: string, keep: string): Promise<void> {
+  const { data } = await stripe.checkout.sessions.list({ customer, status: 'open', limit: 100 });
+  for (const session of data) {
+    if (session.id !== keep) await stripe.checkout.sessions.expire(session.id);
+  }
+}
+
+/**
  * A subscription-mode Checkout Session for the tenant's customer. The
  * redirect back grants nothing: the plan changes when the webhook lands.
  */
@@ -109,8 +132,10 @@ export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: C
     throw new AppError('conflict', `This tenant uses ${summary.seats.used} seats; buy at least that many`);
   }
   const customer = await ensureStripeCustomer(ctx, env);
+  const stripe = stripeClient(env);
+  await refuseIfAlreadySubscribed(stripe, customer);
   const metadata = { tenant_id: ctx.tenant.id, plan: input.plan, seats: String(input.seats) };
-  const session = await stripeClient(env).checkout.sessions.create(
+  const session = await stripe.checkout.sessions.create(
     {
       mode: 'subscription',
       customer,
@@ -127,6 +152,7 @@ export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: C
     },
     { idempotencyKey: `checkout:${ctx.requestId}` },
   );
+  await expireOtherOpenCheckouts(stripe, customer, session.id);
   if (!session.url) throw new AppError('unavailable', 'Stripe did not return a checkout URL; try again');
   await ctx.db.batch([auditEntry(ctx, 'billing.checkout_started', { type: 'checkout_session', id: session.id }, { plan: input.plan, seats: input.seats })]);
   return { url: session.url };
