@@ -5,7 +5,9 @@
  * upgrades to Pro through the Stripe emulator's hosted Checkout; the member
  * sees no controls they may not use and is refused when posting anyway;
  * forms without their CSRF token or from another origin change nothing.
- * Every page is saved to docs/screenshots/ on the way.
+ * Every page is screenshotted on the way: into test-results/screenshots/
+ * (git-ignored) on an ordinary run, into docs/screenshots/ (what the README
+ * shows) with `npm run screenshots`, so a test run leaves the tree clean.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const APP = inject('appUrl');
 const STRIPE = inject('stripeEmulatorUrl');
-const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+const ROOT = join(import.meta.dirname, '..', '..');
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'test-results', 'screenshots');
 const PASSWORD = 'correct horse battery staple';
 const OWNER = { name: 'Olivia Owner', email: 'olivia@acme.test', org: 'Acme Rockets' };
 const MEMBER = { name: 'Max Member', email: 'max@acme.test' };
