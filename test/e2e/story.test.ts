@@ -125,7 +125,10 @@ describe('the admin pages, in Chromium', () => {
 
   it('the member opens the link in another browser, signs up and accepts', async () => {
     await member.goto(acceptLink);
-    await member.getByRole('heading', { name: 'You are invited' }).waitFor();
+    await member.getByRole('heading', { name: `Join ${OWNER.org}` }).waitFor();
+    const invitationText = await member.locator('main').innerText();
+    expect(invitationText).toContain(`as member`);
+    expect(invitationText).toContain(MEMBER.email);
     await shot(member, 'invitation');
     await member.getByRole('link', { name: 'Create an account' }).click();
     expect(await member.getByLabel('Organisation name').count()).toBe(0);

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { previewInvitation } from '../../src/features/invitations/service';
 import { listMailbox } from '../../src/platform/email/outbox';
 import { countRows } from './db-snapshot';
 import { PASSWORD, call, signUpOwner, signUpUser, tokenOf, uniqueEmail } from './helpers';
@@ -100,5 +101,17 @@ describe('invitations', () => {
     const mail = (await listMailbox(env)).find((m) => m.to === email);
     expect(mail).toMatchObject({ tenantId: owner.tenant.id, subject: expect.stringContaining('Mail Co') });
     expect(mail?.text).toContain(res.body.acceptUrl);
+  });
+});
+
+describe('invitation preview', () => {
+  it('shows the holder of the link which tenant, role and address, and whether it is still valid', async () => {
+    const owner = await signUpOwner('Preview Co');
+    const { res, email, token } = await invite(owner, uniqueEmail('preview'), 'admin');
+    const preview = await previewInvitation(env, token);
+    expect(preview).toEqual({ tenantName: 'Preview Co', email, role: 'admin', status: 'pending', expiresAt: res.body.invitation.expiresAt });
+    await call('DELETE', `/api/t/${owner.tenant.slug}/invitations/${res.body.invitation.id}`, { token: owner.token });
+    expect((await previewInvitation(env, token)).status).toBe('revoked');
+    await expect(previewInvitation(env, 'B'.repeat(43))).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -10,17 +10,30 @@ import { renderPage, type PageOptions } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { signedInUser, signInPath } from '../../platform/ui/session';
 import { tokenParams } from './schema';
-import { acceptInvitation } from './service';
+import { acceptInvitation, previewInvitation, type InvitationPreview } from './service';
+
+const NO_LONGER_VALID: Record<Exclude<InvitationPreview['status'], 'pending'>, string> = {
+  accepted: 'This invitation has already been accepted.',
+  revoked: 'This invitation was revoked.',
+  expired: 'This invitation has expired. Ask for a new one.',
+};
 
 async function invitationPage(c: Context<PageEnv>, token: string, status: PageOptions['status'] = 200, flash?: Flash) {
   const here = `/invitations/${token}`;
   const user = signedInUser(c);
+  const invitation = await previewInvitation(c.env, token);
   return renderPage(
     c,
     { title: 'Your invitation', narrow: true, status, flash },
     <div class="card">
-      <h1>You are invited</h1>
-      {user ? (
+      <h1>Join {invitation.tenantName}</h1>
+      <p>
+        You are invited to <strong>{invitation.tenantName}</strong> as <strong>{ROLE_LABELS[invitation.role].toLowerCase()}</strong>. The invitation was
+        sent to <strong>{invitation.email}</strong>.
+      </p>
+      {invitation.status !== 'pending' ? (
+        <p class="muted">{NO_LONGER_VALID[invitation.status]}</p>
+      ) : user ? (
         <>
           <p>
             Accept the invitation as <strong>{user.email}</strong>. It must be the address the invitation was sent to.

@@ -117,6 +117,31 @@ export async function revokeInvitation(ctx: TenantContext, env: Pick<Env, 'TENAN
   await releaseSeatOrDefer(env, ctx, invitationSeat(id));
 }
 
+export interface InvitationPreview {
+  tenantName: string;
+  email: string;
+  role: Role;
+  status: InvitationView['status'];
+  expiresAt: number;
+}
+
+/**
+ * What the holder of an invitation link may see before accepting: which
+ * tenant, which role, for which address. The token is the credential, so
+ * nothing more is asked; an unknown token is a 404.
+ */
+export async function previewInvitation(env: Pick<Env, 'DB'>, token: string): Promise<InvitationPreview> {
+  const [found] = await database(env.DB)
+    .select({ invitation: invitations, tenantName: tenants.name })
+    .from(invitations)
+    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+    .where(eq(invitations.tokenHash, await sha256Hex(token)))
+    .limit(1);
+  if (!found) throw notFound('Invitation');
+  const { email, role, status, expiresAt } = toView(found.invitation);
+  return { tenantName: found.tenantName, email, role, status, expiresAt };
+}
+
 /**
  * Accepts an invitation, once, for the signed-in user whose email it was
  * sent to. The invitation's seat becomes the member's seat (the count does
