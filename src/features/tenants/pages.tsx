@@ -12,7 +12,8 @@ import { getBillingSummary } from '../billing/service';
 import { PLAN_TABLE } from '../billing/plans';
 import { listMembers } from '../members/service';
 import { listProjects } from '../projects/service';
-import { createTenantBody, renameTenantBody } from './schema';
+import { deleteTenant, exportTenant } from './lifecycle';
+import { createTenantBody, deleteTenantForm, renameTenantBody } from './schema';
 import { createTenant, renameTenant } from './service';
 
 const CreateTenantForm: FC<{ csrf: string; state: FormState }> = ({ csrf, state }) => (
@@ -70,8 +71,8 @@ const Stat: FC<{ label: string; value: string; detail?: string; children?: unkno
   </section>
 );
 
-function settingsPage(c: Context<PageEnv>, state: FormState, status: PageOptions['status'] = 200) {
-  const { tenant } = c.var.tenantCtx;
+function settingsPage(c: Context<PageEnv>, state: FormState, status: PageOptions['status'] = 200, deleteState: FormState = EMPTY_FORM) {
+  const { tenant, role } = c.var.tenantCtx;
   return renderPage(
     c,
     { title: 'Settings', tab: 'settings', status },
@@ -98,6 +99,31 @@ function settingsPage(c: Context<PageEnv>, state: FormState, status: PageOptions
           </dd>
         </dl>
       </section>
+      {can(role, 'tenant:export') && (
+        <section class="card" aria-labelledby="export-heading">
+          <h2 id="export-heading">Export your data</h2>
+          <p>Everything this organisation holds, as one JSON file: members, invitations, projects, API keys (without their secrets), billing and the audit log.</p>
+          <a class="button secondary" href={`/t/${tenant.slug}/settings/export`} download>
+            Download export
+          </a>
+        </section>
+      )}
+      {can(role, 'tenant:delete') && (
+        <section class="card danger" aria-labelledby="delete-heading">
+          <h2 id="delete-heading">Delete this organisation</h2>
+          <p>
+            Cancels the subscription, then deletes every project, member, invitation, API key and audit entry of {tenant.name}. This cannot be undone: download an
+            export first.
+          </p>
+          <Form csrf={c.var.csrfToken} action={`/t/${tenant.slug}/settings/delete`} label="Delete organisation">
+            <FormErrors state={deleteState} />
+            <Field name="confirm" label={`Type ${tenant.slug} to confirm`} state={deleteState} autocomplete="off" required />
+            <button type="submit" class="danger">
+              Delete organisation
+            </button>
+          </Form>
+        </section>
+      )}
     </>,
   );
 }
@@ -187,5 +213,22 @@ export const tenantPages = new Hono<PageEnv>()
     } catch (err) {
       const refusal = asFormError(err);
       return settingsPage(c, withError(form.state, refusal, 'name'), refusal.status as PageOptions['status']);
+    }
+  })
+  .get('/settings/export', requirePermission('tenant:export'), async (c) => {
+    const data = await exportTenant(c.var.tenantCtx, c.env);
+    c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
+    return c.json(data);
+  })
+  .post('/settings/delete', requirePermission('tenant:delete'), async (c) => {
+    const { tenant } = c.var.tenantCtx;
+    const form = await readForm(c, deleteTenantForm(tenant.slug));
+    if (!form.ok) return settingsPage(c, EMPTY_FORM, 400, form.state);
+    try {
+      await deleteTenant(c.var.tenantCtx, c.env);
+      return redirectWithFlash(c, '/', { kind: 'success', message: `${tenant.name} was deleted.` });
+    } catch (err) {
+      const refusal = asFormError(err);
+      return settingsPage(c, EMPTY_FORM, refusal.status as PageOptions['status'], withError(form.state, refusal));
     }
   });

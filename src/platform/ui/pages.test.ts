@@ -310,3 +310,47 @@ describe('dev mailbox', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('settings: export and delete', () => {
+  it('lets the owner download the export, and delete only after typing the slug', async () => {
+    const owner = await signUpOwner('Settings Co');
+    const slug = owner.tenant.slug;
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+
+    const html = await (await browser.fetch(`/t/${slug}/settings`)).text();
+    expect(html).toContain('Download export');
+    expect(html).toContain('Delete organisation');
+
+    const download = await browser.fetch(`/t/${slug}/settings/export`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toContain(`${slug}-export.json`);
+    expect((await download.json()) as { tenant: { slug: string } }).toMatchObject({ tenant: { slug } });
+
+    const csrf = await browser.token(`/t/${slug}/settings`);
+    const wrong = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: 'not-the-slug' } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain(`Type ${slug} exactly to confirm`);
+    expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
+
+    const deleted = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } });
+    expect(deleted.status).toBe(303);
+    expect(deleted.headers.get('location')).toBe('/');
+    expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(404);
+  });
+
+  it('shows an admin neither control and refuses the post', async () => {
+    const owner = await signUpOwner('Admin Settings Co');
+    const admin = await addMember(owner, 'admin');
+    const browser = new Browser();
+    await browser.signIn(admin.user.email);
+    const slug = owner.tenant.slug;
+    const html = await (await browser.fetch(`/t/${slug}/settings`)).text();
+    expect(html).not.toContain('Download export');
+    expect(html).not.toContain('Delete organisation');
+    const csrf = await browser.token(`/t/${slug}/settings`);
+    expect((await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } })).status).toBe(403);
+    expect((await browser.fetch(`/t/${slug}/settings/export`)).status).toBe(403);
+    expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
+  });
+});

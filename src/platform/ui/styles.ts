@@ -98,6 +98,7 @@ button.secondary, .button.secondary { background: var(--paper); color: var(--bra
 button.secondary:hover, .button.secondary:hover { background: var(--info-bg); color: var(--brand-dark); }
 button.danger { background: var(--paper); color: var(--danger); border-color: var(--danger); }
 button.danger:hover { background: var(--err-bg); }
+.card.danger { border-color: var(--danger); }
 button.small { padding: .25rem .6rem; font-size: .9rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin-top: 1rem; }
 
