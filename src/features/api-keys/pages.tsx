@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
 import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, SelectField, type FormState } from '../../platform/ui/form';
-import { DataTable, Form, formatTime, ROLE_LABELS } from '../../platform/ui/layout';
+import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
 import { renderPage, type PageOptions } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { grantableRoles, requirePermission } from '../../platform/tenancy/permissions';
@@ -49,11 +49,7 @@ async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOp
             <td>{formatTime(k.createdAt)}</td>
             <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
             <td>
-              <Form csrf={csrf} action={`${base}/${encodeURIComponent(k.id)}/revoke`}>
-                <button type="submit" class="danger small" aria-label={`Revoke ${k.name}`}>
-                  Revoke
-                </button>
-              </Form>
+              <RowAction csrf={csrf} action={`${base}/${encodeURIComponent(k.id)}/revoke`} label="Revoke" describedAs={`Revoke ${k.name}`} />
             </td>
           </tr>
         ))}

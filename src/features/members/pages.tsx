@@ -9,7 +9,7 @@ import { deliverOutbox } from '../../platform/email/outbox';
 import { AppError } from '../../platform/http/errors';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
 import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, SelectField, type FormState } from '../../platform/ui/form';
-import { DataTable, Form, formatTime, ROLE_LABELS } from '../../platform/ui/layout';
+import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
 import { renderPage, type PageOptions } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { can, canGrant, grantableRoles, requirePermission } from '../../platform/tenancy/permissions';
@@ -84,11 +84,7 @@ async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageO
                     </Form>
                   )}
                   {controls && (
-                    <Form csrf={csrf} action={`${base}/${encodeURIComponent(m.user.id)}/remove`}>
-                      <button type="submit" class="danger small" aria-label={`Remove ${m.user.email}`}>
-                        Remove
-                      </button>
-                    </Form>
+                    <RowAction csrf={csrf} action={`${base}/${encodeURIComponent(m.user.id)}/remove`} label="Remove" describedAs={`Remove ${m.user.email}`} />
                   )}
                   {self && (
                     <Form csrf={csrf} action={`${base}/${encodeURIComponent(m.user.id)}/remove`}>
@@ -116,11 +112,7 @@ async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageO
               </td>
               <td>{inv.status === 'expired' ? 'Expired' : formatTime(inv.expiresAt)}</td>
               <td>
-                <Form csrf={csrf} action={`${base}/invitations/${encodeURIComponent(inv.id)}/revoke`}>
-                  <button type="submit" class="danger small" aria-label={`Revoke invitation for ${inv.email}`}>
-                    Revoke
-                  </button>
-                </Form>
+                <RowAction csrf={csrf} action={`${base}/invitations/${encodeURIComponent(inv.id)}/revoke`} label="Revoke" describedAs={`Revoke invitation for ${inv.email}`} />
               </td>
             </tr>
           ))}

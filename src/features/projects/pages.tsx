@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { redirectWithFlash } from '../../platform/ui/flash';
 import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, type FormState } from '../../platform/ui/form';
-import { DataTable, Form, formatTime } from '../../platform/ui/layout';
+import { DataTable, Form, formatTime, RowAction } from '../../platform/ui/layout';
 import { renderPage, type PageOptions } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import type { Flash } from '../../platform/ui/flash';
@@ -40,11 +40,7 @@ async function projectsPage(c: Context<PageEnv>, state: FormState, status: PageO
             <td>{formatTime(p.createdAt)}</td>
             {writable && (
               <td>
-                <Form csrf={c.var.csrfToken} action={`${base}/${encodeURIComponent(p.id)}/delete`}>
-                  <button type="submit" class="danger small" aria-label={`Delete ${p.name}`}>
-                    Delete
-                  </button>
-                </Form>
+                <RowAction csrf={c.var.csrfToken} action={`${base}/${encodeURIComponent(p.id)}/delete`} label="Delete" describedAs={`Delete ${p.name}`} />
               </td>
             )}
           </tr>

@@ -51,6 +51,15 @@ export const Form: FC<PropsWithChildren<{ csrf: string; action: string; class?: 
   </form>
 );
 
+/** A one-button form in a table row: revoke, remove, delete. */
+export const RowAction: FC<{ csrf: string; action: string; label: string; describedAs: string }> = (p) => (
+  <Form csrf={p.csrf} action={p.action}>
+    <button type="submit" class="danger small" aria-label={p.describedAs}>
+      {p.label}
+    </button>
+  </Form>
+);
+
 export const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
   <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
     <p>{flash.message}</p>
