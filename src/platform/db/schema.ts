@@ -141,6 +141,13 @@ export const subscriptions = sqliteTable(
     currentPeriodEnd: timestampMs('current_period_end'),
     /** When the subscription entered past_due; the grace period runs from here. */
     pastDueSince: timestampMs('past_due_since'),
+    /**
+     * When the Stripe read behind the stored state began. A write whose read
+     * began earlier is stale and skipped, so overlapping syncs cannot go back in time.
+     */
+    stripeReadAt: timestampMs('stripe_read_at'),
+    /** The reconciliation job's last look at this tenant, success or not: it works oldest first. */
+    reconciledAt: timestampMs('reconciled_at'),
     updatedAt: timestampMs('updated_at').notNull().default(nowMs),
   },
   (t) => [
@@ -226,6 +233,8 @@ export const outboxEmails = sqliteTable(
     text: text('text').notNull(),
     createdAt: timestampMs('created_at').notNull().default(nowMs),
     sentAt: timestampMs('sent_at'),
+    /** Set by the sender that took the row, so concurrent deliveries never send it twice. */
+    claimedAt: timestampMs('claimed_at'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
   },
