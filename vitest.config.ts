@@ -3,42 +3,54 @@ import { defineConfig } from 'vitest/config';
 import { TEST_WEBHOOK_SECRET } from './test/setup/stripe-emulator.ts';
 
 /**
- * Three projects: `workers` runs inside workerd (real D1, Durable Objects and
- * Queues via Miniflare, configured from wrangler.toml); `node` runs the
- * checks that read the repository itself (import rules, migration safety);
- * `e2e` drives headless Chromium through the admin pages (test/e2e).
+ * A project that runs inside workerd (real D1, Durable Objects and Queues via
+ * Miniflare, configured from wrangler.toml), with its own Stripe emulator:
+ * each project's global setup starts one and provides its port.
+ */
+function workersProject(name: string, include: string[]) {
+  return {
+    plugins: [
+      cloudflareTest(async ({ inject }) => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+            JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+            ENVIRONMENT: 'test',
+            OPS_TOKEN: 'test-ops-token',
+            STRIPE_SECRET_KEY: 'sk_test_vitest',
+            STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            STRIPE_API_PORT: String(inject('stripeEmulatorPort')),
+          },
+        },
+      })),
+    ],
+    test: {
+      name,
+      include,
+      // Billing tests wait for the queue consumer; everything else is far quicker.
+      testTimeout: 20_000,
+      setupFiles: ['./test/workers/setup.ts'],
+      globalSetup: ['./test/setup/stripe-emulator.ts'],
+    },
+  };
+}
+
+/**
+ * `workers`: the integration tests, files in parallel, sharing one emulator
+ * that none of them moves in time or breaks. `stripe-time`: the tests that
+ * advance the emulator's clock or inject its faults, on an emulator of their
+ * own, so no other test ever sees a jump in time or a 500. `node`: checks
+ * that read the repository itself (import rule, migration safety, workflows,
+ * the emulator). `e2e`: headless Chromium through the admin pages.
  */
 export default defineConfig({
   test: {
     // Request log lines are printed only for failing tests.
     silent: 'passed-only',
     projects: [
-      {
-        plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-                JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
-                ENVIRONMENT: 'test',
-                OPS_TOKEN: 'test-ops-token',
-                STRIPE_SECRET_KEY: 'sk_test_vitest',
-                STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-                STRIPE_API_PORT: String(inject('stripeEmulatorPort')),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'workers',
-          // Billing tests wait for the queue consumer; everything else is far quicker.
-          testTimeout: 20_000,
-          include: ['test/workers/**/*.test.ts', 'src/**/*.test.ts'],
-          setupFiles: ['./test/workers/setup.ts'],
-          globalSetup: ['./test/setup/stripe-emulator.ts'],
-        },
-      },
+      workersProject('workers', ['test/workers/**/*.test.ts', 'src/**/*.test.ts']),
+      workersProject('stripe-time', ['test/stripe-time/**/*.test.ts']),
       {
         test: {
           name: 'node',

@@ -7,7 +7,8 @@
 import { env } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import type { PulledEvent } from '../../tools/stripe-emulator/webhooks.ts';
-import { call } from './helpers';
+import { expect } from 'vitest';
+import { call, type SignedUp } from './helpers';
 
 /** The tests' own view of "Stripe": the emulator, through the same SDK the app uses. */
 export const testStripe = new Stripe('sk_test_vitest', {
@@ -71,4 +72,42 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 8000): 
     }
   }
   throw lastError;
+}
+
+const cryptoProvider = Stripe.createSubtleCryptoProvider();
+
+/** The tenant's billing summary, as its owner sees it. */
+export async function billing(owner: SignedUp) {
+  return (await call('GET', `/api/t/${owner.tenant.slug}/billing`, { token: owner.token })).body;
+}
+
+/** The tenant's Stripe customer, as stored at checkout. */
+export async function customerOf(owner: SignedUp): Promise<string> {
+  const row = await env.DB.prepare('SELECT stripe_customer_id AS id FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first<{ id: string }>();
+  if (!row?.id) throw new Error('no customer');
+  return row.id;
+}
+
+/** Posts every emulator event about the tenant's customer since `cursor` to the Worker; returns the new cursor. */
+export async function deliver(owner: SignedUp, cursor: number, order: 'as-sent' | 'reversed' = 'as-sent'): Promise<number> {
+  const pulled = await eventsFor(await customerOf(owner), cursor);
+  const events = order === 'reversed' ? [...pulled.events].reverse() : pulled.events;
+  for (const event of events) expect((await postWebhook(event)).status).toBe(200);
+  return pulled.cursor;
+}
+
+/** Checks out `seats` pro seats and pays on the hosted page; returns the event cursor from before. */
+export async function checkoutAndPay(owner: SignedUp, seats: number) {
+  const cursor = await currentCursor();
+  const checkout = await call('POST', `/api/t/${owner.tenant.slug}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats } });
+  expect(checkout.status).toBe(200);
+  const paid = await payCheckout(checkout.body.url);
+  expect(paid.status).toBe(303);
+  expect(paid.headers.get('location')).toContain(`/t/${owner.tenant.slug}/billing?checkout=success`);
+  return { cursor, url: checkout.body.url as string };
+}
+
+/** A `Stripe-Signature` for `payload`, signed as Stripe would (optionally at another time). */
+export async function signedHeader(payload: string, timestamp?: number): Promise<string> {
+  return testStripe.webhooks.generateTestHeaderStringAsync({ payload, secret: env.STRIPE_WEBHOOK_SECRET, cryptoProvider, ...(timestamp ? { timestamp } : {}) });
 }

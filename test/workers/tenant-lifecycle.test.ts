@@ -53,22 +53,30 @@ describe('tenant deletion', () => {
     expect((await seatsFor(env, id).usage()).used).toBe(0);
   });
 
-  it('cancels the live Stripe subscription first', async () => {
+  it('stops all billing first, as Stripe sees it: a payment whose webhook has not landed, and open checkouts', async () => {
     const owner = await signUpOwner('Leaving Co');
     const base = `/api/t/${owner.tenant.slug}`;
-    const checkout = await call('POST', `${base}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats: 4 } });
-    await payCheckout(checkout.body.url);
+    const paid = await call('POST', `${base}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats: 4 } });
+    await payCheckout(paid.body.url);
     const customer = await env.DB.prepare('SELECT stripe_customer_id AS id FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first<{ id: string }>();
     const [subscription] = (await testStripe.subscriptions.list({ customer: customer?.id })).data;
     if (!subscription) throw new Error('no subscription in the emulator');
-    // As if the webhook had landed: the tenant's row knows its subscription.
-    await env.DB.prepare(`UPDATE subscriptions SET plan = 'pro', status = 'active', stripe_subscription_id = ? WHERE tenant_id = ?`)
-      .bind(subscription.id, owner.tenant.id)
-      .run();
+    // The webhook has not landed: D1 still says free, with no subscription.
+    expect((await call('GET', `${base}/billing`, { token: owner.token })).body.plan).toBe('free');
 
     expect((await call('DELETE', base, { token: owner.token })).status).toBe(204);
     expect((await testStripe.subscriptions.retrieve(subscription.id)).status).toBe('canceled');
     const record = await env.DB.prepare('SELECT stripe_subscription_id AS sub FROM deleted_tenants WHERE id = ?').bind(owner.tenant.id).first<{ sub: string }>();
     expect(record?.sub).toBe(subscription.id);
+  });
+
+  it('expires an open checkout, so it cannot be paid after the tenant is gone', async () => {
+    const owner = await signUpOwner('Browsing Co');
+    const base = `/api/t/${owner.tenant.slug}`;
+    const checkout = await call('POST', `${base}/billing/checkout`, { token: owner.token, body: { plan: 'pro', seats: 4 } });
+    const sessionId = new URL(checkout.body.url).pathname.split('/').at(-1) ?? '';
+    expect((await testStripe.checkout.sessions.retrieve(sessionId)).status).toBe('open');
+    expect((await call('DELETE', base, { token: owner.token })).status).toBe(204);
+    expect((await testStripe.checkout.sessions.retrieve(sessionId)).status).toBe('expired');
   });
 });

@@ -5,12 +5,12 @@
  * queue send fails, and nothing is applied twice if it is delivered twice.
  */
 import { and, asc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
-import type Stripe from 'stripe';
 import { z } from 'zod';
 import { database } from '../../platform/db/client';
 import { stripeEvents } from '../../platform/db/schema';
 import type { Env } from '../../platform/env';
 import { AppError, notFound } from '../../platform/http/errors';
+import { idOf, isPermanentStripeError } from './stripe';
 import { PermanentSyncError, syncSubscriptionFromStripe, type SyncOutcome } from './sync';
 
 type EventsEnv = Parameters<typeof syncSubscriptionFromStripe>[0] & Pick<Env, 'STRIPE_EVENTS'>;
@@ -28,22 +28,20 @@ export type StripeEventMessage = z.infer<typeof stripeEventMessage>;
 
 export type StoredEvent = typeof stripeEvents.$inferSelect;
 
-function idOf(ref: unknown): string | null {
-  if (typeof ref === 'string') return ref;
-  if (ref && typeof ref === 'object' && 'id' in ref && typeof ref.id === 'string') return ref.id;
-  return null;
-}
 
 /** The subscription an event is about, or null for events we do not act on. */
-export function subscriptionIdOf(event: Pick<Stripe.Event, 'data'>): string | null {
-  const object = event.data.object as { object: string; id?: string; subscription?: unknown; parent?: { subscription_details?: { subscription?: unknown } | null } | null };
+export function subscriptionIdOf(event: Pick<z.infer<typeof stripeEventShape>, 'data'>): string | null {
+  const { object } = event.data;
   switch (object.object) {
     case 'subscription':
       return object.id ?? null;
     case 'checkout.session':
       return idOf(object.subscription);
-    case 'invoice':
-      return idOf(object.parent?.subscription_details?.subscription) ?? idOf(object.subscription);
+    case 'invoice': {
+      // Stripe's API versions moved the invoice's subscription under `parent`.
+      const parent = object.parent as { subscription_details?: { subscription?: unknown } | null } | null | undefined;
+      return idOf(parent?.subscription_details?.subscription) ?? idOf(object.subscription);
+    }
     default:
       return null;
   }
@@ -73,7 +71,7 @@ export async function processStoredEvent(env: EventsEnv, eventId: string, reques
   await db.update(stripeEvents).set({ attempts: sql`${stripeEvents.attempts} + 1` }).where(eq(stripeEvents.id, eventId));
 
   const event = stripeEventShape.parse(JSON.parse(row.payload));
-  const subscriptionId = subscriptionIdOf(event as unknown as Stripe.Event);
+  const subscriptionId = subscriptionIdOf(event);
   if (!subscriptionId) {
     await markProcessed(env, eventId);
     return { kind: 'not-ours', type: event.type };
@@ -83,12 +81,13 @@ export async function processStoredEvent(env: EventsEnv, eventId: string, reques
     await markProcessed(env, eventId);
     return outcome;
   } catch (err) {
-    if (!(err instanceof PermanentSyncError)) {
+    if (!(err instanceof PermanentSyncError) && !isPermanentStripeError(err)) {
       await recordFailure(env, eventId, err);
       throw err;
     }
-    await markDead(env, eventId, err.message);
-    return { kind: 'dead', error: err.message };
+    const error = err instanceof Error ? err.message : String(err);
+    await markDead(env, eventId, error);
+    return { kind: 'dead', error };
   }
 }
 

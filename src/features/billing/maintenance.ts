@@ -1,10 +1,10 @@
-import { asc, isNotNull } from 'drizzle-orm';
+import { asc, eq, isNotNull } from 'drizzle-orm';
 import { database } from '../../platform/db/client';
 import { subscriptions } from '../../platform/db/schema';
 import { deliverOutbox } from '../../platform/email/outbox';
 import type { Env } from '../../platform/env';
 import { enqueueEvent, unprocessedEvents } from './events';
-import { syncSubscriptionFromStripe } from './sync';
+import { reconcileCustomer } from './sync';
 
 /** An event younger than this is probably still on its way through the queue. */
 const SWEEP_GRACE_MS = 2 * 60 * 1000;
@@ -21,8 +21,8 @@ export interface MaintenanceReport {
 
 /**
  * The cron job: a lost or failed webhook heals itself. Re-enqueues stored
- * events that were never processed; re-reads every paying tenant's
- * subscription from Stripe and repairs drift (least recently updated first,
+ * events that were never processed; re-reads, from Stripe, the subscriptions
+ * of every tenant that has a Stripe customer and repairs drift (round-robin,
  * a bounded batch per tick); sends what the email outbox holds.
  */
 export async function runMaintenance(env: Env, requestId: string, now = Date.now()): Promise<MaintenanceReport> {
@@ -33,21 +33,26 @@ export async function runMaintenance(env: Env, requestId: string, now = Date.now
     report.requeued++;
   }
 
-  const paying = await database(env.DB)
-    .select({ tenantId: subscriptions.tenantId, subscriptionId: subscriptions.stripeSubscriptionId })
+  const db = database(env.DB);
+  // Every tenant that ever reached Stripe, least recently looked at first (never-looked-at first of all):
+  // each tick takes the next batch, so every tenant comes round, whether its last look worked or not.
+  const customers = await db
+    .select({ tenantId: subscriptions.tenantId, customerId: subscriptions.stripeCustomerId })
     .from(subscriptions)
-    .where(isNotNull(subscriptions.stripeSubscriptionId))
-    .orderBy(asc(subscriptions.updatedAt))
+    .where(isNotNull(subscriptions.stripeCustomerId))
+    .orderBy(asc(subscriptions.reconciledAt), asc(subscriptions.tenantId))
     .limit(RECONCILE_BATCH);
-  for (const { tenantId, subscriptionId } of paying) {
-    if (!subscriptionId) continue;
+  for (const { tenantId, customerId } of customers) {
+    if (!customerId) continue;
     try {
-      const outcome = await syncSubscriptionFromStripe(env, subscriptionId, requestId);
+      const outcome = await reconcileCustomer(env, customerId, requestId);
       report.reconciled++;
-      if (outcome.kind === 'applied' && outcome.changed) report.drifted.push(tenantId);
+      if (outcome?.kind === 'applied' && outcome.changed) report.drifted.push(tenantId);
     } catch (err) {
       report.failed.push(tenantId);
-      console.error(JSON.stringify({ level: 'error', msg: 'reconciliation failed', tenantId, subscriptionId, requestId, error: String(err) }));
+      console.error(JSON.stringify({ level: 'error', msg: 'reconciliation failed', tenantId, customerId, requestId, error: String(err) }));
+    } finally {
+      await db.update(subscriptions).set({ reconciledAt: Date.now() }).where(eq(subscriptions.tenantId, tenantId));
     }
   }
 

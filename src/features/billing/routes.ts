@@ -17,6 +17,6 @@ export const billingRoutes = new Hono<AppEnv>()
     return c.json(await openBillingPortal(c.var.tenantCtx, c.env));
   })
   .post('/seats', requirePermission('billing:manage'), validate('json', seatChangeBody), async (c) => {
-    await requestSeatChange(c.var.tenantCtx, c.env, c.req.valid('json'));
-    return c.json({ status: 'requested', quantity: c.req.valid('json').quantity }, 202);
+    const { appliesNow } = await requestSeatChange(c.var.tenantCtx, c.env, c.req.valid('json'));
+    return c.json({ status: 'requested', quantity: c.req.valid('json').quantity, appliesNow }, 202);
   });

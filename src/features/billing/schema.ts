@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
+/** Self-serve checkout sells pro seats; enterprise is arranged with sales (its seats live in Stripe metadata). */
 export const checkoutBody = z.strictObject({
-  plan: z.enum(['pro', 'enterprise']),
+  plan: z.literal('pro', { error: 'Only the pro plan can be bought here; contact sales for enterprise' }),
   seats: z.coerce.number().int().min(1).max(1000),
 });
 export type CheckoutBody = z.infer<typeof checkoutBody>;

@@ -9,7 +9,7 @@ import { entitlementOf, loadSubscription } from './entitlement';
 import { statusPolicy } from './plans';
 import type { CheckoutBody, SeatChangeBody } from './schema';
 import type Stripe from 'stripe';
-import { stripeClient } from './stripe';
+import { stripeClient, whileStripeAnswers } from './stripe';
 
 export interface BillingSummary {
   /** The plan whose limits apply now (free once a paid plan lapsed). */
@@ -112,7 +112,7 @@ async function refuseIfAlreadySubscribed(stripe: Stripe, customer: string): Prom
  * two subscriptions. Concurrent checkouts may expire each other; paying then
  * fails on Stripe's page and a retry works, which beats a double charge.
  */
-async function expireOtherOpenCheckouts(stripe: Stripe, customer: string, keep: string): Promise<void> {
+async function expireOpenCheckouts(stripe: Stripe, customer: string, keep?: string): Promise<void> {
   const { data } = await stripe.checkout.sessions.list({ customer, status: 'open', limit: 100 });
   for (const session of data) {
     if (session.id !== keep) await stripe.checkout.sessions.expire(session.id);
@@ -120,12 +120,32 @@ async function expireOtherOpenCheckouts(stripe: Stripe, customer: string, keep: 
 }
 
 /**
+ * Before a tenant is deleted: nothing of its customer may bill again. Every
+ * subscription Stripe has for it that is not over is canceled (including one
+ * whose webhook has not landed yet), and open checkouts are expired.
+ */
+export async function stopAllBilling(env: Parameters<typeof stripeClient>[0], customer: string, requestId: string): Promise<string[]> {
+  const stripe = stripeClient(env);
+  await expireOpenCheckouts(stripe, customer);
+  const { data } = await stripe.subscriptions.list({ customer, status: 'all', limit: 100 });
+  const live = data.filter((subscription) => subscription.status !== 'canceled' && subscription.status !== 'incomplete_expired');
+  for (const subscription of live) {
+    await stripe.subscriptions.cancel(subscription.id, {}, { idempotencyKey: `stop-billing:${subscription.id}:${requestId}` });
+  }
+  return live.map((subscription) => subscription.id);
+}
+
+/**
  * A subscription-mode Checkout Session for the tenant's customer. The
  * redirect back grants nothing: the plan changes when the webhook lands.
  */
-export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: CheckoutBody): Promise<{ url: string }> {
+export function startCheckout(ctx: TenantContext, env: StripeEnv, input: CheckoutBody): Promise<{ url: string }> {
+  return whileStripeAnswers('the checkout', () => createCheckout(ctx, env, input));
+}
+
+async function createCheckout(ctx: TenantContext, env: StripeEnv, input: CheckoutBody): Promise<{ url: string }> {
   const summary = await getBillingSummary(ctx, env);
-  if (summary.plan !== 'free' && statusPolicy(summary.status) !== 'free') {
+  if (statusPolicy(summary.status) !== 'free') {
     throw new AppError('conflict', `This tenant already has the ${summary.plan} plan; change seats or manage billing instead`);
   }
   if (input.seats < summary.seats.used) {
@@ -134,17 +154,14 @@ export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: C
   const customer = await ensureStripeCustomer(ctx, env);
   const stripe = stripeClient(env);
   await refuseIfAlreadySubscribed(stripe, customer);
-  const metadata = { tenant_id: ctx.tenant.id, plan: input.plan, seats: String(input.seats) };
+  // No seat count in the metadata: for enterprise that field is the seat limit, and it is ours (sales), not the buyer's.
+  const metadata = { tenant_id: ctx.tenant.id, plan: input.plan };
   const session = await stripe.checkout.sessions.create(
     {
       mode: 'subscription',
       customer,
       client_reference_id: ctx.tenant.id,
-      line_items: [
-        input.plan === 'pro'
-          ? { price: env.STRIPE_PRICE_PRO, quantity: input.seats }
-          : { price: env.STRIPE_PRICE_ENTERPRISE, quantity: 1 },
-      ],
+      line_items: [{ price: env.STRIPE_PRICE_PRO, quantity: input.seats }],
       metadata,
       subscription_data: { metadata },
       success_url: billingUrl(env, ctx, '?checkout=success'),
@@ -152,7 +169,7 @@ export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: C
     },
     { idempotencyKey: `checkout:${ctx.requestId}` },
   );
-  await expireOtherOpenCheckouts(stripe, customer, session.id);
+  await expireOpenCheckouts(stripe, customer, session.id);
   if (!session.url) throw new AppError('unavailable', 'Stripe did not return a checkout URL; try again');
   await ctx.db.batch([auditEntry(ctx, 'billing.checkout_started', { type: 'checkout_session', id: session.id }, { plan: input.plan, seats: input.seats })]);
   return { url: session.url };
@@ -160,8 +177,11 @@ export async function startCheckout(ctx: TenantContext, env: StripeEnv, input: C
 
 export async function openBillingPortal(ctx: TenantContext, env: StripeEnv): Promise<{ url: string }> {
   const subscription = await loadSubscription(ctx);
-  if (!subscription?.stripeCustomerId) throw new AppError('conflict', 'This tenant has no billing account yet; upgrade first');
-  const session = await stripeClient(env).billingPortal.sessions.create({ customer: subscription.stripeCustomerId, return_url: billingUrl(env, ctx) });
+  const customer = subscription?.stripeCustomerId;
+  if (!customer) throw new AppError('conflict', 'This tenant has no billing account yet; upgrade first');
+  const session = await whileStripeAnswers('opening the billing portal', () =>
+    stripeClient(env).billingPortal.sessions.create({ customer, return_url: billingUrl(env, ctx) }),
+  );
   return { url: session.url };
 }
 
@@ -169,7 +189,11 @@ export async function openBillingPortal(ctx: TenantContext, env: StripeEnv): Pro
  * Asks Stripe for a new seat quantity on the pro subscription (prorated).
  * Nothing changes here until Stripe confirms it by webhook.
  */
-export async function requestSeatChange(ctx: TenantContext, env: StripeEnv, input: SeatChangeBody): Promise<void> {
+export function requestSeatChange(ctx: TenantContext, env: StripeEnv, input: SeatChangeBody): Promise<{ appliesNow: boolean }> {
+  return whileStripeAnswers('the seat change', () => changeSeats(ctx, env, input));
+}
+
+async function changeSeats(ctx: TenantContext, env: StripeEnv, input: SeatChangeBody): Promise<{ appliesNow: boolean }> {
   const subscription = await loadSubscription(ctx);
   if (!subscription?.stripeSubscriptionId || subscription.plan !== 'pro' || statusPolicy(subscription.status) === 'free') {
     throw new AppError('conflict', 'Seats can be changed on an active pro subscription only');
@@ -185,7 +209,15 @@ export async function requestSeatChange(ctx: TenantContext, env: StripeEnv, inpu
     { items: [{ id: item.id, quantity: input.quantity }], proration_behavior: 'create_prorations' },
     { idempotencyKey: `seats:${current.id}:${ctx.requestId}` },
   );
+  // A reduction applies at once, so nobody fills seats that are no longer paid
+  // for while the webhook is on its way; an increase waits for Stripe's word.
+  const appliesNow = input.quantity < (subscription.seatQuantity ?? item.quantity ?? 0);
   await ctx.db.batch([
-    auditEntry(ctx, 'billing.seats_change_requested', { type: 'subscription', id: current.id }, { from: item.quantity, to: input.quantity }),
+    auditEntry(ctx, 'billing.seats_change_requested', { type: 'subscription', id: current.id }, { from: item.quantity, to: input.quantity, appliesNow }),
+    ...(appliesNow ? [ctx.db.update(subscriptions, { seatQuantity: input.quantity, updatedAt: Date.now() })] : []),
   ]);
+  if (appliesNow) {
+    await seatsFor(env, ctx.tenant.id).setLimits(entitlementOf({ ...subscription, seatQuantity: input.quantity }).limits);
+  }
+  return { appliesNow };
 }

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import type { Env } from '../../platform/env';
+import { AppError } from '../../platform/http/errors';
 
 type StripeEnv = Pick<Env, 'STRIPE_SECRET_KEY' | 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL'>;
 
@@ -41,4 +42,36 @@ export function isTransientStripeError(err: unknown): boolean {
   if (err instanceof Stripe.errors.StripeAPIError) return true;
   if (err instanceof Stripe.errors.StripeConnectionError) return true;
   return err instanceof Stripe.errors.StripeError && (err.statusCode ?? 0) >= 500;
+}
+
+/**
+ * Stripe's "this will never work" answers: a 4xx other than rate limiting
+ * and idempotency conflicts (no such subscription, invalid request).
+ * Retrying them only fills the dead-letter queue later.
+ */
+export function isPermanentStripeError(err: unknown): boolean {
+  if (!(err instanceof Stripe.errors.StripeError) || isTransientStripeError(err)) return false;
+  const status = err.statusCode ?? 0;
+  return status >= 400 && status < 500 && status !== 409 && status !== 429;
+}
+
+/** The id of an expandable Stripe reference (`"sub_…"` or `{ id: "sub_…", … }`). */
+export function idOf(ref: unknown): string | null {
+  if (typeof ref === 'string') return ref;
+  if (ref && typeof ref === 'object' && 'id' in ref && typeof ref.id === 'string') return ref.id;
+  return null;
+}
+
+/**
+ * Runs work that talks to Stripe for a person waiting on the answer: if
+ * Stripe is down or rate-limiting (after the SDK's own retries), they get a
+ * 503 that says nothing was changed, not a 500.
+ */
+export async function whileStripeAnswers<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isTransientStripeError(err)) throw new AppError('unavailable', `Stripe did not answer, so ${what} did not happen. Try again shortly.`);
+    throw err;
+  }
 }

@@ -4,15 +4,16 @@
  * subscription as Stripe has it now and writes that. Running it again, or in
  * any order, ends in Stripe's true state.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { auditEntry } from '../../platform/audit';
+import { auditEntryIf } from '../../platform/audit';
 import { database } from '../../platform/db/client';
 import { deletedTenants, subscriptions, type Plan } from '../../platform/db/schema';
 import type { Env } from '../../platform/env';
 import { systemContext } from '../../platform/tenancy/system';
 import { seatsFor } from '../seats/client';
 import { entitlementOf } from './entitlement';
+import { idOf } from './stripe';
 import { statusPolicy } from './plans';
 import { stripeClient } from './stripe';
 
@@ -42,9 +43,6 @@ function planOf(env: SyncEnv, price: Stripe.Price): Plan {
   throw new PermanentSyncError(`price ${price.id} is not one of our plans`);
 }
 
-function idOf(ref: string | { id: string } | null | undefined): string | null {
-  return typeof ref === 'string' ? ref : (ref?.id ?? null);
-}
 
 /** The tenant a subscription belongs to: by its customer (ours, stored at checkout), else by its metadata. */
 async function tenantIdFor(env: SyncEnv, subscription: Stripe.Subscription): Promise<string> {
@@ -62,13 +60,22 @@ async function tenantIdFor(env: SyncEnv, subscription: Stripe.Subscription): Pro
   throw new PermanentSyncError(`subscription ${subscription.id} belongs to no tenant (customer ${customerId})`);
 }
 
+/** A deleted tenant's subscription must stop billing, whatever order the news arrives in. */
+async function cancelForDeletedTenant(env: SyncEnv, subscription: Stripe.Subscription): Promise<string> {
+  if (!grantsAccess(subscription.status) && subscription.status !== 'incomplete') return 'the tenant was deleted';
+  await stripeClient(env).subscriptions.cancel(subscription.id, {}, { idempotencyKey: `deleted-tenant:${subscription.id}` });
+  return 'the tenant was deleted; its subscription was canceled';
+}
+
 export async function syncSubscriptionFromStripe(env: SyncEnv, subscriptionId: string, requestId: string): Promise<SyncOutcome> {
+  // When this read began: a write based on an older read never overwrites a newer one.
+  const readAt = Date.now();
   const subscription = await stripeClient(env).subscriptions.retrieve(subscriptionId);
   const tenantId = await tenantIdFor(env, subscription);
   const ctx = await systemContext(env, tenantId, requestId);
   if (!ctx) {
     const [deleted] = await database(env.DB).select({ id: deletedTenants.id }).from(deletedTenants).where(eq(deletedTenants.id, tenantId)).limit(1);
-    if (deleted) return { kind: 'ignored', tenantId, reason: 'the tenant was deleted' };
+    if (deleted) return { kind: 'ignored', tenantId, reason: await cancelForDeletedTenant(env, subscription) };
     throw new PermanentSyncError(`tenant ${tenantId} of subscription ${subscription.id} does not exist`);
   }
 
@@ -89,25 +96,41 @@ export async function syncSubscriptionFromStripe(env: SyncEnv, subscriptionId: s
     stripeCustomerId: idOf(subscription.customer),
     stripeSubscriptionId: subscription.id,
     seatQuantity: item.quantity ?? null,
+    // Enterprise seats are set by sales in the subscription's metadata, never by the buyer.
     seatLimitOverride: plan === 'enterprise' && Number.isInteger(metadataSeats) && metadataSeats > 0 ? metadataSeats : null,
     currentPeriodEnd: item.current_period_end ? item.current_period_end * 1000 : null,
     pastDueSince: subscription.status === 'past_due' ? (stored?.status === 'past_due' ? stored.pastDueSince : now) : null,
   };
-  const changed =
-    !stored ||
-    (Object.keys(next) as (keyof typeof next)[]).some((key) => key !== 'pastDueSince' && stored[key] !== next[key]) ||
-    stored.pastDueSince !== next.pastDueSince;
+  const changed = !stored || (Object.keys(next) as (keyof typeof next)[]).some((key) => stored[key] !== next[key]);
 
-  if (changed) {
-    await ctx.db.batch([
-      ctx.db.update(subscriptions, { ...next, updatedAt: now }),
-      auditEntry(ctx, 'subscription.updated', { type: 'subscription', id: subscription.id }, {
+  const noNewerRead = sql`(${subscriptions.stripeReadAt} IS NULL OR ${subscriptions.stripeReadAt} <= ${readAt})`;
+  const [written] = await ctx.db.batch([
+    ctx.db.update(subscriptions, { ...next, stripeReadAt: readAt, ...(changed ? { updatedAt: now } : {}) }, noNewerRead),
+    auditEntryIf(
+      ctx,
+      sql`${changed ? 1 : 0} = 1 AND EXISTS (SELECT 1 FROM ${subscriptions} WHERE ${subscriptions.tenantId} = ${tenantId} AND ${subscriptions.stripeReadAt} = ${readAt})`,
+      'subscription.updated',
+      { type: 'subscription', id: subscription.id },
+      {
         from: stored ? { plan: stored.plan, status: stored.status, seats: stored.seatQuantity } : null,
         to: { plan, status: subscription.status, seats: next.seatQuantity },
-      }),
-    ]);
-  }
+      },
+    ),
+  ]);
+  if (written.meta.changes === 0) return { kind: 'ignored', tenantId, reason: 'a newer read of this subscription already landed' };
   // Always pushed, even when D1 did not change: the object may have missed the last push.
-  await seatsFor(env, tenantId).setLimits(entitlementOf({ ...stored, ...next, tenantId, updatedAt: now }, now).limits);
+  await seatsFor(env, tenantId).setLimits(entitlementOf({ ...stored, ...next, tenantId, updatedAt: now, stripeReadAt: readAt, reconciledAt: stored?.reconciledAt ?? null }, now).limits);
   return { kind: 'applied', tenantId, changed, plan, status: subscription.status, seats: next.seatQuantity };
+}
+
+/**
+ * The reconciliation job's look at one tenant: which of its customer's
+ * subscriptions Stripe has now (a live one first, else the newest), synced
+ * like a webhook would. Finds a subscription whose webhooks never arrived.
+ */
+export async function reconcileCustomer(env: SyncEnv, customerId: string, requestId: string): Promise<SyncOutcome | null> {
+  const { data } = await stripeClient(env).subscriptions.list({ customer: customerId, status: 'all', limit: 20 });
+  const newestFirst = [...data].sort((a, b) => b.created - a.created);
+  const current = newestFirst.find((subscription) => grantsAccess(subscription.status)) ?? newestFirst[0];
+  return current ? syncSubscriptionFromStripe(env, current.id, requestId) : null;
 }

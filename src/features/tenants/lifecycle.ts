@@ -4,16 +4,14 @@
  * row, with a global record of who deleted it).
  */
 import { asc, eq } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { auditEntry } from '../../platform/audit';
 import { database } from '../../platform/db/client';
 import { apiKeys, auditLog, deletedTenants, invitations, outboxEmails, projects, tenants } from '../../platform/db/schema';
 import type { Env } from '../../platform/env';
-import { AppError } from '../../platform/http/errors';
 import type { TenantContext } from '../../platform/tenancy/context';
 import { loadSubscription } from '../billing/entitlement';
-import { statusPolicy } from '../billing/plans';
-import { isTransientStripeError, stripeClient } from '../billing/stripe';
+import { stopAllBilling } from '../billing/service';
+import { whileStripeAnswers } from '../billing/stripe';
 import { listMembers } from '../members/service';
 import { seatsFor } from '../seats/client';
 
@@ -42,25 +40,17 @@ export async function exportTenant(ctx: TenantContext, env: Pick<Env, 'DB'>) {
 type DeleteEnv = Pick<Env, 'DB' | 'TENANT_DO' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL'>;
 
 /**
- * Deletes the tenant. Its live subscription is canceled in Stripe first (a
- * failure stops the deletion: nobody is billed for a tenant that no longer
- * exists); then, in one batch, the global record and the tenant row, whose
- * ON DELETE CASCADE removes every tenant row; then the seat object forgets it.
+ * Deletes the tenant. Everything its Stripe customer could still be billed
+ * for is stopped first, as Stripe sees it (not as D1 does: a payment whose
+ * webhook has not landed counts too); a failure stops the deletion, so
+ * nobody is billed for a tenant that no longer exists. Then, in one batch,
+ * the global record and the tenant row, whose ON DELETE CASCADE removes every
+ * tenant row; then the seat object forgets it.
  */
 export async function deleteTenant(ctx: TenantContext, env: DeleteEnv): Promise<void> {
-  const subscription = await loadSubscription(ctx);
-  const live = subscription?.stripeSubscriptionId && statusPolicy(subscription.status) !== 'free' ? subscription.stripeSubscriptionId : null;
-  if (live) {
-    try {
-      await stripeClient(env).subscriptions.cancel(live, {}, { idempotencyKey: `tenant-delete:${ctx.tenant.id}` });
-    } catch (err) {
-      const alreadyGone = err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
-      if (!alreadyGone) {
-        if (isTransientStripeError(err)) throw new AppError('unavailable', 'Stripe did not answer; the tenant was not deleted. Try again shortly.');
-        throw err;
-      }
-    }
-  }
+  const customer = (await loadSubscription(ctx))?.stripeCustomerId;
+  let canceled: string[] = [];
+  if (customer) canceled = await whileStripeAnswers('the deletion', () => stopAllBilling(env, customer, ctx.requestId));
   const db = database(env.DB);
   await db.batch([
     db.insert(deletedTenants).values({
@@ -69,7 +59,7 @@ export async function deleteTenant(ctx: TenantContext, env: DeleteEnv): Promise<
       name: ctx.tenant.name,
       deletedBy: `${ctx.actor.type}:${ctx.actor.id ?? 'system'}`,
       requestId: ctx.requestId,
-      stripeSubscriptionId: live,
+      stripeSubscriptionId: canceled.join(',') || null,
     }),
     db.delete(tenants).where(eq(tenants.id, ctx.tenant.id)),
   ]);

@@ -71,6 +71,7 @@ export const deletedTenants = sqliteTable('deleted_tenants', {
   name: text('name').notNull(),
   deletedBy: text('deleted_by').notNull(),
   requestId: text('request_id').notNull(),
+  /** The subscriptions canceled on the way out, comma-separated. */
   stripeSubscriptionId: text('stripe_subscription_id'),
   deletedAt: timestampMs('deleted_at').notNull().default(nowMs),
 });
