@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { humanName } from '../../platform/http/text';
 import { role } from '../members/schema';
 
-export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1, 'Name is required').max(100), role });
+export const createApiKeyBody = z.strictObject({ name: humanName(), role });
 export type CreateApiKeyBody = z.infer<typeof createApiKeyBody>;
 export const apiKeyParams = z.object({ id: z.string().min(1).max(64) });

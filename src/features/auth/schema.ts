@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { humanName } from '../../platform/http/text';
 import { tenantName } from '../tenants/schema';
 
 export const email = z
@@ -14,7 +15,7 @@ export const password = z.string().min(10, 'Use at least 10 characters').max(200
 export const signupBody = z.strictObject({
   email,
   password,
-  name: z.string().trim().min(1, 'Name is required').max(100),
+  name: humanName(),
   tenantName: tenantName.optional(),
 });
 export type SignupBody = z.infer<typeof signupBody>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { humanName } from '../../platform/http/text';
 
-export const projectName = z.string().trim().min(1, 'Name is required').max(100);
+export const projectName = humanName();
 
 export const createProjectBody = z.strictObject({ name: projectName });
 export const updateProjectBody = z.strictObject({ name: projectName });

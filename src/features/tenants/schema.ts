@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { humanName } from '../../platform/http/text';
 
-export const tenantName = z.string().trim().min(1, 'Name is required').max(100);
+export const tenantName = humanName();
 
 export const createTenantBody = z.strictObject({ name: tenantName });
 export type CreateTenantBody = z.infer<typeof createTenantBody>;

@@ -1,0 +1,65 @@
+/**
+ * Names people type (user, tenant, project, API key) refuse control
+ * characters: a tenant's name goes into the Subject of invitation emails,
+ * where a CR/LF would add headers such as Bcc.
+ */
+import { describe, expect, it } from 'vitest';
+import { countRows } from './db-snapshot';
+import { PASSWORD, call, signUpOwner, uniqueEmail, type ApiResult } from './helpers';
+
+const INJECTED = 'Acme\r\nBcc: attacker@evil.test';
+const MESSAGE = 'Name must not contain line breaks, tabs or other control characters';
+
+function expectRefused(res: ApiResult<{ error: { code: string; details: { fieldErrors: Record<string, string[]> } } }>, field: string) {
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe('validation_failed');
+  expect(res.body.error.details.fieldErrors[field]).toContain(MESSAGE);
+}
+
+describe('names with control characters', () => {
+  it('sign-up refuses them in the user name and the tenant name, and writes nothing', async () => {
+    const [users, tenants] = [await countRows('users'), await countRows('tenants')];
+    await expectRefused(await call('POST', '/api/auth/signup', { body: { email: uniqueEmail(), password: PASSWORD, name: INJECTED } }), 'name');
+    await expectRefused(
+      await call('POST', '/api/auth/signup', { body: { email: uniqueEmail(), password: PASSWORD, name: 'Eve', tenantName: INJECTED } }),
+      'tenantName',
+    );
+    expect(await countRows('users')).toBe(users);
+    expect(await countRows('tenants')).toBe(tenants);
+  });
+
+  it('creating or renaming a tenant refuses them, and writes nothing', async () => {
+    const owner = await signUpOwner();
+    const tenants = await countRows('tenants');
+    await expectRefused(await call('POST', '/api/tenants', { token: owner.token, body: { name: INJECTED } }), 'name');
+    expect(await countRows('tenants')).toBe(tenants);
+    await expectRefused(await call('PATCH', `/api/t/${owner.tenant.slug}`, { token: owner.token, body: { name: 'Acme\nBcc: x@evil.test' } }), 'name');
+    expect((await call('GET', `/api/t/${owner.tenant.slug}`, { token: owner.token })).body.tenant.name).toBe(owner.tenant.name);
+  });
+
+  it('creating or renaming a project refuses them, and writes nothing', async () => {
+    const { token, tenant } = await signUpOwner();
+    const base = `/api/t/${tenant.slug}/projects`;
+    await expectRefused(await call('POST', base, { token, body: { name: INJECTED } }), 'name');
+    expect((await call('GET', base, { token })).body.projects).toEqual([]);
+    const created = await call('POST', base, { token, body: { name: 'Apollo' } });
+    await expectRefused(await call('PATCH', `${base}/${created.body.project.id}`, { token, body: { name: 'Apollo\u0000' } }), 'name');
+    expect((await call('GET', `${base}/${created.body.project.id}`, { token })).body.project.name).toBe('Apollo');
+  });
+
+  it('creating an API key refuses them, and writes nothing', async () => {
+    const { token, tenant } = await signUpOwner();
+    const keys = await countRows('api_keys');
+    await expectRefused(await call('POST', `/api/t/${tenant.slug}/api-keys`, { token, body: { name: 'CI\tkey', role: 'member' } }), 'name');
+    expect(await countRows('api_keys')).toBe(keys);
+  });
+
+  it('accepts names in any script, and trims surrounding whitespace (line breaks included)', async () => {
+    const res = await call('POST', '/api/auth/signup', {
+      body: { email: uniqueEmail(), password: PASSWORD, name: 'Zoë Ångström 李', tenantName: '\r\n Café Ünïcode 🚀 \n' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.user.name).toBe('Zoë Ångström 李');
+    expect(res.body.tenant.name).toBe('Café Ünïcode 🚀');
+  });
+});
