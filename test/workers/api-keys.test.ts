@@ -60,6 +60,15 @@ describe('API keys', () => {
     expect((await call('GET', `${team.base}/projects`, { token: adminMemberKey.secret })).status).toBe(401);
   });
 
+  it('only someone of the key\'s role or above revokes it: an admin cannot switch off an owner\'s key', async () => {
+    const team = await makeTeam();
+    const { apiKey, secret } = (await call('POST', `${team.base}/api-keys`, { token: team.owner.token, body: { name: 'Owner bot', role: 'owner' } })).body;
+    const refused = await call('DELETE', `${team.base}/api-keys/${apiKey.id}`, { token: team.admin.token });
+    expect(refused.status).toBe(403);
+    expect((await call('GET', `${team.base}/projects`, { token: secret })).status).toBe(200);
+    expect((await call('DELETE', `${team.base}/api-keys/${team.apiKeyId}`, { token: team.admin.token })).status).toBe(204);
+  });
+
   it('refuses a forged key', async () => {
     const team = await makeTeam();
     expect((await call('GET', `${team.base}/projects`, { token: `ssk_${'x'.repeat(32)}` })).status).toBe(401);

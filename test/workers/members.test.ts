@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { makeTeam } from './fixtures';
-import { addMember, call, signUpOwner } from './helpers';
+import { addMember, call, signUpOwner, uniqueEmail } from './helpers';
 
 async function auditActions(base: string, token: string): Promise<string[]> {
   const res = await call('GET', `${base}/audit-log?limit=100`, { token });
@@ -70,6 +70,36 @@ describe('members and roles', () => {
       .bind(owner.tenant.id)
       .all();
     expect(owners).toHaveLength(1);
+  });
+
+  it('a demotion or removal takes the authority it removes with it: pending invitations above the new role are revoked and their seats freed', async () => {
+    const team = await makeTeam();
+    const invite = async (role: string) =>
+      (await call('POST', `${team.base}/invitations`, { token: team.admin.token, body: { email: uniqueEmail(role), role } })).body.invitation.id as string;
+    const adminInvite = await invite('admin');
+    const memberInvite = await invite('member');
+    const used = async () => (await call('GET', `${team.base}/billing`, { token: team.owner.token })).body.seats.used as number;
+    const before = await used();
+
+    await call('PATCH', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token, body: { role: 'member' } });
+    const pending = async () => (await call('GET', `${team.base}/invitations`, { token: team.owner.token })).body.invitations.map((i: { id: string }) => i.id);
+    expect(await pending()).not.toContain(adminInvite);
+    expect(await pending()).toContain(memberInvite);
+    expect(await used()).toBe(before - 1);
+
+    await call('DELETE', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token });
+    expect(await pending()).not.toContain(memberInvite);
+    expect(await used()).toBe(before - 3);
+    const log = await call('GET', `${team.base}/audit-log?action=member.removed`, { token: team.owner.token });
+    expect(log.body.entries[0].metadata).toMatchObject({ invitationsRevoked: 1 });
+  });
+
+  it('a refused demotion revokes nothing', async () => {
+    const owner = await signUpOwner();
+    const base = `/api/t/${owner.tenant.slug}`;
+    const { secret } = (await call('POST', `${base}/api-keys`, { token: owner.token, body: { name: 'k', role: 'owner' } })).body;
+    expect((await call('PATCH', `${base}/members/${owner.user.id}`, { token: owner.token, body: { role: 'member' } })).status).toBe(409);
+    expect((await call('GET', `${base}/projects`, { token: secret })).status).toBe(200);
   });
 
   it('a removed member is locked out on their very next request', async () => {

@@ -62,6 +62,8 @@ export async function createApiKey(ctx: TenantContext, input: CreateApiKeyBody):
 export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void> {
   const key = await ctx.db.first(apiKeys, eq(apiKeys.id, id), isNull(apiKeys.revokedAt));
   if (!key) throw notFound('API key');
+  // Only owners manage owners: an admin cannot switch off an owner's automation.
+  if (!canGrant(ctx.role, key.role)) throw new AppError('forbidden', `Only someone with the ${key.role} role can revoke this key`);
   await ctx.db.batch([
     ctx.db.update(apiKeys, { revokedAt: Date.now() }, eq(apiKeys.id, id)),
     auditEntry(ctx, 'api_key.revoked', { type: 'api_key', id }, { name: key.name, prefix: key.prefix }),

@@ -94,7 +94,10 @@ export async function createInvitation(
       auditEntry(ctx, 'invitation.created', { type: 'invitation', id }, { email: input.email, role: input.role }),
     ]);
   } catch (err) {
-    await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+    // A failure can be reported for a batch that did commit: give the seat back only when the row is
+    // certainly not there. If even that read fails, keep the seat: reconciliation frees a leaked one.
+    const written = await ctx.db.first(invitations, eq(invitations.id, id)).then(Boolean, () => true);
+    if (!written) await releaseSeatOrDefer(env, ctx, invitationSeat(id));
     if (isUniqueViolation(err, 'invitations.tenant_id, invitations.email')) {
       throw new AppError('conflict', `${input.email} already has a pending invitation`);
     }

@@ -164,7 +164,7 @@ export const memberPages = new Hono<PageEnv>()
     const form = await readForm(c, changeRoleBody);
     return afterRowAction(c, async () => {
       if (!form.ok) throw new AppError('validation_failed', 'Choose one of the roles offered.');
-      const member = await changeMemberRole(c.var.tenantCtx, userId, form.data);
+      const member = await changeMemberRole(c.var.tenantCtx, c.env, userId, form.data);
       return `${member.user.email} is now ${ROLE_LABELS[member.role].toLowerCase()}.`;
     });
   })

@@ -11,7 +11,7 @@ export const memberRoutes = new Hono<AppEnv>()
     return c.json({ members: await listMembers(c.var.tenantCtx) });
   })
   .patch('/:userId', requirePermission('members:manage'), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {
-    const member = await changeMemberRole(c.var.tenantCtx, c.req.valid('param').userId, c.req.valid('json'));
+    const member = await changeMemberRole(c.var.tenantCtx, c.env, c.req.valid('param').userId, c.req.valid('json'));
     return c.json({ member });
   })
   .delete('/:userId', requirePermission('members:manage', { orSelf: 'userId' }), validate('param', memberParams), async (c) => {

@@ -1,12 +1,12 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntryIf } from '../../platform/audit';
-import { apiKeys, memberships, type Role } from '../../platform/db/schema';
+import { apiKeys, invitations, memberships, type Role } from '../../platform/db/schema';
 import type { Env } from '../../platform/env';
 import { AppError, notFound } from '../../platform/http/errors';
 import type { TenantContext } from '../../platform/tenancy/context';
 import { canGrant, roleRankSql } from '../../platform/tenancy/permissions';
 import { releaseSeatOrDefer } from '../seats/release';
-import { memberSeat } from '../seats/model';
+import { invitationSeat, memberSeat } from '../seats/model';
 import type { ChangeRoleBody } from './schema';
 
 export interface MemberView {
@@ -37,16 +37,51 @@ function anotherOwnerRemains(ctx: TenantContext, userId: string) {
   return sql`(SELECT count(*) FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.role} = 'owner' AND ${memberships.userId} <> ${userId}) > 0`;
 }
 
-function lastOwner(): AppError {
-  return new AppError('conflict', 'A tenant needs at least one owner: make someone else owner first');
+
+/** The pending invitations `userId` sent with a role above `ceiling` (any role, when `ceiling` is null). */
+async function invitationsAbove(ctx: TenantContext, userId: string, ceiling: Role | null): Promise<string[]> {
+  const rows = await ctx.db.select(
+    invitations,
+    eq(invitations.invitedBy, userId),
+    eq(invitations.status, 'pending'),
+    ceiling ? sql`${roleRankSql(invitations.role)} > ${roleRankSql(sql`${ceiling}`)}` : undefined,
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
+ * What someone made with the authority they are losing: their API keys and
+ * their pending invitations above `ceiling`, revoked in the same batch as the
+ * change, and only if `happened` (the change went through).
+ */
+function revokeAuthorityAbove(ctx: TenantContext, userId: string, ceiling: Role, invitationIds: string[], happened: SQL) {
+  return [
+    ctx.db.update(
+      apiKeys,
+      { revokedAt: Date.now() },
+      eq(apiKeys.createdBy, userId),
+      sql`${apiKeys.revokedAt} IS NULL`,
+      sql`${roleRankSql(apiKeys.role)} > ${roleRankSql(sql`${ceiling}`)}`,
+      happened,
+    ),
+    ctx.db.update(invitations, { status: 'revoked' }, inArray(invitations.id, invitationIds), eq(invitations.status, 'pending'), happened),
+  ];
+}
+
+function changedMeanwhile(targetRole: Role): AppError {
+  return targetRole === 'owner'
+    ? new AppError('conflict', 'A tenant needs at least one owner: make someone else owner first')
+    : new AppError('conflict', 'This member changed meanwhile; reload and try again');
 }
 
 /**
  * Only owners touch owners or make owners; nobody grants above their own role;
  * the last owner cannot be demoted. The owner check runs inside the UPDATE,
  * so two owners demoting each other at once cannot leave the tenant ownerless.
+ * A demotion takes the authority it removes with it: the member's API keys
+ * and pending invitations above the new role are revoked.
  */
-export async function changeMemberRole(ctx: TenantContext, userId: string, input: ChangeRoleBody): Promise<MemberView> {
+export async function changeMemberRole(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, userId: string, input: ChangeRoleBody): Promise<MemberView> {
   const target = await getMembershipInTenant(ctx, userId);
   if ((target.role === 'owner' || input.role === 'owner') && ctx.role !== 'owner') {
     throw new AppError('forbidden', 'Only owners can change an owner or make someone owner');
@@ -55,32 +90,23 @@ export async function changeMemberRole(ctx: TenantContext, userId: string, input
   if (target.role === input.role) return getMember(ctx, userId);
 
   const guard = target.role === 'owner' ? anotherOwnerRemains(ctx, userId) : undefined;
+  const happened = sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.userId} = ${userId} AND ${memberships.role} = ${input.role})`;
+  const revokedInvitations = canGrant(input.role, target.role) ? [] : await invitationsAbove(ctx, userId, input.role);
   const [updated] = await ctx.db.batch([
     ctx.db.update(memberships, { role: input.role }, eq(memberships.userId, userId), eq(memberships.role, target.role), guard),
-    // A demoted member's API keys above their new role are revoked with the demotion.
-    ctx.db.update(
-      apiKeys,
-      { revokedAt: Date.now() },
-      eq(apiKeys.createdBy, userId),
-      sql`${apiKeys.revokedAt} IS NULL`,
-      sql`${roleRankSql(apiKeys.role)} > ${roleRankSql(sql`${input.role}`)}`,
-    ),
-    auditEntryIf(
-      ctx,
-      sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.userId} = ${userId} AND ${memberships.role} = ${input.role})`,
-      'member.role_changed',
-      { type: 'user', id: userId },
-      { from: target.role, to: input.role },
-    ),
+    ...revokeAuthorityAbove(ctx, userId, input.role, revokedInvitations, happened),
+    auditEntryIf(ctx, happened, 'member.role_changed', { type: 'user', id: userId }, { from: target.role, to: input.role, invitationsRevoked: revokedInvitations.length }),
   ]);
-  if (updated.meta.changes === 0) throw lastOwner();
+  if (updated.meta.changes === 0) throw changedMeanwhile(target.role);
+  for (const id of revokedInvitations) await releaseSeatOrDefer(env, ctx, invitationSeat(id));
   return getMember(ctx, userId);
 }
 
 /**
  * Removes a member (or lets one leave). Their API keys go with the membership
- * (composite foreign key, ON DELETE CASCADE). D1 first, then the seat is given
- * back: a crash in between over-counts until reconciliation, never over-allocates.
+ * (composite foreign key, ON DELETE CASCADE) and their pending invitations are
+ * revoked. D1 first, then the seats are given back: a crash in between
+ * over-counts until reconciliation, never over-allocates.
  */
 export async function removeMember(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, userId: string): Promise<void> {
   const target = await getMembershipInTenant(ctx, userId);
@@ -88,17 +114,18 @@ export async function removeMember(ctx: TenantContext, env: Pick<Env, 'TENANT_DO
   if (target.role === 'owner' && ctx.role !== 'owner') throw new AppError('forbidden', 'Only owners can remove an owner');
 
   const guard = target.role === 'owner' ? anotherOwnerRemains(ctx, userId) : undefined;
+  const happened = sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.userId} = ${userId})`;
+  const revokedInvitations = await invitationsAbove(ctx, userId, null);
   const [deleted] = await ctx.db.batch([
     ctx.db.delete(memberships, eq(memberships.userId, userId), guard),
-    auditEntryIf(
-      ctx,
-      sql`NOT EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.userId} = ${userId})`,
-      leaving ? 'member.left' : 'member.removed',
-      { type: 'user', id: userId },
-      { role: target.role },
-    ),
+    ctx.db.update(invitations, { status: 'revoked' }, inArray(invitations.id, revokedInvitations), eq(invitations.status, 'pending'), happened),
+    auditEntryIf(ctx, happened, leaving ? 'member.left' : 'member.removed', { type: 'user', id: userId }, {
+      role: target.role,
+      invitationsRevoked: revokedInvitations.length,
+    }),
   ]);
-  if (deleted.meta.changes === 0) throw lastOwner();
+  if (deleted.meta.changes === 0) throw changedMeanwhile(target.role);
   await releaseSeatOrDefer(env, ctx, memberSeat(userId));
+  for (const id of revokedInvitations) await releaseSeatOrDefer(env, ctx, invitationSeat(id));
 }
 
