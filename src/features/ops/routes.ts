@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { secretsEqual } from '../../platform/crypto';
 import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/http/errors';
 import { validate } from '../../platform/http/validate';
@@ -14,10 +15,6 @@ const eventParams = z.object({ id: z.string().startsWith('evt_') });
 const timelineParams = z.object({ tenant: z.string().min(1).max(100) });
 const timelineQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
 
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-}
-
 /**
  * Operators, not tenants: a separate bearer token (OPS_TOKEN), compared in
  * constant time. Without the secret set, /ops does not exist.
@@ -27,8 +24,7 @@ export const opsRoutes = new Hono<AppEnv>()
     const expected = c.env.OPS_TOKEN;
     if (!expected) throw new AppError('not_found', 'Route not found');
     const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? '';
-    const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
-    if (!crypto.subtle.timingSafeEqual(a, b)) throw new AppError('unauthenticated', 'Operator token required');
+    if (!(await secretsEqual(presented, expected))) throw new AppError('unauthenticated', 'Operator token required');
     await next();
   })
   .get('/stripe-events', validate('query', eventsQuery), async (c) => {
