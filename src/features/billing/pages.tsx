@@ -125,20 +125,14 @@ async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, 
       {/* Not while a checkout is being confirmed: a second one would start a second subscription. */}
       {manage && summary.plan === 'free' && !processing && (
         <section class="card" aria-labelledby="upgrade-heading">
-          <h2 id="upgrade-heading">Upgrade</h2>
-          <p>Pro: $12 per seat per month, up to {PLAN_TABLE.pro.projects} projects. Enterprise: unlimited projects, priced per contract.</p>
+          <h2 id="upgrade-heading">Upgrade to {PLAN_TABLE.pro.label}</h2>
+          <p>
+            {PLAN_TABLE.pro.label}: $12 per seat per month, up to {PLAN_TABLE.pro.projects} projects. {PLAN_TABLE.enterprise.label} (unlimited projects, priced per
+            contract) is arranged with our sales team.
+          </p>
           <Form csrf={csrf} action={`${base}/checkout`} label="Upgrade">
             <FormErrors state={forms.upgrade} />
-            <fieldset>
-              <legend>Plan</legend>
-              {(['pro', 'enterprise'] as const).map((plan) => (
-                <label class="choice">
-                  <input type="radio" name="plan" value={plan} checked={(forms.upgrade.values.plan ?? 'pro') === plan} />
-                  {PLAN_TABLE[plan].label}
-                </label>
-              ))}
-              {forms.upgrade.errors.plan && <p class="field-error">{forms.upgrade.errors.plan.join(' ')}</p>}
-            </fieldset>
+            <input type="hidden" name="plan" value="pro" />
             <Field
               name="seats"
               label="Seats"
