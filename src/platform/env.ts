@@ -16,7 +16,11 @@ export interface Env {
   SIGNIN_LIMITER: RateLimit;
   /** Public origin of the app, used for links in emails and Stripe redirects. */
   APP_URL: string;
-  /** Cloudflare `send_email` binding; without it (and EMAIL_FROM), mail stays in the dev mailbox. */
+  /**
+   * Cloudflare `send_email` binding and the sender address. Required outside
+   * development and tests: without them every send fails and stays in the
+   * outbox with its error (development and tests use the dev mailbox).
+   */
   EMAIL?: SendEmail;
   EMAIL_FROM?: string;
   /** "development" and "test" enable the dev mailbox; "staging" and "production" do not. */

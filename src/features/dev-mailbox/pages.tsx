@@ -5,12 +5,11 @@
 import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { listMailbox } from '../../platform/email/outbox';
+import { usesDevMailbox } from '../../platform/email/sender';
 import { notFound } from '../../platform/http/errors';
 import { formatTime } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
-
-const MAILBOX_ENVIRONMENTS = new Set(['development', 'test']);
 
 /** Text with its http(s) links made clickable (everything else stays text, escaped). */
 function linkify(text: string): Child[] {
@@ -19,7 +18,7 @@ function linkify(text: string): Child[] {
 
 /** Mounted at /dev/mailbox. */
 export const devMailboxPages = new Hono<PageEnv>().get('/', async (c) => {
-  if (!MAILBOX_ENVIRONMENTS.has(c.env.ENVIRONMENT)) throw notFound();
+  if (!usesDevMailbox(c.env.ENVIRONMENT)) throw notFound();
   const emails = await listMailbox(c.env);
   return renderPage(
     c,

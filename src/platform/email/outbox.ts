@@ -4,7 +4,7 @@ import { outboxEmails } from '../db/schema';
 import type { Env } from '../env';
 import { newId } from '../ids';
 import type { TenantContext } from '../tenancy/context';
-import { emailSenderFor } from './sender';
+import { emailSenderFor, type EmailSender } from './sender';
 
 const MAX_ATTEMPTS = 8;
 
@@ -16,11 +16,15 @@ export function queueEmail(ctx: TenantContext, email: { to: string; subject: str
 /**
  * Sends what the outbox holds, oldest first. Runs after a request (waitUntil)
  * and on every scheduled tick, so a failed send is retried without anyone
- * watching. Returns how many were sent.
+ * watching. A failure stays visible: the row keeps `last_error` and its
+ * attempts, and an error line is logged. Returns how many were sent.
  */
-export async function deliverOutbox(env: Pick<Env, 'DB' | 'EMAIL' | 'EMAIL_FROM'>, limit = 25): Promise<number> {
+export async function deliverOutbox(
+  env: Pick<Env, 'DB' | 'EMAIL' | 'EMAIL_FROM' | 'ENVIRONMENT'>,
+  limit = 25,
+  sender: EmailSender = emailSenderFor(env),
+): Promise<number> {
   const db = database(env.DB);
-  const sender = emailSenderFor(env);
   const pending = await db
     .select()
     .from(outboxEmails)
@@ -34,10 +38,15 @@ export async function deliverOutbox(env: Pick<Env, 'DB' | 'EMAIL' | 'EMAIL_FROM'
       await db.update(outboxEmails).set({ sentAt: Date.now(), attempts: sql`${outboxEmails.attempts} + 1` }).where(eq(outboxEmails.id, email.id));
       sent++;
     } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
       await db
         .update(outboxEmails)
-        .set({ attempts: sql`${outboxEmails.attempts} + 1`, lastError: err instanceof Error ? err.message : String(err) })
+        .set({ attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
         .where(eq(outboxEmails.id, email.id));
+      const attempt = email.attempts + 1;
+      console.error(
+        JSON.stringify({ level: 'error', msg: 'email_send_failed', emailId: email.id, tenantId: email.tenantId, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error }),
+      );
     }
   }
   return sent;

@@ -14,6 +14,13 @@ export interface EmailSender {
   send(email: OutgoingEmail): Promise<void>;
 }
 
+/** The only environments whose mail may stay in the outbox, shown by the dev mailbox page. */
+const DEV_MAILBOX_ENVIRONMENTS = new Set(['development', 'test']);
+
+export function usesDevMailbox(environment: string): boolean {
+  return DEV_MAILBOX_ENVIRONMENTS.has(environment);
+}
+
 /**
  * Development and tests: nothing leaves the machine. The outbox row itself
  * is the delivered mail, and the dev mailbox page (/dev/mailbox) shows it.
@@ -22,6 +29,21 @@ export const devMailboxSender: EmailSender = {
   name: 'dev-mailbox',
   async send() {},
 };
+
+/**
+ * Staging or production without the `send_email` binding or EMAIL_FROM: every
+ * send fails, so the outbox keeps the row unsent with the reason in
+ * `last_error`, instead of marking mail sent that went nowhere.
+ */
+function unconfiguredSender(env: Pick<Env, 'EMAIL' | 'EMAIL_FROM' | 'ENVIRONMENT'>): EmailSender {
+  const missing = [!env.EMAIL && 'the send_email binding EMAIL', !env.EMAIL_FROM && 'the EMAIL_FROM var'].filter(Boolean).join(' and ');
+  return {
+    name: 'unconfigured',
+    async send() {
+      throw new Error(`Email is not configured in ENVIRONMENT "${env.ENVIRONMENT}": add ${missing} (docs/operations/deploy.md). Nothing was sent.`);
+    },
+  };
+}
 
 const CONTROL_CHARACTERS = /\p{Cc}+/gu;
 /** 45 bytes of UTF-8 are 60 characters of base64: with `=?UTF-8?B?` and `?=`, 72 of RFC 2047's 75. */
@@ -91,6 +113,9 @@ export function cloudflareEmailSender(binding: SendEmail, from: string): EmailSe
   };
 }
 
-export function emailSenderFor(env: Pick<Env, 'EMAIL' | 'EMAIL_FROM'>): EmailSender {
-  return env.EMAIL && env.EMAIL_FROM ? cloudflareEmailSender(env.EMAIL, env.EMAIL_FROM) : devMailboxSender;
+/** The binding when configured; otherwise the dev mailbox in development and tests, and a sender that fails everywhere else. */
+export function emailSenderFor(env: Pick<Env, 'EMAIL' | 'EMAIL_FROM' | 'ENVIRONMENT'>): EmailSender {
+  if (env.EMAIL && env.EMAIL_FROM) return cloudflareEmailSender(env.EMAIL, env.EMAIL_FROM);
+  if (usesDevMailbox(env.ENVIRONMENT)) return devMailboxSender;
+  return unconfiguredSender(env);
 }
