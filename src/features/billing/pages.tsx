@@ -162,7 +162,7 @@ async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, 
               min={Math.max(1, summary.seats.used)}
               max={1000}
               initial={String(summary.seats.limit ?? summary.seats.used)}
-              hint="Prorated. The new limit applies when Stripe confirms the change."
+              hint="Prorated. Fewer seats apply at once; more seats once Stripe confirms the payment."
               required
             />
             <button type="submit">Request change</button>
@@ -211,10 +211,12 @@ export const billingPages = new Hono<PageEnv>()
     const form = await readForm(c, seatChangeBody);
     if (!form.ok) return billingPage(c, { ...NO_FORMS, seats: form.state }, 400);
     try {
-      await requestSeatChange(c.var.tenantCtx, c.env, form.data);
+      const { appliesNow } = await requestSeatChange(c.var.tenantCtx, c.env, form.data);
       return await redirectWithFlash(c, `/t/${c.var.tenantCtx.tenant.slug}/billing`, {
         kind: 'success',
-        message: `Change to ${form.data.quantity} seats requested; it takes effect when Stripe confirms it.`,
+        message: appliesNow
+          ? `You now have ${form.data.quantity} seats.`
+          : `Change to ${form.data.quantity} seats requested; it takes effect when Stripe confirms it.`,
       });
     } catch (err) {
       const refusal = asFormError(err);
