@@ -1,14 +1,29 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverOutbox } from '../../src/platform/email/outbox';
-import { devMailboxSender, emailSenderFor } from '../../src/platform/email/sender';
+import { devMailboxSender, emailSenderFor, type EmailSender } from '../../src/platform/email/sender';
 import { signUpOwner } from './helpers';
 
 interface OutboxRow {
   id: string;
   sent_at: number | null;
+  claimed_at: number | null;
   attempts: number;
   last_error: string | null;
+}
+
+/** Records every send; a send takes a few milliseconds, as a real one would, so concurrent deliveries overlap. */
+function recordingSender(fail: (id: string) => boolean = () => false): EmailSender & { sent: string[] } {
+  const sent: string[] = [];
+  return {
+    name: 'recording',
+    sent,
+    async send(email) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (fail(email.id)) throw new Error('mail server said no');
+      sent.push(email.id);
+    },
+  };
 }
 
 /** `count` pending emails for a new tenant, oldest first. */
@@ -31,7 +46,7 @@ async function queueEmails(count: number): Promise<string[]> {
 }
 
 async function outboxRows(): Promise<OutboxRow[]> {
-  const { results } = await env.DB.prepare('SELECT id, sent_at, attempts, last_error FROM outbox_emails ORDER BY created_at').all<OutboxRow>();
+  const { results } = await env.DB.prepare('SELECT id, sent_at, claimed_at, attempts, last_error FROM outbox_emails ORDER BY created_at').all<OutboxRow>();
   return results;
 }
 
@@ -108,5 +123,47 @@ describe('deliverOutbox', () => {
       [ids[0], 2],
       [ids[1], 2],
     ]);
+  });
+
+  it('sends each email exactly once when deliveries run at the same time', async () => {
+    const ids = await queueEmails(6);
+    const sender = recordingSender();
+
+    const counts = await Promise.all([deliverOutbox(env, 25, sender), deliverOutbox(env, 25, sender), deliverOutbox(env, 25, sender)]);
+
+    expect([...sender.sent].sort()).toEqual([...ids].sort());
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(6);
+    expect((await outboxRows()).every((row) => row.sent_at !== null && row.attempts === 1)).toBe(true);
+    expect(await deliverOutbox(env, 25, sender)).toBe(0);
+  });
+
+  it('sends oldest first, at most `limit` a run', async () => {
+    const ids = await queueEmails(3);
+    const sender = recordingSender();
+    expect(await deliverOutbox(env, 2, sender)).toBe(2);
+    expect(sender.sent).toEqual(ids.slice(0, 2));
+  });
+
+  it('releases the claim of a failed send and records the error, so the next run retries it', async () => {
+    const [failing, fine] = await queueEmails(2);
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(await deliverOutbox(env, 25, recordingSender((id) => id === failing))).toBe(1);
+    expect(logged).toHaveBeenCalledTimes(1);
+    const [first, second] = await outboxRows();
+    expect(first).toMatchObject({ id: failing, sent_at: null, claimed_at: null, attempts: 1, last_error: 'mail server said no' });
+    expect(second).toMatchObject({ id: fine, sent_at: expect.any(Number), attempts: 1 });
+
+    const retry = recordingSender();
+    expect(await deliverOutbox(env, 25, retry)).toBe(1);
+    expect(retry.sent).toEqual([failing]);
+  });
+
+  it('leaves a fresh claim alone, and takes over one older than five minutes (a delivery that died)', async () => {
+    const [fresh, stale] = await queueEmails(2);
+    const claim = env.DB.prepare('UPDATE outbox_emails SET claimed_at = ? WHERE id = ?');
+    await env.DB.batch([claim.bind(Date.now() - 60_000, fresh), claim.bind(Date.now() - 6 * 60_000, stale)]);
+    const sender = recordingSender();
+    expect(await deliverOutbox(env, 25, sender)).toBe(1);
+    expect(sender.sent).toEqual([stale]);
   });
 });

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { database } from '../db/client';
 import { outboxEmails } from '../db/schema';
 import type { Env } from '../env';
@@ -7,6 +7,8 @@ import type { TenantContext } from '../tenancy/context';
 import { emailSenderFor, type EmailSender } from './sender';
 
 const MAX_ATTEMPTS = 8;
+/** A claim older than this belongs to a delivery that died (a Worker is long gone by then): the row is up for grabs again. */
+const CLAIM_EXPIRES_MS = 5 * 60_000;
 
 /** The outbox row for an email, to batch with the change that causes it. */
 export function queueEmail(ctx: TenantContext, email: { to: string; subject: string; text: string }) {
@@ -16,8 +18,9 @@ export function queueEmail(ctx: TenantContext, email: { to: string; subject: str
 /**
  * Sends what the outbox holds, oldest first. Runs after a request (waitUntil)
  * and on every scheduled tick, so a failed send is retried without anyone
- * watching. A failure stays visible: the row keeps `last_error` and its
- * attempts, and an error line is logged. Returns how many were sent.
+ * watching, and so several deliveries often run at once: each sends only the
+ * rows it claimed. A failure stays visible: the row keeps `last_error` and
+ * its attempts, and an error line is logged. Returns how many were sent.
  */
 export async function deliverOutbox(
   env: Pick<Env, 'DB' | 'EMAIL' | 'EMAIL_FROM' | 'ENVIRONMENT'>,
@@ -25,14 +28,25 @@ export async function deliverOutbox(
   sender: EmailSender = emailSenderFor(env),
 ): Promise<number> {
   const db = database(env.DB);
-  const pending = await db
-    .select()
+  const now = Date.now();
+  const claimable = db
+    .select({ id: outboxEmails.id })
     .from(outboxEmails)
-    .where(and(isNull(outboxEmails.sentAt), lt(outboxEmails.attempts, MAX_ATTEMPTS)))
+    .where(
+      and(
+        isNull(outboxEmails.sentAt),
+        lt(outboxEmails.attempts, MAX_ATTEMPTS),
+        or(isNull(outboxEmails.claimedAt), lt(outboxEmails.claimedAt, now - CLAIM_EXPIRES_MS)),
+      ),
+    )
     .orderBy(asc(outboxEmails.createdAt))
     .limit(limit);
+  // One statement: D1 runs it atomically, so two deliveries never claim the same row.
+  const claimed = await db.update(outboxEmails).set({ claimedAt: now }).where(inArray(outboxEmails.id, claimable)).returning();
+  claimed.sort((a, b) => a.createdAt - b.createdAt);
+
   let sent = 0;
-  for (const email of pending) {
+  for (const email of claimed) {
     try {
       await sender.send(email);
       await db.update(outboxEmails).set({ sentAt: Date.now(), attempts: sql`${outboxEmails.attempts} + 1` }).where(eq(outboxEmails.id, email.id));
@@ -41,7 +55,7 @@ export async function deliverOutbox(
       const error = err instanceof Error ? err.message : String(err);
       await db
         .update(outboxEmails)
-        .set({ attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
+        .set({ claimedAt: null, attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
         .where(eq(outboxEmails.id, email.id));
       const attempt = email.attempts + 1;
       console.error(
