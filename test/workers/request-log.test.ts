@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import type { RequestLogLine } from '../../src/platform/log/request-log';
-import { signUpOwner } from './helpers';
+import { redactPath, type RequestLogLine } from '../../src/platform/log/request-log';
+import { PASSWORD, call, signUpOwner, tokenOf, uniqueEmail } from './helpers';
 
 describe('request log', () => {
   it('writes one structured line per request with the request id, tenant, user, route, status and duration', async () => {
@@ -35,5 +35,33 @@ describe('request log', () => {
     const app = createApp({ logSink: (line) => lines.push(line) });
     await app.request(`/api/t/${victim.tenant.slug}/projects`, { headers: { authorization: `Bearer ${attacker.token}` } }, env);
     expect(lines[0]).toMatchObject({ level: 'warn', status: 404, tenantId: null, userId: attacker.user.id });
+  });
+
+  it('never logs an invitation token: the path names the param instead', async () => {
+    const owner = await signUpOwner();
+    const email = uniqueEmail('invitee');
+    const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role: 'member' } });
+    const token = tokenOf(invite.body.acceptUrl);
+    const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
+    const lines: RequestLogLine[] = [];
+    const app = createApp({ logSink: (line) => lines.push(line) });
+
+    const page = await app.request(`/invitations/${token}`, {}, env);
+    const accepted = await app.request(`/api/invitations/${token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${invitee.body.token}` } }, env);
+    const again = await app.request(`/api/invitations/${token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${invitee.body.token}` } }, env);
+
+    expect([page.status, accepted.status, again.status]).toEqual([200, 200, 409]);
+    expect(lines.map((line) => [line.route, line.path])).toEqual([
+      ['/invitations/:token', '/invitations/:token'],
+      ['/api/invitations/:token/accept', '/api/invitations/:token/accept'],
+      ['/api/invitations/:token/accept', '/api/invitations/:token/accept'],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(token);
+  });
+
+  it('redacts by the route pattern, leaving other params as they are', () => {
+    expect(redactPath('/t/acme/projects/prj_1', '/t/:tenant/projects/:id')).toBe('/t/acme/projects/prj_1');
+    expect(redactPath('/invitations/s3cret', '/invitations/:token{[\\w-]+}')).toBe('/invitations/:token');
+    expect(redactPath('/api/whatever/s3cret', '/api/*')).toBe('/api/whatever/s3cret');
   });
 });
