@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import { apiKeyPages } from './features/api-keys/pages';
 import { apiKeyRoutes } from './features/api-keys/routes';
 import { apiKeyResolver } from './features/api-keys/service';
@@ -27,6 +26,7 @@ import type { AppEnv } from './platform/env';
 import { limitBody } from './platform/http/body-limit';
 import { refuseCrossSiteCookieRequests } from './platform/http/csrf';
 import { notFound, toAppError, toErrorResponse } from './platform/http/errors';
+import { serverRequestId } from './platform/http/request-id';
 import { requestLog, type LogSink } from './platform/log/request-log';
 import { resolveTenant } from './platform/tenancy/middleware';
 import { createPageApp, createTenantPageApp } from './platform/ui/page-app';
@@ -46,7 +46,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions = {}) {
   const app = new Hono<AppEnv>();
 
-  app.use(requestId());
+  app.use(serverRequestId());
   app.use(requestLog(options.logSink));
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
