@@ -14,8 +14,10 @@ export default tseslint.config(
   },
   {
     // Route and page code reaches tenant data only through the tenant-bound
-    // context (c.var.tenantCtx) and services. test/node/imports.test.ts checks the same.
-    files: ['src/features/**/routes.ts', 'src/features/**/pages.tsx', 'src/features/**/pages/*.tsx'],
+    // context (c.var.tenantCtx) and services. These patterns are the only
+    // list of such files: test/node/imports.test.ts asks ESLint which files
+    // they match (calculateConfigForFile) and checks those.
+    files: ['src/features/**/*routes.ts', 'src/features/**/pages.tsx', 'src/features/**/pages/*.tsx', 'src/features/**/*.page.tsx'],
     rules: {
       'no-restricted-imports': [
         'error',
