@@ -12,8 +12,13 @@ import { unstable_readConfig } from 'wrangler';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CONFIG = path.join(ROOT, 'wrangler.toml');
 const ENVS = ['staging', 'production'] as const;
-const SECRETS = ['JWT_SECRET', 'JWT_PREVIOUS_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'];
+const SECRETS = ['JWT_SECRET', 'JWT_PREVIOUS_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'OPS_TOKEN'];
 const APP_URL = { staging: 'https://staging.saas-slice.example', production: 'https://app.saas-slice.example' };
+
+/** The bindings and vars the Worker's code declares: the fields of `interface Env`. */
+const ENV_FIELDS = [
+  ...(/^export interface Env \{$([\s\S]*?)^\}$/m.exec(readFileSync(path.join(ROOT, 'src/platform/env.ts'), 'utf8'))?.[1] ?? '').matchAll(/^ {2}(\w+)\??:/gm),
+].map((m) => m[1]!);
 
 type Config = ReturnType<typeof unstable_readConfig>;
 const read = (env?: string): Config => unstable_readConfig({ config: CONFIG, env });
@@ -68,13 +73,19 @@ describe.each(ENVS)('[env.%s]', (env) => {
       { queue: dlq },
     ]);
     // The consumer tells the two apart by the batch's queue name.
-    expect(config.vars).toMatchObject({ STRIPE_EVENTS_QUEUE: queue, STRIPE_EVENTS_DLQ: dlq });
+    expect(config.vars).toMatchObject({ STRIPE_EVENTS_DLQ: dlq });
   });
 
   test('runs the reconciliation sweeper every five minutes, with observability on', () => {
     expect(config.triggers.crons).toEqual(['*/5 * * * *']);
     if (topLevel.triggers.crons?.length) expect(config.triggers.crons).toEqual(topLevel.triggers.crons);
     expect(config.observability).toMatchObject({ enabled: true });
+  });
+
+  test('sets only vars the Worker declares (fields of Env in src/platform/env.ts)', () => {
+    expect(ENV_FIELDS).toContain('APP_URL');
+    const unread = Object.keys(config.vars).filter((name) => !ENV_FIELDS.includes(name));
+    expect(unread, `remove these from [env.${env}.vars], or read them in the code`).toEqual([]);
   });
 
   test('sets its vars, and no secret among them', () => {
@@ -94,10 +105,17 @@ describe.each(ENVS)('[env.%s]', (env) => {
 describe('the secrets', () => {
   const deployDoc = readFileSync(path.join(ROOT, 'docs/operations/deploy.md'), 'utf8');
   const devVars = readFileSync(path.join(ROOT, '.dev.vars.example'), 'utf8');
+  const wranglerToml = readFileSync(CONFIG, 'utf8');
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
   test.each(SECRETS)('%s is set per environment in the deploy doc and has a local value in .dev.vars.example', (name) => {
     for (const env of ENVS) expect(deployDoc).toContain(`wrangler secret put ${name} --env ${env}`);
     expect(devVars).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  });
+
+  test.each(SECRETS)('%s is in the secrets list of wrangler.toml and in the README', (name) => {
+    expect(wranglerToml).toMatch(new RegExp(`^#\\s+npx wrangler secret put ${name} --env <env>`, 'm'));
+    expect(readme).toContain(`| \`${name}\` | secret |`);
   });
 
   test('.dev.vars.example holds only development values', () => {
