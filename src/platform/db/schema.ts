@@ -142,6 +142,7 @@ export const subscriptions = sqliteTable(
     currentPeriodEnd: timestampMs('current_period_end'),
     /** When the subscription entered past_due; the grace period runs from here. */
     pastDueSince: timestampMs('past_due_since'),
+    updatedAt: timestampMs('updated_at').notNull().default(nowMs),
     /**
      * When the Stripe read behind the stored state began. A write whose read
      * began earlier is stale and skipped, so overlapping syncs cannot go back in time.
@@ -149,7 +150,6 @@ export const subscriptions = sqliteTable(
     stripeReadAt: timestampMs('stripe_read_at'),
     /** The reconciliation job's last look at this tenant, success or not: it works oldest first. */
     reconciledAt: timestampMs('reconciled_at'),
-    updatedAt: timestampMs('updated_at').notNull().default(nowMs),
   },
   (t) => [
     // Cross-tenant by design: webhooks name a customer, not a tenant.
@@ -234,10 +234,10 @@ export const outboxEmails = sqliteTable(
     text: text('text').notNull(),
     createdAt: timestampMs('created_at').notNull().default(nowMs),
     sentAt: timestampMs('sent_at'),
-    /** Set by the sender that took the row, so concurrent deliveries never send it twice. */
-    claimedAt: timestampMs('claimed_at'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** Set by the sender that took the row, so concurrent deliveries never send it twice. */
+    claimedAt: timestampMs('claimed_at'),
   },
   (t) => [index('outbox_emails_tenant_created_idx').on(t.tenantId, t.createdAt)],
 );
