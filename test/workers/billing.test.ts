@@ -295,17 +295,24 @@ describe('queue outage', () => {
   });
 });
 
+/** Delivers the tenant's events and waits until every one is processed, so none can repair injected drift before the job does. */
+async function deliverAndSettle(owner: SignedUp, cursor: number): Promise<void> {
+  await deliver(owner, cursor);
+  const customer = await customerOf(owner);
+  await eventually(async () => {
+    const pending = await env.DB.prepare('SELECT count(*) AS n FROM stripe_events WHERE processed_at IS NULL AND payload LIKE ?')
+      .bind(`%${customer}%`)
+      .first<{ n: number }>();
+    expect(pending?.n).toBe(0);
+  });
+}
+
 describe('reconciliation', () => {
   it('comes round to every tenant, however many never change or fail', async () => {
     const owner = await signUpOwner();
     const { cursor } = await checkoutAndPay(owner, 5);
-    await deliver(owner, cursor);
-    await eventually(async () => expect((await billing(owner)).seats.limit).toBe(5));
-    const customer = await customerOf(owner);
-    await eventually(async () => {
-      const pending = await env.DB.prepare('SELECT count(*) AS n FROM stripe_events WHERE processed_at IS NULL AND payload LIKE ?').bind(`%${customer}%`).first<{ n: number }>();
-      expect(pending?.n).toBe(0);
-    });
+    await deliverAndSettle(owner, cursor);
+    expect((await billing(owner)).seats.limit).toBe(5);
     // Sixty tenants whose customers Stripe has never heard of, never looked at yet; the payer was looked at long ago.
     const stale = Array.from({ length: 60 }, (_, i) => `ten_stale_${i}_${crypto.randomUUID().slice(0, 8)}`);
     await env.DB.batch(
@@ -341,16 +348,8 @@ describe('reconciliation', () => {
   it('repairs drift between D1 and Stripe, and re-enqueues stored events never processed', async () => {
     const owner = await signUpOwner();
     const { cursor } = await checkoutAndPay(owner, 6);
-    await deliver(owner, cursor);
-    await eventually(async () => expect((await billing(owner)).seats.limit).toBe(6));
-    // Let every delivered event finish, so none of them repairs the drift before the job does.
-    const customer = await customerOf(owner);
-    await eventually(async () => {
-      const pending = await env.DB.prepare('SELECT count(*) AS n FROM stripe_events WHERE processed_at IS NULL AND payload LIKE ?')
-        .bind(`%${customer}%`)
-        .first<{ n: number }>();
-      expect(pending?.n).toBe(0);
-    });
+    await deliverAndSettle(owner, cursor);
+    expect((await billing(owner)).seats.limit).toBe(6);
 
     // A lost webhook: D1 believes the subscription was canceled.
     await env.DB.prepare(`UPDATE subscriptions SET status = 'canceled', seat_quantity = 2, updated_at = 0 WHERE tenant_id = ?`).bind(owner.tenant.id).run();
