@@ -1,8 +1,10 @@
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { FREE_LIMITS } from '../../src/features/billing/plans';
 import { seatsFor } from '../../src/features/seats/client';
-import { countRows } from './db-snapshot';
+import { createApp } from '../../src/app';
+import { countRows, snapshotTenant } from './db-snapshot';
 import { grantProPlan } from './fixtures';
 import { call, signUpOwner, uniqueEmail } from './helpers';
 
@@ -105,5 +107,50 @@ describe('downgrade', () => {
     expect((await call('POST', `${base}/invitations`, { token: owner.token, body: { email: uniqueEmail('late'), role: 'member' } })).status).toBe(402);
     // Deleting is how a tenant gets back under the limit.
     expect((await call('DELETE', `${base}/projects/${created[0]}`, { token: owner.token })).status).toBe(204);
+  });
+});
+
+describe('failures between the object and D1 (injected)', () => {
+  /** The app with one binding replaced: the fault under test. */
+  async function withFault(bindings: Partial<typeof env>, path: string, token: string, body: unknown) {
+    const app = createApp({ logSink: () => {} });
+    const res = await app.request(
+      path,
+      { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      { ...env, ...bindings },
+      createExecutionContext(),
+    );
+    return { status: res.status, body: (await res.json()) as { error: { code: string } } };
+  }
+
+  it('the object unreachable: the invitation is refused with 503 and nothing is written', async () => {
+    const owner = await signUpOwner();
+    const unreachable = {
+      idFromName: (name: string) => env.TENANT_DO.idFromName(name),
+      get: () => new Proxy({}, { get: () => () => Promise.reject(new Error('Durable Object reset')) }),
+    } as unknown as typeof env.TENANT_DO;
+    const before = await snapshotTenant(owner.tenant.id);
+    const res = await withFault({ TENANT_DO: unreachable }, `/api/t/${owner.tenant.slug}/invitations`, owner.token, { email: uniqueEmail('x'), role: 'member' });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('unavailable');
+    expect(await snapshotTenant(owner.tenant.id)).toBe(before);
+  });
+
+  it('D1 failing after the seat was reserved: the request fails, nothing is written, and the seat is given back', async () => {
+    const owner = await signUpOwner();
+    const usedBefore = (await seatsFor(env, owner.tenant.id).usage()).used;
+    // D1 answers reads but refuses the invitation's batch, as during a D1 incident.
+    const failingBatches = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: injected failure'));
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const before = await snapshotTenant(owner.tenant.id);
+    const res = await withFault({ DB: failingBatches }, `/api/t/${owner.tenant.slug}/invitations`, owner.token, { email: uniqueEmail('y'), role: 'member' });
+    expect(res.status).toBe(500);
+    expect(await snapshotTenant(owner.tenant.id)).toBe(before);
+    expect((await seatsFor(env, owner.tenant.id).usage()).used).toBe(usedBefore);
   });
 });
