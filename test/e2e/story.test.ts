@@ -9,7 +9,7 @@
  * (git-ignored) on an ordinary run, into docs/screenshots/ (what the README
  * shows) with `npm run screenshots`, so a test run leaves the tree clean.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -66,10 +66,15 @@ async function setEmulatorFaults(faults: { latencyMs: number }): Promise<void> {
   expect(res.ok).toBe(true);
 }
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium) or point CHROMIUM_PATH at one. .ci/run installs it when missing.`);
+  }
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   // Each context is a fresh, empty profile: its own cookies, like a second browser.
