@@ -13,8 +13,13 @@ import { renderPage, type PageOptions } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { can, requirePermission } from '../../platform/tenancy/permissions';
 import { PLAN_TABLE } from './plans';
-import { checkoutBody, seatChangeBody } from './schema';
+import { checkoutBody, MAX_SEATS, seatChangeBody } from './schema';
 import { getBillingSummary, openBillingPortal, requestSeatChange, startCheckout, type BillingSummary } from './service';
+
+/** A seat count: never below the seats in use, never above what one subscription sells. */
+const SeatsField: FC<{ name: string; state: FormState; used: number; initial: number; hint: string }> = (p) => (
+  <Field name={p.name} label="Seats" type="number" state={p.state} min={Math.max(1, p.used)} max={MAX_SEATS} initial={String(p.initial)} hint={p.hint} required />
+);
 
 /** Two seconds apart, for about a minute; then the page stops and says so. */
 const REFRESH_SECONDS = 2;
@@ -133,16 +138,12 @@ async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, 
           <Form csrf={csrf} action={`${base}/checkout`} label="Upgrade">
             <FormErrors state={forms.upgrade} />
             <input type="hidden" name="plan" value="pro" />
-            <Field
+            <SeatsField
               name="seats"
-              label="Seats"
-              type="number"
               state={forms.upgrade}
-              min={Math.max(1, summary.seats.used)}
-              max={1000}
-              initial={String(Math.max(summary.seats.used, 5))}
+              used={summary.seats.used}
+              initial={Math.max(summary.seats.used, 5)}
               hint={`At least ${summary.seats.used}, the seats in use now. Pro is billed per seat.`}
-              required
             />
             <button type="submit">Continue to checkout</button>
           </Form>
@@ -154,16 +155,12 @@ async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, 
           <h2 id="seats-form-heading">Change seats</h2>
           <Form csrf={csrf} action={`${base}/seats`} class="inline-form" label="Change seats">
             <FormErrors state={forms.seats} />
-            <Field
+            <SeatsField
               name="quantity"
-              label="Seats"
-              type="number"
               state={forms.seats}
-              min={Math.max(1, summary.seats.used)}
-              max={1000}
-              initial={String(summary.seats.limit ?? summary.seats.used)}
+              used={summary.seats.used}
+              initial={summary.seats.limit ?? summary.seats.used}
               hint="Prorated. Fewer seats apply at once; more seats once Stripe confirms the payment."
-              required
             />
             <button type="submit">Request change</button>
           </Form>

@@ -77,6 +77,17 @@ export class TenantDO extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => this.#createStorage());
   }
 
+  /** Gives `holder` a seat (or refreshes its expiry); `created_at` starts its reconciliation grace window. */
+  #upsertHolder(holder: string, expiresAt: number | null, now: number): void {
+    this.#sql.exec(
+      `INSERT INTO seat_holders (holder, expires_at, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at`,
+      holder,
+      expiresAt,
+      now,
+    );
+  }
+
   #createStorage(): void {
     this.#sql.exec(`
       CREATE TABLE IF NOT EXISTS seat_holders (
@@ -156,13 +167,7 @@ export class TenantDO extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.#delete(from);
       // created_at is now: D1's row for `to` is being written, the grace window covers it.
-      this.#sql.exec(
-        `INSERT INTO seat_holders (holder, expires_at, created_at) VALUES (?, ?, ?)
-         ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at`,
-        to,
-        expiresAt,
-        now,
-      );
+      this.#upsertHolder(to, expiresAt, now);
     });
     return { ok: true, usage: this.#usage(now) };
   }
@@ -275,13 +280,7 @@ export class TenantDO extends DurableObject<Env> {
     }
     const limit = this.#state().seats_limit;
     if (limit !== null && this.#countLive(now) >= limit) return false;
-    this.#sql.exec(
-      `INSERT INTO seat_holders (holder, expires_at, created_at) VALUES (?, ?, ?)
-       ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at`,
-      holder,
-      expiresAt,
-      now,
-    );
+    this.#upsertHolder(holder, expiresAt, now);
     return true;
   }
 
