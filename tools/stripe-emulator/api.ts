@@ -5,7 +5,7 @@
  * expanded as asked.
  */
 import type Stripe from 'stripe';
-import type { Billing, EventRequest, SubscriptionItemUpdate } from './billing.ts';
+import type { Billing, EventRequest, ProrationBehavior, SubscriptionItemUpdate } from './billing.ts';
 import type { BillingInterval } from './clock.ts';
 import { invalidRequest, noSuchParam, noSuchResource } from './errors.ts';
 import { applyMetadata, type Params } from './form.ts';
@@ -33,6 +33,7 @@ const SUBSCRIPTION_STATUSES = [
 ] as const;
 
 const PAGINATION = ['limit', 'starting_after', 'ending_before', 'expand'];
+const PRORATION_BEHAVIORS: readonly ProrationBehavior[] = ['always_invoice', 'create_prorations', 'none'];
 
 // Expansion
 
@@ -189,9 +190,14 @@ function createCheckoutSession(context: ApiContext): Reply {
     'client_reference_id',
     'metadata',
     'subscription_data',
+    'ui_mode',
     'expand',
     ...CHECKOUT_IGNORED,
   ]);
+  const uiMode = params.oneOf('ui_mode', ['elements', 'embedded_page', 'form', 'hosted_page']);
+  if (uiMode !== undefined && uiMode !== 'hosted_page') {
+    throw invalidRequest(`The local Stripe emulator only implements ui_mode=hosted_page (got ${uiMode}).`, 'ui_mode');
+  }
   const mode = params.oneOf('mode', ['payment', 'setup', 'subscription']);
   if (mode === undefined) throw invalidRequest('Missing required param: mode.', 'mode', 'parameter_missing');
   if (mode !== 'subscription') {
@@ -269,20 +275,9 @@ function cancellationDetails(params: Params) {
   return { comment: details.nullableString('comment'), feedback: details.nullableString('feedback') };
 }
 
-function updateSubscription(context: ApiContext, { id }: Record<string, string>): Reply {
-  const { billing, params } = context;
-  params.only([
-    'items',
-    'metadata',
-    'cancel_at_period_end',
-    'proration_behavior',
-    'payment_behavior',
-    'cancellation_details',
-    'expand',
-  ]);
-  params.oneOf('proration_behavior', ['create_prorations', 'none', 'always_invoice']);
-  params.oneOf('payment_behavior', ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']);
-  const items = params.objects('items')?.map((item): SubscriptionItemUpdate => {
+/** `items[n][id/price/quantity/deleted]`, as subscription updates and invoice previews take them. */
+function itemUpdates(params: Params): SubscriptionItemUpdate[] | undefined {
+  return params.objects('items')?.map((item): SubscriptionItemUpdate => {
     item.only(['id', 'price', 'quantity', 'deleted']);
     return {
       param: item.prefix,
@@ -292,14 +287,35 @@ function updateSubscription(context: ApiContext, { id }: Record<string, string>)
       deleted: item.boolean('deleted'),
     };
   });
-  const subscription = billing.run(context.request, () =>
-    billing.updateSubscription(id ?? '', {
-      items,
-      metadata: params.metadata(),
-      cancelAtPeriodEnd: params.boolean('cancel_at_period_end'),
-      cancellationDetails: cancellationDetails(params),
-    }),
-  );
+}
+
+function updateSubscription(context: ApiContext, { id }: Record<string, string>): Reply {
+  const { billing, params } = context;
+  params.only([
+    'items',
+    'metadata',
+    'cancel_at_period_end',
+    'proration_behavior',
+    'proration_date',
+    'payment_behavior',
+    'cancellation_details',
+    'expand',
+  ]);
+  const update = {
+    items: itemUpdates(params),
+    metadata: params.metadata(),
+    cancelAtPeriodEnd: params.boolean('cancel_at_period_end'),
+    cancellationDetails: cancellationDetails(params),
+    prorationBehavior: params.oneOf('proration_behavior', PRORATION_BEHAVIORS),
+    prorationDate: params.integer('proration_date', 0),
+    paymentBehavior: params.oneOf('payment_behavior', [
+      'allow_incomplete',
+      'default_incomplete',
+      'error_if_incomplete',
+      'pending_if_incomplete',
+    ]),
+  };
+  const subscription = billing.run(context.request, () => billing.updateSubscription(id ?? '', update));
   return respond(context, subscription);
 }
 
@@ -410,6 +426,62 @@ function retrieveInvoice(context: ApiContext, { id }: Record<string, string>): R
   return respond(context, context.billing.getInvoice(id ?? ''));
 }
 
+function listInvoiceLines(context: ApiContext, { id }: Record<string, string>): Reply {
+  const { billing, params } = context;
+  params.only(PAGINATION);
+  const invoice = billing.getInvoice(id ?? '');
+  return respond(context, page(params, invoice.lines.data, `/v1/invoices/${invoice.id}/lines`));
+}
+
+/**
+ * The upcoming invoice of a subscription, optionally with a proposed change
+ * (`subscription_details[items]`, `[proration_behavior]`, `[proration_date]`).
+ * Previewing a new subscription, a schedule or a customer's other charges
+ * is not implemented, and says so.
+ */
+function createInvoicePreview(context: ApiContext): Reply {
+  const { billing, params } = context;
+  params.only(['customer', 'subscription', 'subscription_details', 'preview_mode', 'expand']);
+  if (params.oneOf('preview_mode', ['next', 'recurring']) === 'recurring') {
+    throw invalidRequest('The local Stripe emulator only implements preview_mode=next.', 'preview_mode');
+  }
+  const details = params.object('subscription_details')?.only(['items', 'proration_behavior', 'proration_date']);
+  const subscription = params.string('subscription');
+  if (subscription === undefined) {
+    throw invalidRequest(
+      'Missing required param: subscription. (The local Stripe emulator previews the invoices of existing subscriptions only.)',
+      'subscription',
+      'parameter_missing',
+    );
+  }
+  const invoice = billing.previewInvoice({
+    customerId: params.string('customer'),
+    subscriptionId: subscription,
+    items: details ? itemUpdates(details) : undefined,
+    prorationBehavior: details?.oneOf('proration_behavior', PRORATION_BEHAVIORS),
+    prorationDate: details?.integer('proration_date', 0),
+  });
+  return respond(context, invoice);
+}
+
+// Invoice items
+
+function listInvoiceItems(context: ApiContext): Reply {
+  const { billing, params } = context;
+  params.only(['customer', 'invoice', 'pending', ...PAGINATION]);
+  const items = billing.invoiceItemsOf({
+    customer: params.string('customer'),
+    invoice: params.string('invoice'),
+    pending: params.boolean('pending'),
+  });
+  return respond(context, page(params, items, '/v1/invoiceitems'));
+}
+
+function retrieveInvoiceItem(context: ApiContext, { id }: Record<string, string>): Reply {
+  context.params.only(['expand']);
+  return respond(context, context.billing.getInvoiceItem(id ?? ''));
+}
+
 function listInvoices(context: ApiContext): Reply {
   const { billing, params } = context;
   params.only(['customer', 'subscription', 'status', ...PAGINATION]);
@@ -473,6 +545,10 @@ export const apiRoutes: ReadonlyArray<Route<ApiContext>> = [
   { method: 'POST', pattern: '/v1/billing_portal/sessions', handler: createPortalSession },
   { method: 'GET', pattern: '/v1/invoices', handler: listInvoices },
   { method: 'GET', pattern: '/v1/invoices/:id', handler: retrieveInvoice },
+  { method: 'GET', pattern: '/v1/invoices/:id/lines', handler: listInvoiceLines },
+  { method: 'POST', pattern: '/v1/invoices/create_preview', handler: createInvoicePreview },
+  { method: 'GET', pattern: '/v1/invoiceitems', handler: listInvoiceItems },
+  { method: 'GET', pattern: '/v1/invoiceitems/:id', handler: retrieveInvoiceItem },
   { method: 'GET', pattern: '/v1/events', handler: listEvents },
   { method: 'GET', pattern: '/v1/events/:id', handler: retrieveEvent },
 ];

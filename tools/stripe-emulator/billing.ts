@@ -7,7 +7,14 @@
  */
 import Stripe from 'stripe';
 import { addIntervals, type EmulatorClock } from './clock.ts';
-import { cardDeclined, invalidRequest, noSuchParam, noSuchResource, StripeApiError } from './errors.ts';
+import {
+  canceledSubscriptionFields,
+  cardDeclined,
+  invalidRequest,
+  noSuchParam,
+  noSuchResource,
+  StripeApiError,
+} from './errors.ts';
 import { applyMetadata, type MetadataUpdate } from './form.ts';
 import { newId } from './ids.ts';
 import {
@@ -17,11 +24,14 @@ import {
   buildLineItem,
   buildPortalSession,
   buildPrice,
+  buildProration,
   buildSubscription,
   buildSubscriptionItem,
+  invoiceItemLine,
   itemList,
   planFromPrice,
   snapshot,
+  subscriptionLine,
   type CustomerInput,
   type Period,
   type PriceInput,
@@ -53,9 +63,13 @@ export interface BillingConfig {
 export type EventRequest = Stripe.Event.Request;
 const AUTOMATIC: EventRequest = { id: null, idempotency_key: null };
 
-/** Test cards the hosted checkout page accepts; any other number is declined as Stripe's 4000000000000002 is. */
+/** Stripe's test cards the emulator knows; any other number is declined as 4000000000000002 is. */
 export const TEST_CARD_OK = '4242424242424242';
 export const TEST_CARD_DECLINED = '4000000000000002';
+/** Saved as a payment method without complaint, but every charge on it fails, as in Stripe's test mode. */
+export const TEST_CARD_CHARGES_FAIL = '4000000000000341';
+
+export type ProrationBehavior = 'always_invoice' | 'create_prorations' | 'none';
 
 export interface CheckoutSessionCreate {
   customerId: string | null;
@@ -82,6 +96,20 @@ export interface SubscriptionUpdate {
   metadata?: MetadataUpdate;
   cancelAtPeriodEnd?: boolean;
   cancellationDetails?: { comment?: string | null; feedback?: string | null };
+  /** Stripe's default is create_prorations. */
+  prorationBehavior?: ProrationBehavior;
+  /** When the change counts from for prorations; default now. */
+  prorationDate?: number;
+  /** Accepted; the emulator's payments either succeed or fail at once, so it changes nothing. */
+  paymentBehavior?: string;
+}
+
+export interface InvoicePreviewRequest {
+  customerId?: string;
+  subscriptionId: string;
+  items?: SubscriptionItemUpdate[];
+  prorationBehavior?: ProrationBehavior;
+  prorationDate?: number;
 }
 
 export type CustomerUpdate = Partial<Omit<CustomerInput, 'metadata'>> & { metadata?: MetadataUpdate };
@@ -200,7 +228,7 @@ export class Billing {
 
   createCustomer(input: CustomerInput): Stripe.Customer {
     const customer = buildCustomer(input, this.clock.now());
-    this.store.customers.set(customer.id, { customer, failPayments: false });
+    this.store.customers.set(customer.id, { customer, failPayments: false, card: null });
     this.emit('customer.created', customer);
     return customer;
   }
@@ -227,6 +255,26 @@ export class Billing {
 
   private paymentSucceeds(customerId: string): boolean {
     return !this.store.customers.get(customerId)?.failPayments;
+  }
+
+  /**
+   * The portal's card form: the card becomes the customer's default payment
+   * method (`invoice_settings.default_payment_method`, `customer.updated`),
+   * and decides whether their off-session charges succeed from now on. A
+   * card Stripe would decline while saving it is refused and changes nothing.
+   */
+  saveCard(customerId: string, cardNumber: string): Stripe.Customer {
+    const record = this.store.customers.get(customerId);
+    if (!record) throw noSuchResource('customer', customerId);
+    const number = cardNumber.replace(/[\s-]/g, '');
+    if (number !== TEST_CARD_OK && number !== TEST_CARD_CHARGES_FAIL) throw cardDeclined();
+    const { customer } = record;
+    const before = snapshot(customer);
+    record.card = { paymentMethodId: newId('pm', 24), brand: 'visa', last4: number.slice(-4) };
+    record.failPayments = number === TEST_CARD_CHARGES_FAIL;
+    customer.invoice_settings = { ...customer.invoice_settings, default_payment_method: record.card.paymentMethodId };
+    this.emit('customer.updated', customer, previousAttributes(before, customer));
+    return customer;
   }
 
   // Checkout
@@ -326,13 +374,16 @@ export class Billing {
       },
       now,
     );
-    const invoice = buildInvoice(
-      { customer, subscription, billingReason: 'subscription_create', period: { start: now, end: now }, paid: true },
-      now,
-    );
-    subscription.latest_invoice = invoice.id;
-    this.store.invoices.set(invoice.id, invoice);
-    this.store.subscriptions.set(subscriptionId, { subscription, cycle: 1, pastDueSince: null, openInvoiceIds: [] });
+    const subscriptionRecord: SubscriptionRecord = { subscription, cycle: 1, pastDueSince: null, openInvoiceIds: [] };
+    this.store.subscriptions.set(subscriptionId, subscriptionRecord);
+    // The card typed into Checkout pays this one, whatever the card on file would do.
+    const invoice = this.issueInvoice(subscriptionRecord, {
+      billingReason: 'subscription_create',
+      period: { start: now, end: now },
+      at: now,
+      lines: (invoiceId) => items.map((item) => subscriptionLine(invoiceId, subscription, item, period)),
+      paidWithCheckout: true,
+    });
 
     session.status = 'complete';
     session.payment_status = 'paid';
@@ -391,26 +442,72 @@ export class Billing {
   }
 
   /**
-   * Item quantity and price changes, metadata, cancel_at_period_end. Proration
-   * amounts are not computed: the new quantity is billed from the next renewal.
+   * Item quantity and price changes, metadata, cancel_at_period_end. A change
+   * to the items is prorated as Stripe does (unless proration_behavior is
+   * `none`): pending invoice items credit the unused time at the old
+   * quantity and charge the remaining time at the new one, billed with the
+   * next renewal, or at once on their own invoice with `always_invoice`.
    */
   updateSubscription(id: string, update: SubscriptionUpdate): Stripe.Subscription {
     const record = this.requireSubscription(id);
     const { subscription } = record;
-    if (subscription.status === 'canceled' && (update.items !== undefined || update.cancelAtPeriodEnd !== undefined)) {
-      throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
+    if (
+      subscription.status === 'canceled' &&
+      [update.items, update.cancelAtPeriodEnd, update.prorationBehavior, update.prorationDate, update.paymentBehavior].some(
+        (field) => field !== undefined,
+      )
+    ) {
+      throw canceledSubscriptionFields();
     }
     const now = this.clock.now();
     const period = currentPeriod(subscription);
+    const behavior = update.prorationBehavior ?? 'create_prorations';
+    const prorationDate = this.prorationDate(subscription, update.prorationDate, 'proration_date');
+    const items = this.changedItems(subscription, update.items);
+    const prorations = behavior === 'none' ? [] : this.prorations(subscription, items, prorationDate);
+
+    const before = snapshot(subscription);
+    subscription.items = itemList(id, items);
+    subscription.metadata = applyMetadata(subscription.metadata, update.metadata);
+    if (update.cancelAtPeriodEnd !== undefined && update.cancelAtPeriodEnd !== subscription.cancel_at_period_end) {
+      subscription.cancel_at_period_end = update.cancelAtPeriodEnd;
+      subscription.cancel_at = update.cancelAtPeriodEnd ? period.end : null;
+      subscription.canceled_at = update.cancelAtPeriodEnd ? now : null;
+      subscription.cancellation_details = {
+        ...(subscription.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
+        reason: update.cancelAtPeriodEnd ? 'cancellation_requested' : null,
+      };
+    }
+    if (update.cancellationDetails) this.applyCancellationDetails(subscription, update.cancellationDetails);
+    for (const item of prorations) this.store.invoiceItems.set(item.id, item);
+    const invoice =
+      behavior === 'always_invoice' && prorations.length > 0
+        ? this.issueInvoice(record, {
+            billingReason: 'subscription_update',
+            period: { start: prorationDate, end: prorationDate },
+            at: now,
+            lines: () => [],
+          })
+        : null;
+    const previous = previousAttributes(before, subscription);
+    if (Object.keys(previous).length > 0) this.emit('customer.subscription.updated', subscription, previous);
+    if (invoice) this.emitInvoiceOutcome(invoice, now);
+    return subscription;
+  }
+
+  /** The subscription's items after `changes` (add, change price or quantity, delete), checked as Stripe checks them. */
+  private changedItems(subscription: Stripe.Subscription, changes: SubscriptionItemUpdate[] = []): Stripe.SubscriptionItem[] {
+    const now = this.clock.now();
+    const period = currentPeriod(subscription);
     const items = subscription.items.data.map((item) => ({ ...item }));
-    for (const change of update.items ?? []) {
+    for (const change of changes) {
       if (change.id === undefined) {
         if (change.deleted) throw invalidRequest('Missing required param: id.', `${change.param}[id]`, 'parameter_missing');
         if (change.price === undefined) {
           throw invalidRequest(`Missing required param: ${change.param}[price].`, `${change.param}[price]`, 'parameter_missing');
         }
         const price = this.recurringPrice(change.price, `${change.param}[price]`);
-        items.push(buildSubscriptionItem(price, change.quantity ?? 1, id, period, now));
+        items.push(buildSubscriptionItem(price, change.quantity ?? 1, subscription.id, period, now));
         continue;
       }
       const index = items.findIndex((item) => item.id === change.id);
@@ -433,24 +530,228 @@ export class Billing {
     if (intervals.size > 1) {
       throw invalidRequest('All prices in a subscription must have the same recurring interval.', 'items');
     }
-
-    const before = snapshot(subscription);
-    subscription.items = itemList(id, items);
-    subscription.metadata = applyMetadata(subscription.metadata, update.metadata);
-    if (update.cancelAtPeriodEnd !== undefined && update.cancelAtPeriodEnd !== subscription.cancel_at_period_end) {
-      subscription.cancel_at_period_end = update.cancelAtPeriodEnd;
-      subscription.cancel_at = update.cancelAtPeriodEnd ? period.end : null;
-      subscription.canceled_at = update.cancelAtPeriodEnd ? now : null;
-      subscription.cancellation_details = {
-        ...(subscription.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
-        reason: update.cancelAtPeriodEnd ? 'cancellation_requested' : null,
-      };
-    }
-    if (update.cancellationDetails) this.applyCancellationDetails(subscription, update.cancellationDetails);
-    const previous = previousAttributes(before, subscription);
-    if (Object.keys(previous).length > 0) this.emit('customer.subscription.updated', subscription, previous);
-    return subscription;
+    return items;
   }
+
+  /** The proration date asked for, or now; Stripe requires it to fall within the current period. */
+  private prorationDate(subscription: Stripe.Subscription, requested: number | undefined, param: string): number {
+    if (requested === undefined) return this.clock.now();
+    const period = currentPeriod(subscription);
+    if (requested < period.start || requested > period.end) {
+      throw invalidRequest(
+        `The proration date must be within the current billing period (${period.start} to ${period.end}).`,
+        param,
+      );
+    }
+    return requested;
+  }
+
+  /**
+   * The invoice items a change from the subscription's current items to
+   * `after` creates at `at`: for each item whose price or quantity changed
+   * (or that went away), a credit for its unused time; for each changed or
+   * new item, a charge for the remaining time. Not stored.
+   */
+  private prorations(subscription: Stripe.Subscription, after: Stripe.SubscriptionItem[], at: number): Stripe.InvoiceItem[] {
+    const fullPeriod = currentPeriod(subscription);
+    if (at >= fullPeriod.end) return [];
+    const now = this.clock.now();
+    const proration = (item: Stripe.SubscriptionItem, kind: 'unused' | 'remaining'): Stripe.InvoiceItem[] =>
+      (item.quantity ?? 1) === 0
+        ? []
+        : [
+            buildProration(
+              {
+                customerId: String(subscription.customer),
+                subscription,
+                subscriptionItemId: item.id,
+                price: item.price,
+                quantity: item.quantity ?? 1,
+                kind,
+                period: { start: at, end: fullPeriod.end },
+                fullPeriod,
+              },
+              now,
+            ),
+          ];
+    const before = subscription.items.data;
+    const changed = before.flatMap((old) => {
+      const next = after.find((item) => item.id === old.id);
+      if (next && next.price.id === old.price.id && next.quantity === old.quantity) return [];
+      return [...proration(old, 'unused'), ...(next ? proration(next, 'remaining') : [])];
+    });
+    const added = after.filter((item) => !before.some((old) => old.id === item.id)).flatMap((item) => proration(item, 'remaining'));
+    return [...changed, ...added];
+  }
+
+  /** Invoice items of the subscription not billed yet, newest first as Stripe lists them on an invoice. */
+  private pendingItems(subscriptionId: string): Stripe.InvoiceItem[] {
+    return [...this.store.invoiceItems.values()]
+      .filter((item) => item.invoice === null && item.parent?.subscription_details?.subscription === subscriptionId)
+      .sort((a, b) => b.date - a.date);
+  }
+
+  /**
+   * Finalizes an invoice for the subscription now and charges it: the
+   * subscription's pending invoice items come first, then `lines`; the
+   * customer's credit balance is applied; it gets a number and a hosted page.
+   * A failed charge leaves it open and the subscription past_due, to be
+   * retried as the clock moves. The caller emits the events.
+   */
+  private issueInvoice(
+    record: SubscriptionRecord,
+    input: {
+      billingReason: Stripe.Invoice.BillingReason;
+      period: Period;
+      at: number;
+      lines: (invoiceId: string) => Stripe.InvoiceLineItem[];
+      /** Paid by the card just typed into Checkout rather than charged off-session. */
+      paidWithCheckout?: boolean;
+    },
+  ): Stripe.Invoice {
+    const { subscription } = record;
+    const customer = this.getCustomer(String(subscription.customer));
+    const id = newId('in', 24);
+    const pending = this.pendingItems(subscription.id);
+    const lines = [...pending.map((item) => invoiceItemLine(id, subscription, item, true)), ...input.lines(id)];
+    const due = Math.max(0, lines.reduce((sum, line) => sum + line.amount, customer.balance));
+    const paid = input.paidWithCheckout === true || due === 0 || this.paymentSucceeds(customer.id);
+    const sequence = customer.next_invoice_sequence ?? 1;
+    const invoice = buildInvoice({
+      id,
+      customer,
+      subscription,
+      billingReason: input.billingReason,
+      period: input.period,
+      lines,
+      status: paid ? 'paid' : 'open',
+      number: `${customer.invoice_prefix}-${String(sequence).padStart(4, '0')}`,
+      hostedInvoiceUrl: `${this.config.publicUrl()}/invoices/${id}`,
+      created: input.at,
+    });
+    customer.next_invoice_sequence = sequence + 1;
+    customer.balance = invoice.ending_balance ?? customer.balance;
+    for (const item of pending) item.invoice = id;
+    this.store.invoices.set(id, invoice);
+    subscription.latest_invoice = id;
+    if (!paid) {
+      record.openInvoiceIds.push(id);
+      if (subscription.status !== 'past_due') {
+        subscription.status = 'past_due';
+        record.pastDueSince = input.at;
+      }
+    }
+    return invoice;
+  }
+
+  private emitInvoiceOutcome(invoice: Stripe.Invoice, at: number): void {
+    if (invoice.status === 'paid') this.emit('invoice.paid', invoice, undefined, at);
+    else this.emit('invoice.payment_failed', invoice, undefined, at);
+  }
+
+  /**
+   * POST /v1/invoices/create_preview for a subscription: the invoice Stripe
+   * would issue next, with a proposed item change applied, computed on the
+   * emulator's clock and never stored. With `always_invoice` and a change,
+   * that is the invoice the change itself would issue now (its prorations
+   * and the other pending items); otherwise the renewal at period end: the
+   * pending items, the change's prorations, and the next period at the new
+   * quantities.
+   */
+  previewInvoice(request: InvoicePreviewRequest): Stripe.Invoice {
+    const record = this.store.subscriptions.get(request.subscriptionId);
+    if (!record) throw noSuchParam('subscription', request.subscriptionId, 'subscription');
+    const { subscription } = record;
+    if (request.customerId !== undefined && request.customerId !== subscription.customer) {
+      throw invalidRequest(`The subscription ${subscription.id} does not belong to the customer ${request.customerId}.`, 'customer');
+    }
+    const customer = this.getCustomer(String(subscription.customer));
+    const noUpcoming = invalidRequest(
+      `No upcoming invoices for customer: ${customer.id}`,
+      undefined,
+      'invoice_upcoming_none',
+    );
+    if (subscription.status === 'canceled') throw noUpcoming;
+    const behavior = request.prorationBehavior ?? 'create_prorations';
+    if (request.prorationDate !== undefined) {
+      if (request.items === undefined) {
+        throw invalidRequest(
+          'subscription_details[proration_date] needs subscription_details[items].',
+          'subscription_details[proration_date]',
+        );
+      }
+      if (behavior === 'none') {
+        throw invalidRequest(
+          "subscription_details[proration_date] cannot be used with subscription_details[proration_behavior]=none.",
+          'subscription_details[proration_date]',
+        );
+      }
+    }
+    const now = this.clock.now();
+    const at = this.prorationDate(subscription, request.prorationDate, 'subscription_details[proration_date]');
+    const items = request.items === undefined ? subscription.items.data : this.changedItems(subscription, request.items);
+    const prorations = request.items === undefined || behavior === 'none' ? [] : this.prorations(subscription, items, at);
+    const pending = this.pendingItems(subscription.id);
+    const id = newId('upcoming_in', 24);
+    const pendingLines = [
+      ...prorations.map((item) => invoiceItemLine(id, subscription, item, false)),
+      ...pending.map((item) => invoiceItemLine(id, subscription, item, true)),
+    ];
+    const immediate = behavior === 'always_invoice' && request.items !== undefined;
+    const period = currentPeriod(subscription);
+    const lines = immediate
+      ? pendingLines
+      : [
+          ...pendingLines,
+          ...(subscription.cancel_at_period_end
+            ? []
+            : items.map((item) => subscriptionLine(id, subscription, item, this.nextPeriod(record)))),
+        ];
+    if (lines.length === 0) throw noUpcoming;
+    return buildInvoice({
+      id,
+      customer,
+      subscription,
+      billingReason: 'upcoming',
+      period: immediate ? { start: at, end: at } : period,
+      lines,
+      status: 'draft',
+      number: null,
+      hostedInvoiceUrl: null,
+      created: immediate ? now : period.end,
+    });
+  }
+
+  /** The period after the current one, counted from the billing cycle anchor. */
+  private nextPeriod(record: SubscriptionRecord): Period {
+    const { subscription } = record;
+    const recurring = subscription.items.data[0]?.price.recurring;
+    if (!recurring) throw new StripeApiError(500, 'api_error', `subscription ${subscription.id} has no recurring price`);
+    return {
+      start: currentPeriod(subscription).end,
+      end: addIntervals(subscription.billing_cycle_anchor, recurring.interval, (record.cycle + 1) * recurring.interval_count),
+    };
+  }
+
+  /** GET /v1/invoiceitems: newest first. */
+  invoiceItemsOf(filter: { customer?: string; pending?: boolean; invoice?: string }): Stripe.InvoiceItem[] {
+    return [...this.store.invoiceItems.values()]
+      .filter(
+        (item) =>
+          (filter.customer === undefined || item.customer === filter.customer) &&
+          (filter.pending === undefined || (item.invoice === null) === filter.pending) &&
+          (filter.invoice === undefined || item.invoice === filter.invoice),
+      )
+      .reverse()
+      .sort((a, b) => b.date - a.date);
+  }
+
+  getInvoiceItem(id: string): Stripe.InvoiceItem {
+    const item = this.store.invoiceItems.get(id);
+    if (!item) throw noSuchResource('invoiceitem', id);
+    return item;
+  }
+
 
   private applyCancellationDetails(
     subscription: Stripe.Subscription,
@@ -578,6 +879,7 @@ export class Billing {
         invoice.amount_paid = invoice.amount_due;
         invoice.amount_remaining = 0;
         invoice.attempt_count += 1;
+        invoice.auto_advance = false;
         invoice.status_transitions.paid_at = at;
         this.emit('invoice.paid', invoice, undefined, at);
       }
@@ -607,32 +909,20 @@ export class Billing {
 
   private renew(record: SubscriptionRecord, at: number, before: Stripe.Subscription): void {
     const { subscription } = record;
-    const customer = this.getCustomer(String(subscription.customer));
-    const recurring = subscription.items.data[0]?.price.recurring;
-    if (!recurring) throw new StripeApiError(500, 'api_error', `subscription ${subscription.id} has no recurring price`);
     const ended = currentPeriod(subscription);
+    const next = this.nextPeriod(record);
     record.cycle += 1;
-    const next: Period = {
-      start: ended.end,
-      end: addIntervals(subscription.billing_cycle_anchor, recurring.interval, record.cycle * recurring.interval_count),
-    };
     for (const item of subscription.items.data) {
       item.current_period_start = next.start;
       item.current_period_end = next.end;
     }
-    const paid = this.paymentSucceeds(customer.id);
-    const invoice = buildInvoice({ customer, subscription, billingReason: 'subscription_cycle', period: ended, paid }, at);
-    this.store.invoices.set(invoice.id, invoice);
-    subscription.latest_invoice = invoice.id;
-    if (!paid) {
-      record.openInvoiceIds.push(invoice.id);
-      if (subscription.status !== 'past_due') {
-        subscription.status = 'past_due';
-        record.pastDueSince = at;
-      }
-    }
+    const invoice = this.issueInvoice(record, {
+      billingReason: 'subscription_cycle',
+      period: ended,
+      at,
+      lines: (invoiceId) => subscription.items.data.map((item) => subscriptionLine(invoiceId, subscription, item, next)),
+    });
     this.emit('customer.subscription.updated', subscription, previousAttributes(before, subscription), at);
-    if (paid) this.emit('invoice.paid', invoice, undefined, at);
-    else this.emit('invoice.payment_failed', invoice, undefined, at);
+    this.emitInvoiceOutcome(invoice, at);
   }
 }

@@ -14,9 +14,18 @@ import type { DeliveryRecord, PulledEvent } from './webhooks.ts';
 export interface Faults {
   /** Added before every /v1 response. */
   latencyMs: number;
-  /** The next N /v1 calls fail with `status`. */
+  /** The next N /v1 calls that reach an endpoint fail with `status`. */
   failNext: number;
   status: 500 | 429;
+  /**
+   * The failure's Stripe-Should-Retry answer. 500: `true` nothing ran, a
+   * retry may succeed; `false` the 500 is kept under the request's
+   * Idempotency-Key and replayed, so retrying is pointless; `null` no
+   * header (the SDK then retries, as for any 5xx). 429: `null` a rate
+   * limit (`rate_limit`, Retry-After: 1, which the SDK does not retry);
+   * `true` a lock conflict (`lock_timeout`, which it does).
+   */
+  shouldRetry: boolean | null;
   /** Every webhook is delivered twice. */
   duplicateDeliveries: boolean;
   /** The events of one operation are delivered in reverse order. */
@@ -27,6 +36,7 @@ export const NO_FAULTS: Readonly<Faults> = {
   latencyMs: 0,
   failNext: 0,
   status: 500,
+  shouldRetry: null,
   duplicateDeliveries: false,
   reorderDeliveries: false,
 };
@@ -123,11 +133,17 @@ function setFaults({ controls, body }: ControlContext): Reply {
   const faults: Partial<Faults> = {};
   const latencyMs = numberField(body, 'latencyMs', 0, 60_000);
   const failNext = numberField(body, 'failNext', 0, 1_000);
+  const shouldRetry = body.shouldRetry === null ? null : booleanField(body, 'shouldRetry');
+  const current = controls.faults();
+  if ((status ?? current.status) === 429 && (shouldRetry === undefined ? current.shouldRetry : shouldRetry) === false) {
+    throw invalidRequest('A 429 is a rate limit (shouldRetry null) or a lock timeout (true); Stripe never says not to retry one.', 'shouldRetry');
+  }
   const duplicateDeliveries = booleanField(body, 'duplicateDeliveries');
   const reorderDeliveries = booleanField(body, 'reorderDeliveries');
   if (latencyMs !== undefined) faults.latencyMs = latencyMs;
   if (failNext !== undefined) faults.failNext = Math.floor(failNext);
   if (status !== undefined) faults.status = status;
+  if (shouldRetry !== undefined) faults.shouldRetry = shouldRetry;
   if (duplicateDeliveries !== undefined) faults.duplicateDeliveries = duplicateDeliveries;
   if (reorderDeliveries !== undefined) faults.reorderDeliveries = reorderDeliveries;
   return json(200, controls.setFaults(faults));

@@ -3,6 +3,11 @@
  * with the status code Stripe uses for each kind. The SDK turns these into its
  * own error classes (StripeInvalidRequestError, StripeCardError, ...) from the
  * status and `type`, so getting both right is what makes app error handling testable.
+ *
+ * Each error also carries Stripe's `Stripe-Should-Retry` answer, which the SDK
+ * obeys before its own rules (it would otherwise retry every 409 and 5xx):
+ * `false` on a 4xx, since the same request fails the same way; `true` where a
+ * retry can succeed (a lock conflict); absent where Stripe cannot tell.
  */
 
 export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
@@ -23,13 +28,21 @@ export class StripeApiError extends Error {
   readonly code: string | undefined;
   readonly param: string | undefined;
   readonly declineCode: string | undefined;
+  /** The `Stripe-Should-Retry` header; null leaves it out. */
+  readonly shouldRetry: boolean | null;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
     type: StripeErrorType,
     message: string,
-    extra: { code?: string; param?: string; declineCode?: string; headers?: Record<string, string> } = {},
+    extra: {
+      code?: string;
+      param?: string;
+      declineCode?: string;
+      shouldRetry?: boolean | null;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(message);
     this.name = 'StripeApiError';
@@ -38,7 +51,11 @@ export class StripeApiError extends Error {
     this.code = extra.code;
     this.param = extra.param;
     this.declineCode = extra.declineCode;
-    this.headers = extra.headers ?? {};
+    this.shouldRetry = extra.shouldRetry !== undefined ? extra.shouldRetry : defaultShouldRetry(status);
+    this.headers = {
+      ...extra.headers,
+      ...(this.shouldRetry !== null && { 'Stripe-Should-Retry': String(this.shouldRetry) }),
+    };
   }
 
   toBody(): StripeErrorBody {
@@ -48,6 +65,12 @@ export class StripeApiError extends Error {
     if (this.declineCode !== undefined) error.decline_code = this.declineCode;
     return { error };
   }
+}
+
+/** A client error does not change on retry; rate limits and conflicts are decided where they are raised. */
+function defaultShouldRetry(status: number): boolean | null {
+  if (status === 409 || status === 429) return null;
+  return status >= 400 && status < 500 ? false : null;
 }
 
 export function invalidRequest(message: string, param?: string, code?: string): StripeApiError {
@@ -92,4 +115,33 @@ export function cardDeclined(): StripeApiError {
     code: 'card_declined',
     declineCode: 'generic_decline',
   });
+}
+
+/** What Stripe answers while another request holding the same Idempotency-Key is still running. */
+export function idempotencyKeyInUse(key: string): StripeApiError {
+  return new StripeApiError(
+    409,
+    'idempotency_error',
+    `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
+    { code: 'idempotency_key_in_use', shouldRetry: true },
+  );
+}
+
+/** Stripe's answer to changing anything but metadata and cancellation_details on a canceled subscription. */
+export function canceledSubscriptionFields(): StripeApiError {
+  return invalidRequest(
+    'A canceled subscription can only update its cancellation_details and metadata.',
+    undefined,
+    'invalid_canceled_subscription_fields',
+  );
+}
+
+/** A 429 that, unlike a rate limit, Stripe tells clients to retry: another request holds the object. */
+export function lockTimeout(): StripeApiError {
+  return new StripeApiError(
+    429,
+    'invalid_request_error',
+    'This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request. If you see this error frequently and are making multiple concurrent requests to a single object, make your requests serially or at a lower rate.',
+    { code: 'lock_timeout', shouldRetry: true },
+  );
 }

@@ -311,83 +311,241 @@ export function buildCheckoutSession(input: CheckoutSessionInput, now: number): 
     subscription: null,
     success_url: input.successUrl,
     total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
-    ui_mode: 'hosted',
+    ui_mode: 'hosted_page',
     url: input.url,
     wallet_options: null,
   };
 }
 
-export interface InvoiceInput {
-  customer: Stripe.Customer;
-  subscription: Stripe.Subscription;
-  billingReason: 'subscription_create' | 'subscription_cycle';
-  /** The invoice's own period: for a renewal, the period that just ended. */
-  period: Period;
-  paid: boolean;
+/** `5 × Pro (per seat, monthly)`, or just the name for one unit, as Stripe words subscription lines. */
+export function quantityLabel(price: Stripe.Price, quantity: number): string {
+  const name = price.nickname ?? price.id;
+  return quantity === 1 ? name : `${quantity} × ${name}`;
 }
 
-export function buildInvoice(input: InvoiceInput, now: number): Stripe.Invoice {
-  const id = newId('in', 24);
-  const { customer, subscription } = input;
-  const lines = subscription.items.data.map((item): Stripe.InvoiceLineItem => {
-    const amount = (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
-    return {
-      id: newId('il', 24),
-      object: 'line_item',
-      amount,
-      currency: subscription.currency,
-      description: `${item.quantity ?? 1} × ${item.price.nickname ?? item.price.id}`,
-      discount_amounts: [],
-      discountable: true,
-      discounts: [],
-      invoice: id,
-      livemode: false,
-      metadata: {},
-      parent: {
-        type: 'subscription_item_details',
-        invoice_item_details: null,
-        subscription_item_details: {
-          invoice_item: null,
-          proration: false,
-          proration_details: { credited_items: null },
-          subscription: subscription.id,
-          subscription_item: item.id,
-        },
+/** `15 Jan 2026`, the date format of Stripe's proration descriptions. */
+function prorationDay(unixSeconds: number): string {
+  const date = new Date(unixSeconds * 1000);
+  const month = date.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  return `${String(date.getUTCDate()).padStart(2, '0')} ${month} ${date.getUTCFullYear()}`;
+}
+
+export interface ProrationInput {
+  customerId: string;
+  subscription: Stripe.Subscription;
+  subscriptionItemId: string;
+  price: Stripe.Price;
+  quantity: number;
+  /** Credit for unused time at the old price/quantity, or charge for the remaining time at the new one. */
+  kind: 'unused' | 'remaining';
+  /** From the proration date to the end of the current period. */
+  period: Period;
+  /** The whole current period, the denominator of the proration factor. */
+  fullPeriod: Period;
+}
+
+/**
+ * A proration as Stripe creates it: a pending invoice item worth the price ×
+ * quantity × (time left / whole period), counted in seconds, negative for the
+ * unused time being credited, rounded to the cent only at the end.
+ */
+export function buildProration(input: ProrationInput, now: number): Stripe.InvoiceItem {
+  const { price, quantity, period, fullPeriod } = input;
+  const remaining = Stripe.Decimal.from(period.end - period.start);
+  const whole = Stripe.Decimal.from(fullPeriod.end - fullPeriod.start);
+  const sign = input.kind === 'unused' ? -1 : 1;
+  const unit = Stripe.Decimal.from(sign * (price.unit_amount ?? 0))
+    .mul(remaining)
+    .div(whole, 12, 'half-even');
+  const amount = Stripe.Decimal.from(quantity).mul(unit).round('half-up', { mode: 'decimal-places', value: 0 }).toNumber();
+  const description = `${input.kind === 'unused' ? 'Unused' : 'Remaining'} time on ${quantityLabel(price, quantity)} after ${prorationDay(period.start)}`;
+  return {
+    id: newId('ii', 24),
+    object: 'invoiceitem',
+    amount,
+    currency: price.currency,
+    customer: input.customerId,
+    customer_account: null,
+    date: now,
+    description,
+    discountable: false,
+    discounts: [],
+    invoice: null,
+    livemode: false,
+    metadata: {},
+    net_amount: amount,
+    parent: {
+      type: 'subscription_details',
+      subscription_details: { subscription: input.subscription.id, subscription_item: input.subscriptionItemId },
+    },
+    period: { ...period },
+    pricing: {
+      type: 'price_details',
+      price_details: { price: price.id, product: String(price.product) },
+      unit_amount_decimal: unit,
+    },
+    proration: true,
+    proration_details: { credited_items: null, discount_amounts: [] },
+    quantity,
+    quantity_decimal: Stripe.Decimal.from(quantity),
+    tax_rates: [],
+    test_clock: null,
+  };
+}
+
+interface LineInput {
+  invoiceId: string;
+  subscription: Stripe.Subscription;
+  subscriptionItemId: string;
+  amount: number;
+  currency: string;
+  description: string | null;
+  period: Period;
+  pricing: Stripe.InvoiceLineItem.Pricing | null;
+  quantity: number;
+  /** The pending invoice item the line bills, for prorations (null in a preview, where it does not exist yet). */
+  invoiceItemId: string | null;
+  proration: boolean;
+  discountable: boolean;
+}
+
+function buildLine(input: LineInput): Stripe.InvoiceLineItem {
+  return {
+    id: newId('il', 24),
+    object: 'line_item',
+    amount: input.amount,
+    currency: input.currency,
+    description: input.description,
+    discount_amounts: [],
+    discountable: input.discountable,
+    discounts: [],
+    invoice: input.invoiceId,
+    livemode: false,
+    metadata: {},
+    parent: {
+      type: 'subscription_item_details',
+      invoice_item_details: null,
+      subscription_item_details: {
+        invoice_item: input.invoiceItemId,
+        proration: input.proration,
+        proration_details: { credited_items: null },
+        subscription: input.subscription.id,
+        subscription_item: input.subscriptionItemId,
       },
-      period: { start: item.current_period_start, end: item.current_period_end },
-      pretax_credit_amounts: [],
-      pricing: {
-        type: 'price_details',
-        price_details: { price: item.price.id, product: String(item.price.product) },
-        unit_amount_decimal: item.price.unit_amount_decimal,
-      },
-      quantity: item.quantity ?? 1,
-      quantity_decimal: Stripe.Decimal.from(item.quantity ?? 1),
-      subscription: subscription.id,
-      subtotal: amount,
-      taxes: [],
-    };
+    },
+    period: { ...input.period },
+    pretax_credit_amounts: [],
+    pricing: input.pricing,
+    quantity: input.quantity,
+    quantity_decimal: Stripe.Decimal.from(input.quantity),
+    subscription: input.subscription.id,
+    subtotal: input.amount,
+    taxes: [],
+  };
+}
+
+/** The line charging a subscription item for one whole period, in advance. */
+export function subscriptionLine(
+  invoiceId: string,
+  subscription: Stripe.Subscription,
+  item: Stripe.SubscriptionItem,
+  period: Period,
+): Stripe.InvoiceLineItem {
+  const quantity = item.quantity ?? 1;
+  return buildLine({
+    invoiceId,
+    subscription,
+    subscriptionItemId: item.id,
+    amount: (item.price.unit_amount ?? 0) * quantity,
+    currency: subscription.currency,
+    description: quantityLabel(item.price, quantity),
+    period,
+    pricing: {
+      type: 'price_details',
+      price_details: { price: item.price.id, product: String(item.price.product) },
+      unit_amount_decimal: item.price.unit_amount_decimal,
+    },
+    quantity,
+    invoiceItemId: null,
+    proration: false,
+    discountable: true,
   });
+}
+
+/** The line billing a pending invoice item (a proration). */
+export function invoiceItemLine(
+  invoiceId: string,
+  subscription: Stripe.Subscription,
+  invoiceItem: Stripe.InvoiceItem,
+  persisted: boolean,
+): Stripe.InvoiceLineItem {
+  return buildLine({
+    invoiceId,
+    subscription,
+    subscriptionItemId: invoiceItem.parent?.subscription_details?.subscription_item ?? '',
+    amount: invoiceItem.amount,
+    currency: invoiceItem.currency,
+    description: invoiceItem.description,
+    period: invoiceItem.period,
+    pricing: invoiceItem.pricing,
+    quantity: invoiceItem.quantity,
+    invoiceItemId: persisted ? invoiceItem.id : null,
+    proration: invoiceItem.proration,
+    discountable: invoiceItem.discountable,
+  });
+}
+
+export interface InvoiceInput {
+  id: string;
+  customer: Stripe.Customer;
+  subscription: Stripe.Subscription;
+  billingReason: Stripe.Invoice.BillingReason;
+  /** The invoice's own period: for a renewal, the period that just ended; for an immediate proration invoice, the instant of the change. */
+  period: Period;
+  lines: Stripe.InvoiceLineItem[];
+  /** `draft` is a preview that is never stored; `paid` and `open` are finalized now (open: the payment failed). */
+  status: 'draft' | 'open' | 'paid';
+  /** The invoice number and hosted page, both given at finalization. */
+  number: string | null;
+  hostedInvoiceUrl: string | null;
+  /** When the invoice is (or would be) created: now, or for a preview of a renewal, the period's end. */
+  created: number;
+}
+
+/**
+ * An invoice from its lines. The customer's credit balance (a negative
+ * `balance`) is applied first, and a negative total leaves the rest as
+ * credit (`ending_balance`), as Stripe does.
+ */
+export function buildInvoice(input: InvoiceInput): Stripe.Invoice {
+  const { id, customer, subscription, lines, status, created } = input;
   const total = lines.reduce((sum, line) => sum + line.amount, 0);
+  const applied = total + customer.balance;
+  const amountDue = Math.max(0, applied);
+  const finalized = status !== 'draft';
+  const paid = status === 'paid';
   return {
     id,
     object: 'invoice',
     account_country: 'US',
     account_name: 'Local Stripe emulator',
     account_tax_ids: null,
-    amount_due: total,
+    amount_due: amountDue,
     amount_overpaid: 0,
-    amount_paid: input.paid ? total : 0,
-    amount_remaining: input.paid ? 0 : total,
+    amount_paid: paid ? amountDue : 0,
+    amount_paid_off_stripe: 0,
+    amount_remaining: paid ? 0 : amountDue,
     amount_shipping: 0,
     application: null,
-    attempt_count: 1,
-    attempted: true,
+    attempt_count: finalized ? 1 : 0,
+    attempted: finalized,
+    // Stripe keeps collecting an open subscription invoice on its own; a paid one or a preview has nothing left to advance.
+    auto_advance: status === 'open',
     automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
     automatically_finalizes_at: null,
     billing_reason: input.billingReason,
     collection_method: 'charge_automatically',
-    created: now,
+    created,
     currency: subscription.currency,
     custom_fields: null,
     customer: customer.id,
@@ -398,24 +556,27 @@ export function buildInvoice(input: InvoiceInput, now: number): Stripe.Invoice {
     customer_phone: customer.phone ?? null,
     customer_shipping: null,
     customer_tax_exempt: 'none',
+    customer_tax_ids: [],
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
     description: null,
     discounts: [],
     due_date: null,
-    effective_at: now,
-    ending_balance: 0,
+    effective_at: finalized ? created : null,
+    ending_balance: finalized ? Math.min(0, applied) : null,
     footer: null,
     from_invoice: null,
+    hosted_invoice_url: input.hostedInvoiceUrl,
+    invoice_pdf: null,
     issuer: { type: 'self' },
     last_finalization_error: null,
     latest_revision: null,
     lines: { object: 'list', data: lines, has_more: false, url: `/v1/invoices/${id}/lines` },
     livemode: false,
     metadata: {},
-    next_payment_attempt: null,
-    number: null,
+    next_payment_attempt: status === 'draft' ? created : null,
+    number: input.number,
     on_behalf_of: null,
     parent: {
       type: 'subscription_details',
@@ -431,13 +592,13 @@ export function buildInvoice(input: InvoiceInput, now: number): Stripe.Invoice {
     rendering: null,
     shipping_cost: null,
     shipping_details: null,
-    starting_balance: 0,
+    starting_balance: customer.balance,
     statement_descriptor: null,
-    status: input.paid ? 'paid' : 'open',
+    status,
     status_transitions: {
-      finalized_at: now,
+      finalized_at: finalized ? created : null,
       marked_uncollectible_at: null,
-      paid_at: input.paid ? now : null,
+      paid_at: paid ? created : null,
       voided_at: null,
     },
     subtotal: total,
@@ -448,7 +609,7 @@ export function buildInvoice(input: InvoiceInput, now: number): Stripe.Invoice {
     total_excluding_tax: total,
     total_pretax_credit_amounts: [],
     total_taxes: [],
-    webhooks_delivered_at: null,
+    webhooks_delivered_at: finalized ? created : null,
   };
 }
 

@@ -22,7 +22,7 @@ import {
   type EmulatorState,
   type Faults,
 } from './controls.ts';
-import { invalidRequest, StripeApiError, unrecognizedUrl } from './errors.ts';
+import { idempotencyKeyInUse, invalidRequest, lockTimeout, StripeApiError, unrecognizedUrl } from './errors.ts';
 import { decodeForm, Params, type FormValue } from './form.ts';
 import { findRoute, json, type Reply } from './http.ts';
 import { newId } from './ids.ts';
@@ -72,6 +72,8 @@ export interface StripeEmulator extends EmulatorControls {
 }
 
 const MAX_BODY_BYTES = 1_000_000;
+/** Stripe keeps an idempotent result for at least 24 hours; the emulator forgets it after exactly that, on its own clock. */
+const IDEMPOTENCY_KEY_LIFETIME_SECONDS = 24 * 3600;
 const API_KEY = /^(sk|rk)_test_\w+$/;
 
 function seedPrices(ids: StripeEmulatorOptions['priceIds']): PriceInput[] {
@@ -255,21 +257,48 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     return reply;
   }
 
+  /** The injected failure for this call, if one is due (see Faults). */
+  function injectedFailure(): StripeApiError | null {
+    if (faults.failNext <= 0) return null;
+    faults.failNext -= 1;
+    if (faults.status === 429) {
+      if (faults.shouldRetry === true) return lockTimeout();
+      return new StripeApiError(
+        429,
+        'invalid_request_error',
+        'Request rate limit exceeded (injected by the local Stripe emulator).',
+        { code: 'rate_limit', headers: { 'Retry-After': '1' } },
+      );
+    }
+    return new StripeApiError(500, 'api_error', 'An unknown error occurred (injected by the local Stripe emulator).', {
+      shouldRetry: faults.shouldRetry,
+    });
+  }
+
+  /** The stored result for an Idempotency-Key, unless there is none or it is more than 24 hours old. */
+  function idempotentResult(key: string) {
+    const stored = store.idempotency.get(key);
+    if (stored && clock.now() - stored.createdAt >= IDEMPOTENCY_KEY_LIFETIME_SECONDS) {
+      store.idempotency.delete(key);
+      return undefined;
+    }
+    return stored;
+  }
+
+  /**
+   * Like Stripe, keep the results of requests that ran: successes, declined
+   * cards, and 500s Stripe says not to retry (because a retry would replay
+   * them). Not requests refused as invalid before doing anything, nor
+   * failures that a retry may get past, so a retry with the same key can
+   * still go through.
+   */
+  function keepsResult(reply: Reply): boolean {
+    if (reply.status < 400 || reply.status === 402) return true;
+    return reply.status >= 500 && reply.headers['Stripe-Should-Retry'] === 'false';
+  }
+
   async function answerApi(req: IncomingMessage, method: string, target: URL, body: string, requestId: string): Promise<Reply> {
     authenticate(header(req, 'authorization'));
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-    if (faults.failNext > 0) {
-      faults.failNext -= 1;
-      if (faults.status === 429) {
-        throw new StripeApiError(
-          429,
-          'invalid_request_error',
-          'Request rate limit exceeded (injected by the local Stripe emulator).',
-          { code: 'rate_limit', headers: { 'Retry-After': '1' } },
-        );
-      }
-      throw new StripeApiError(500, 'api_error', 'An unknown error occurred (injected by the local Stripe emulator).');
-    }
     const found = findRoute(apiRoutes, method, target.pathname);
     if (!found) throw unrecognizedUrl(method, target.pathname);
     if (method === 'POST' && body !== '' && !(header(req, 'content-type') ?? '').includes('application/x-www-form-urlencoded')) {
@@ -281,7 +310,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     const key = method === 'POST' ? header(req, 'idempotency-key') : undefined;
     const fingerprint = `${method} ${target.pathname} ${canonical(data)}`;
     if (key !== undefined) {
-      const stored = store.idempotency.get(key);
+      const stored = idempotentResult(key);
       if (stored) {
         if (stored.fingerprint !== fingerprint) {
           throw new StripeApiError(
@@ -290,35 +319,49 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
             `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
           );
         }
-        return json(stored.status, stored.body, { 'Idempotent-Replayed': 'true', 'Original-Request': stored.requestId });
+        return json(stored.status, stored.body, {
+          ...stored.headers,
+          'Idempotent-Replayed': 'true',
+          'Original-Request': stored.requestId,
+        });
       }
+      if (store.idempotencyInFlight.has(key)) throw idempotencyKeyInUse(key);
+      store.idempotencyInFlight.add(key);
     }
 
-    const context: ApiContext = {
-      billing,
-      params: new Params(data),
-      request: { id: requestId, idempotency_key: key ?? null },
-    };
-    let reply: Reply;
     try {
-      reply = await found.route.handler(context, found.params);
-    } catch (error) {
-      if (!(error instanceof StripeApiError)) throw error;
-      reply = errorReply(error);
+      // The injected latency is time the request spends running, so a second request with its key meets a 409 meanwhile.
+      if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+      let reply: Reply;
+      try {
+        const failure = injectedFailure();
+        if (failure) throw failure;
+        const context: ApiContext = {
+          billing,
+          params: new Params(data),
+          request: { id: requestId, idempotency_key: key ?? null },
+        };
+        reply = await found.route.handler(context, found.params);
+      } catch (error) {
+        if (!(error instanceof StripeApiError)) throw error;
+        reply = errorReply(error);
+      }
+      if (key !== undefined && keepsResult(reply)) {
+        store.idempotency.set(key, {
+          method,
+          path: target.pathname,
+          fingerprint,
+          status: reply.status,
+          body: reply.body,
+          headers: reply.headers,
+          requestId,
+          createdAt: clock.now(),
+        });
+      }
+      return reply;
+    } finally {
+      if (key !== undefined) store.idempotencyInFlight.delete(key);
     }
-    // Like Stripe, keep results of requests that ran (successes, declined cards), not ones rejected
-    // as invalid before doing anything, so a corrected retry with the same key can still go through.
-    if (key !== undefined && (reply.status < 400 || reply.status === 402)) {
-      store.idempotency.set(key, {
-        method,
-        path: target.pathname,
-        fingerprint,
-        status: reply.status,
-        body: reply.body,
-        requestId,
-      });
-    }
-    return reply;
   }
 
   async function handleControl(method: string, target: URL, body: string): Promise<Reply> {

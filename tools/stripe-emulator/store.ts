@@ -31,8 +31,16 @@ export interface StoredEvent {
 
 export interface CustomerRecord {
   customer: Stripe.Customer;
-  /** Operator switch: off-session charges (renewals, retries) for this customer are declined. */
+  /** Off-session charges (renewals, retries, immediate invoices) are declined: the operator switch, or a card on file that declines. */
   failPayments: boolean;
+  /** The default card saved through the portal, shown there; Checkout's card is not kept. */
+  card: SavedCard | null;
+}
+
+export interface SavedCard {
+  paymentMethodId: string;
+  brand: string;
+  last4: string;
 }
 
 export interface SessionRecord {
@@ -58,7 +66,11 @@ export interface IdempotencyRecord {
   fingerprint: string;
   status: number;
   body: string;
+  /** Stripe-Should-Retry and the like, replayed with the body. */
+  headers: Record<string, string>;
   requestId: string;
+  /** Emulator time of the first request: keys expire 24 hours later. */
+  createdAt: number;
 }
 
 export class Store {
@@ -68,7 +80,11 @@ export class Store {
   readonly subscriptions = new Map<string, SubscriptionRecord>();
   readonly invoices = new Map<string, Stripe.Invoice>();
   readonly portalSessions = new Map<string, Stripe.BillingPortal.Session>();
+  /** Pending invoice items (prorations) and those already billed, by id. */
+  readonly invoiceItems = new Map<string, Stripe.InvoiceItem>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Keys of requests still running: a second request with one of them is a 409. */
+  readonly idempotencyInFlight = new Set<string>();
   events: StoredEvent[] = [];
   private nextSequence = 1;
 
@@ -88,8 +104,10 @@ export class Store {
     this.sessions.clear();
     this.subscriptions.clear();
     this.invoices.clear();
+    this.invoiceItems.clear();
     this.portalSessions.clear();
     this.idempotency.clear();
+    this.idempotencyInFlight.clear();
     // The sequence keeps counting, so a pull-mode cursor taken before a reset stays valid.
     this.events = [];
   }
@@ -100,6 +118,7 @@ export class Store {
     if (id.startsWith('sub_')) return this.subscriptions.get(id)?.subscription;
     if (id.startsWith('in_')) return this.invoices.get(id);
     if (id.startsWith('cs_')) return this.sessions.get(id)?.session;
+    if (id.startsWith('ii_')) return this.invoiceItems.get(id);
     return this.prices.get(id);
   }
 }
