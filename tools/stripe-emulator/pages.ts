@@ -1,10 +1,10 @@
 /**
- * The hosted pages a browser is sent to: Checkout (`/checkout/:id`) and the
- * customer portal (`/portal/:id`). Plain HTML forms, no JavaScript, so they
+ * The hosted pages a browser is sent to: Checkout (`/checkout/:id`), the
+ * customer portal (`/portal/:id`) and the hosted invoice page (`/invoices/:id`). Plain HTML forms, no JavaScript, so they
  * work in a headless browser and from a test with `fetch`.
  */
 import type Stripe from 'stripe';
-import { TEST_CARD_DECLINED, TEST_CARD_OK, type Billing } from './billing.ts';
+import { TEST_CARD_CHARGES_FAIL, TEST_CARD_DECLINED, TEST_CARD_OK, type Billing } from './billing.ts';
 import { StripeApiError } from './errors.ts';
 import type { Params } from './form.ts';
 import { html, redirect, type Reply, type Route } from './http.ts';
@@ -150,42 +150,102 @@ function payCheckout({ billing, form }: PageContext, { id }: Record<string, stri
   return redirect(successUrl(session));
 }
 
-function portalPage(billing: Billing, portal: Stripe.BillingPortal.Session, error?: string): Reply {
-  const customer = billing.getCustomer(portal.customer);
-  const subscriptions = billing.subscriptionsOf(customer.id).sort((a, b) => b.created - a.created);
-  const sections = subscriptions.map((subscription) => {
-    const item = subscription.items.data[0];
-    const base = `/portal/${escapeHtml(portal.id)}/subscriptions/${escapeHtml(subscription.id)}`;
-    const live = subscription.status !== 'canceled';
-    const controls = live && item
-      ? `<form method="post" action="${base}/quantity">
+/** "Next invoice $63.48 on 2026-02-15", from the same preview the API gives; nothing when Stripe would have none. */
+function nextInvoiceLine(billing: Billing, subscription: Stripe.Subscription): string {
+  if (subscription.status === 'canceled') return '';
+  try {
+    const upcoming = billing.previewInvoice({ subscriptionId: subscription.id });
+    return `<p>Next invoice: <strong>${escapeHtml(money(upcoming.amount_due, upcoming.currency))}</strong> on ${day(upcoming.created)}</p>`;
+  } catch (error) {
+    if (error instanceof StripeApiError && error.code === 'invoice_upcoming_none') return '';
+    throw error;
+  }
+}
+
+function subscriptionSection(billing: Billing, portal: Stripe.BillingPortal.Session, subscription: Stripe.Subscription): string {
+  const item = subscription.items.data[0];
+  const base = `/portal/${escapeHtml(portal.id)}/subscriptions/${escapeHtml(subscription.id)}`;
+  const live = subscription.status !== 'canceled';
+  const endAtPeriodEnd = subscription.cancel_at_period_end
+    ? `<form method="post" action="${base}/renew">
+  <button type="submit">Don't cancel</button>
+</form>`
+    : `<form method="post" action="${base}/cancel-at-period-end">
+  <button type="submit" class="secondary">Cancel at period end</button>
+</form>`;
+  const controls = live && item
+    ? `<form method="post" action="${base}/quantity">
   <label>Seats <input type="number" name="quantity" min="1" value="${item.quantity ?? 1}" required></label>
   <button type="submit">Update seats</button>
 </form>
+${endAtPeriodEnd}
 <form method="post" action="${base}/cancel">
-  <button type="submit" class="secondary">Cancel subscription</button>
+  <button type="submit" class="secondary">Cancel now</button>
 </form>`
-      : '';
-    const renewal = subscription.cancel_at
-      ? `Cancels on ${day(subscription.cancel_at)}`
-      : item && live
-        ? `Renews on ${day(item.current_period_end)}`
-        : subscription.ended_at
-          ? `Ended on ${day(subscription.ended_at)}`
-          : '';
-    return `<section>
+    : '';
+  const renewal = subscription.cancel_at
+    ? `Cancels on ${day(subscription.cancel_at)}`
+    : item && live
+      ? `Renews on ${day(item.current_period_end)}`
+      : subscription.ended_at
+        ? `Ended on ${day(subscription.ended_at)}`
+        : '';
+  return `<section>
 <h3>${escapeHtml(planName(item?.price ?? null))} <span class="muted">${escapeHtml(subscription.id)}</span></h3>
 <p>Status: <strong>${escapeHtml(subscription.status)}</strong> · Seats: <strong>${item?.quantity ?? 1}</strong> · ${escapeHtml(renewal)}</p>
+${nextInvoiceLine(billing, subscription)}
 ${controls}
 </section>`;
-  });
+}
+
+function paymentMethodSection(billing: Billing, portal: Stripe.BillingPortal.Session): string {
+  const card = billing.store.customers.get(portal.customer)?.card ?? null;
+  return `<section>
+<h3>Payment method</h3>
+<p>${card ? `Default card: <strong>${escapeHtml(card.brand)} •••• ${escapeHtml(card.last4)}</strong>` : 'No card saved here yet.'}</p>
+<form method="post" action="/portal/${escapeHtml(portal.id)}/payment-method">
+  <label>Card number <input type="text" name="card" inputmode="numeric" autocomplete="cc-number" required></label>
+  <button type="submit">Save card</button>
+</form>
+<p class="muted">Test cards: ${TEST_CARD_OK} works; ${TEST_CARD_CHARGES_FAIL} is saved but its charges fail; ${TEST_CARD_DECLINED} is declined.</p>
+</section>`;
+}
+
+function invoicesSection(billing: Billing, customerId: string): string {
+  const invoices = [...billing.store.invoices.values()]
+    .filter((invoice) => invoice.customer === customerId)
+    .sort((a, b) => b.created - a.created);
+  const rows = invoices.map(
+    (invoice) => `<tr><td>${day(invoice.created)}</td><td>${escapeHtml(invoice.number ?? invoice.id)}</td><td>${escapeHtml(money(invoice.total, invoice.currency))}</td><td>${escapeHtml(invoice.status ?? '')}</td><td>${invoice.hosted_invoice_url ? `<a href="${escapeHtml(invoice.hosted_invoice_url)}">View</a>` : ''}</td></tr>`,
+  );
+  return `<section>
+<h3>Invoices</h3>
+${
+  rows.length > 0
+    ? `<table>
+<thead><tr><th>Date</th><th>Number</th><th>Amount</th><th>Status</th><th></th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`
+    : '<p>No invoices yet.</p>'
+}
+</section>`;
+}
+
+function portalPage(billing: Billing, portal: Stripe.BillingPortal.Session, error?: StripeApiError): Reply {
+  const customer = billing.getCustomer(portal.customer);
+  const subscriptions = billing.subscriptionsOf(customer.id).sort((a, b) => b.created - a.created);
+  const sections = subscriptions.map((subscription) => subscriptionSection(billing, portal, subscription));
   const back = portal.return_url ? `<p><a href="${escapeHtml(portal.return_url)}">Return to the app</a></p>` : '';
   const body = `<h2>Billing portal</h2>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+${error ? `<p class="error" role="alert">${escapeHtml(error.message)}</p>` : ''}
 <p>Customer: <strong>${escapeHtml(customer.email ?? customer.id)}</strong></p>
 ${sections.length > 0 ? sections.join('\n') : '<p>No subscriptions.</p>'}
+${paymentMethodSection(billing, portal)}
+${invoicesSection(billing, customer.id)}
 ${back}`;
-  return html(error ? 400 : 200, layout('Billing portal', body));
+  return html(error?.status ?? 200, layout('Billing portal', body));
 }
 
 function showPortal({ billing }: PageContext, { id }: Record<string, string>): Reply {
@@ -194,42 +254,96 @@ function showPortal({ billing }: PageContext, { id }: Record<string, string>): R
   return portalPage(billing, portal);
 }
 
-/** Runs a portal action on one of the portal customer's subscriptions, then shows the portal again. */
-function portalAction(action: (context: PageContext, subscriptionId: string) => void) {
-  return (context: PageContext, { id, subscriptionId }: Record<string, string>): Reply => {
+/** Runs a portal action, then shows the portal again; a refused action shows it with the reason. */
+function portalAction(action: (context: PageContext, portal: Stripe.BillingPortal.Session) => void) {
+  return (context: PageContext, { id }: Record<string, string>): Reply => {
     const { billing } = context;
     const portal = billing.store.portalSessions.get(id ?? '');
     if (!portal) return messagePage(404, 'Portal session not found', `There is no billing portal session ${id}.`);
-    const owned = billing.subscriptionsOf(portal.customer).some((subscription) => subscription.id === subscriptionId);
-    if (!owned) return messagePage(404, 'Subscription not found', `There is no subscription ${subscriptionId} for this customer.`);
     try {
-      billing.run(null, () => action(context, subscriptionId ?? ''));
+      billing.run(null, () => action(context, portal));
     } catch (error) {
       if (!(error instanceof StripeApiError)) throw error;
-      return portalPage(billing, portal, error.message);
+      return portalPage(billing, portal, error);
     }
     return redirect(`/portal/${portal.id}`);
   };
 }
 
-const updateSeats = portalAction(({ billing, form }, subscriptionId) => {
+/** A portal action on one of the portal customer's own subscriptions. */
+function subscriptionAction(action: (context: PageContext, subscriptionId: string) => void) {
+  return (context: PageContext, params: Record<string, string>): Reply => {
+    const { billing } = context;
+    const portal = billing.store.portalSessions.get(params.id ?? '');
+    const subscriptionId = params.subscriptionId ?? '';
+    if (portal && !billing.subscriptionsOf(portal.customer).some((subscription) => subscription.id === subscriptionId)) {
+      return messagePage(404, 'Subscription not found', `There is no subscription ${subscriptionId} for this customer.`);
+    }
+    return portalAction((actionContext) => action(actionContext, subscriptionId))(context, params);
+  };
+}
+
+const updateSeats = subscriptionAction(({ billing, form }, subscriptionId) => {
   const quantity = form.integer('quantity', 1, 10_000);
   if (quantity === undefined) throw new StripeApiError(400, 'invalid_request_error', 'Enter a number of seats.');
   const item = billing.getSubscription(subscriptionId).items.data[0];
   if (!item) throw new StripeApiError(400, 'invalid_request_error', 'This subscription has no item to change.');
-  billing.updateSubscription(subscriptionId, { items: [{ param: 'items[0]', id: item.id, quantity }] });
+  billing.updateSubscription(subscriptionId, {
+    items: [{ param: 'items[0]', id: item.id, quantity }],
+    prorationBehavior: 'create_prorations',
+  });
 });
 
-const cancelFromPortal = portalAction(({ billing }, subscriptionId) => {
+const cancelAtPeriodEnd = subscriptionAction(({ billing }, subscriptionId) => {
+  billing.updateSubscription(subscriptionId, { cancelAtPeriodEnd: true });
+});
+
+const keepSubscription = subscriptionAction(({ billing }, subscriptionId) => {
+  billing.updateSubscription(subscriptionId, { cancelAtPeriodEnd: false });
+});
+
+const cancelNow = subscriptionAction(({ billing }, subscriptionId) => {
   billing.cancelSubscription(subscriptionId);
 });
+
+const saveCard = portalAction(({ billing, form }, portal) => {
+  const card = form.string('card') ?? '';
+  if (card.trim() === '') throw new StripeApiError(400, 'invalid_request_error', 'Enter a card number.');
+  billing.saveCard(portal.customer, card);
+});
+
+/** The hosted invoice page (`hosted_invoice_url`): what was billed, and whether it was paid. */
+function showInvoice({ billing }: PageContext, { id }: Record<string, string>): Reply {
+  const invoice = billing.store.invoices.get(id ?? '');
+  if (!invoice) return messagePage(404, 'Invoice not found', `There is no invoice ${id}.`);
+  const rows = invoice.lines.data
+    .map(
+      (line) =>
+        `<tr><td>${escapeHtml(line.description ?? '')}</td><td>${day(line.period.start)} – ${day(line.period.end)}</td><td>${escapeHtml(money(line.amount, line.currency))}</td></tr>`,
+    )
+    .join('\n');
+  const body = `<h2>Invoice ${escapeHtml(invoice.number ?? invoice.id)}</h2>
+<p>Status: <strong>${escapeHtml(invoice.status ?? '')}</strong> · Issued ${day(invoice.created)} · ${escapeHtml(invoice.customer_email ?? '')}</p>
+<table>
+<thead><tr><th>Description</th><th>Period</th><th>Amount</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+<p>Total: <strong>${escapeHtml(money(invoice.total, invoice.currency))}</strong> · Amount due: ${escapeHtml(money(invoice.amount_due, invoice.currency))} · Paid: ${escapeHtml(money(invoice.amount_paid, invoice.currency))} · Remaining: ${escapeHtml(money(invoice.amount_remaining, invoice.currency))}</p>`;
+  return html(200, layout(`Invoice ${invoice.number ?? invoice.id}`, body));
+}
 
 export const pageRoutes: ReadonlyArray<Route<PageContext>> = [
   { method: 'GET', pattern: '/checkout/:id', handler: showCheckout },
   { method: 'POST', pattern: '/checkout/:id/pay', handler: payCheckout },
   { method: 'GET', pattern: '/portal/:id', handler: showPortal },
   { method: 'POST', pattern: '/portal/:id/subscriptions/:subscriptionId/quantity', handler: updateSeats },
-  { method: 'POST', pattern: '/portal/:id/subscriptions/:subscriptionId/cancel', handler: cancelFromPortal },
+  { method: 'POST', pattern: '/portal/:id/subscriptions/:subscriptionId/cancel-at-period-end', handler: cancelAtPeriodEnd },
+  { method: 'POST', pattern: '/portal/:id/subscriptions/:subscriptionId/renew', handler: keepSubscription },
+  { method: 'POST', pattern: '/portal/:id/subscriptions/:subscriptionId/cancel', handler: cancelNow },
+  { method: 'POST', pattern: '/portal/:id/payment-method', handler: saveCard },
+  { method: 'GET', pattern: '/invoices/:id', handler: showInvoice },
 ];
 
 export function indexPage(): Reply {
