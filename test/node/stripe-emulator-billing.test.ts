@@ -164,6 +164,34 @@ describe('prorations on a quantity change', () => {
     expect((await stripe.invoiceItems.retrieve(pending.data[0]?.id ?? '')).invoice).toBe(invoice.id);
   });
 
+  test('the preview says which proration date it used; updating with it later bills exactly what was quoted', async () => {
+    const target = await emulator();
+    const stripe = sdk(target);
+    const { customer, subscription, item } = await atMidPeriod(target, stripe);
+    const asked = target.now();
+    const quoted = await stripe.invoices.createPreview({
+      subscription: subscription.id,
+      subscription_details: { items: [{ id: item.id, quantity: 8 }] },
+    });
+    const prorationDate = quoted.parent?.subscription_details?.subscription_proration_date;
+    expect(prorationDate).toBeGreaterThanOrEqual(asked);
+    expect(prorationDate).toBeLessThanOrEqual(target.now());
+
+    // The person takes three hours to confirm: a fresh quote would be lower by then, the first one still holds.
+    target.advanceClock({ seconds: 3 * 3600 });
+    const later = await stripe.invoices.createPreview({
+      subscription: subscription.id,
+      subscription_details: { items: [{ id: item.id, quantity: 8 }] },
+    });
+    expect(later.amount_due).toBeLessThan(quoted.amount_due);
+    await stripe.subscriptions.update(subscription.id, { items: [{ id: item.id, quantity: 8 }], proration_date: prorationDate });
+    const pending = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+    expect(pending.data.map((invoiceItem) => invoiceItem.amount).toSorted()).toEqual(
+      prorationLines(quoted).map((line) => line.amount).toSorted(),
+    );
+    expect((await stripe.invoices.createPreview({ subscription: subscription.id })).amount_due).toBe(quoted.amount_due);
+  });
+
   test('always_invoice bills the prorations on their own invoice at once', async () => {
     const target = await emulator();
     const stripe = sdk(target);

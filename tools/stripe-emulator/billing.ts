@@ -719,6 +719,7 @@ export class Billing {
       number: null,
       hostedInvoiceUrl: null,
       created: immediate ? now : period.end,
+      ...(prorations.length > 0 && { prorationDate: at }),
     });
   }
 

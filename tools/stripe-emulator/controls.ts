@@ -57,6 +57,7 @@ export interface EmulatorState {
   checkoutSessions: Stripe.Checkout.Session[];
   portalSessions: Stripe.BillingPortal.Session[];
   invoices: Stripe.Invoice[];
+  invoiceItems: Stripe.InvoiceItem[];
   eventCount: number;
 }
 
@@ -65,7 +66,7 @@ export interface EmulatorControls {
   /** The emulator clock, Unix seconds. */
   now(): number;
   advanceClock(by: { seconds?: number; days?: number }): AdvanceResult;
-  /** While set, the customer's renewals and their retries are declined. */
+  /** While set, the customer's off-session charges (renewals, retries, immediate proration invoices) are declined. */
   setPaymentFailure(customerId: string, fail: boolean): void;
   /** Merges into the current faults and returns them. */
   setFaults(faults: Partial<Faults>): Faults;

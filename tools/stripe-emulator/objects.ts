@@ -510,6 +510,8 @@ export interface InvoiceInput {
   hostedInvoiceUrl: string | null;
   /** When the invoice is (or would be) created: now, or for a preview of a renewal, the period's end. */
   created: number;
+  /** For a preview of prorations: the time they were computed for, to pass to the update as `proration_date`. */
+  prorationDate?: number;
 }
 
 /**
@@ -581,7 +583,11 @@ export function buildInvoice(input: InvoiceInput): Stripe.Invoice {
     parent: {
       type: 'subscription_details',
       quote_details: null,
-      subscription_details: { metadata: subscription.metadata, subscription: subscription.id },
+      subscription_details: {
+        metadata: subscription.metadata,
+        subscription: subscription.id,
+        ...(input.prorationDate !== undefined && { subscription_proration_date: input.prorationDate }),
+      },
     },
     payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     period_end: input.period.end,

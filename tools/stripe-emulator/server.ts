@@ -238,6 +238,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
       checkoutSessions: [...store.sessions.values()].map((record) => record.session),
       portalSessions: [...store.portalSessions.values()],
       invoices: [...store.invoices.values()],
+      invoiceItems: [...store.invoiceItems.values()],
       eventCount: store.events.length,
     }),
   };
