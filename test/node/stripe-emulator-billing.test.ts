@@ -92,6 +92,21 @@ describe('invoice preview (stripe.invoices.createPreview)', () => {
     expect(prorationLines(now).map((line) => line.amount)).toEqual([-3000, 4800]);
   });
 
+  test('a plan switch: the new price starts at quantity 1 unless one is given, and is prorated the same way', async () => {
+    const target = await emulator();
+    const stripe = sdk(target);
+    const { subscription, item, middle } = await atMidPeriod(target, stripe);
+    const preview = await stripe.invoices.createPreview({
+      subscription: subscription.id,
+      subscription_details: { items: [{ id: item.id, price: 'price_enterprise_monthly' }], proration_date: middle },
+    });
+    expect(prorationLines(preview).map((line) => [line.amount, line.quantity])).toEqual([
+      [-3000, 5],
+      [25_000, 1],
+    ]);
+    expect(periodLines(preview).map((line) => [line.amount, line.quantity])).toEqual([[50_000, 1]]);
+  });
+
   test('refuses what Stripe refuses', async () => {
     const target = await emulator();
     const stripe = sdk(target);

@@ -517,9 +517,11 @@ export class Billing {
         items.splice(index, 1);
         continue;
       }
-      if (change.price !== undefined) {
+      if (change.price !== undefined && change.price !== item.price.id) {
         item.price = this.recurringPrice(change.price, `${change.param}[price]`);
         item.plan = planFromPrice(item.price);
+        // Stripe resets the quantity of an item that changes price unless one is given.
+        item.quantity = 1;
       }
       if (change.quantity !== undefined) item.quantity = change.quantity;
     }
