@@ -406,7 +406,12 @@ describe('billing portal', () => {
     expect(await stripe.subscriptions.retrieve(subscription.id)).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
 
     expect((await submit('/cancel-at-period-end')).status).toBe(303);
-    expect(await page()).toContain("Don't cancel");
+    const scheduled = await page();
+    expect(scheduled).toContain("Don't cancel");
+    expect(scheduled).not.toContain('Next invoice');
+    await expect(stripe.invoices.createPreview({ subscription: subscription.id })).rejects.toMatchObject({
+      code: 'invoice_upcoming_none',
+    });
     expect(target.advanceClock({ days: 10 }).events).toEqual([]);
     expect(target.advanceClock({ days: 22 }).events.map((event) => event.type)).toEqual(['customer.subscription.deleted']);
     expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('canceled');

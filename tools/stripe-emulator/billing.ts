@@ -701,14 +701,11 @@ export class Billing {
     ];
     const immediate = behavior === 'always_invoice' && request.items !== undefined;
     const period = currentPeriod(subscription);
+    // A subscription set to end at period end has no renewal to preview.
+    if (!immediate && subscription.cancel_at_period_end) throw noUpcoming;
     const lines = immediate
       ? pendingLines
-      : [
-          ...pendingLines,
-          ...(subscription.cancel_at_period_end
-            ? []
-            : items.map((item) => subscriptionLine(id, subscription, item, this.nextPeriod(record)))),
-        ];
+      : [...pendingLines, ...items.map((item) => subscriptionLine(id, subscription, item, this.nextPeriod(record)))];
     if (lines.length === 0) throw noUpcoming;
     return buildInvoice({
       id,
