@@ -317,10 +317,20 @@ export function buildCheckoutSession(input: CheckoutSessionInput, now: number): 
   };
 }
 
-/** `5 × Pro (per seat, monthly)`, or just the name for one unit, as Stripe words subscription lines. */
-export function quantityLabel(price: Stripe.Price, quantity: number): string {
+/** `5 × Pro`, or just the name for one unit, as Stripe words prorations. */
+function quantityLabel(price: Stripe.Price, quantity: number): string {
   const name = price.nickname ?? price.id;
   return quantity === 1 ? name : `${quantity} × ${name}`;
+}
+
+/** `5 × Pro (at $12.00 / month)`, as Stripe words a subscription's line. */
+function subscriptionLabel(price: Stripe.Price, quantity: number): string {
+  const amount = new Intl.NumberFormat('en-US', { style: 'currency', currency: price.currency.toUpperCase() }).format(
+    (price.unit_amount ?? 0) / 100,
+  );
+  const recurring = price.recurring;
+  const every = !recurring ? '' : recurring.interval_count === 1 ? ` / ${recurring.interval}` : ` / every ${recurring.interval_count} ${recurring.interval}s`;
+  return `${quantity} × ${price.nickname ?? price.id} (at ${amount}${every})`;
 }
 
 /** `15 Jan 2026`, the date format of Stripe's proration descriptions. */
@@ -458,7 +468,7 @@ export function subscriptionLine(
     subscriptionItemId: item.id,
     amount: (item.price.unit_amount ?? 0) * quantity,
     currency: subscription.currency,
-    description: quantityLabel(item.price, quantity),
+    description: subscriptionLabel(item.price, quantity),
     period,
     pricing: {
       type: 'price_details',
