@@ -1,23 +1,29 @@
 /** API keys: create (the secret is shown once, right after), list, revoke. */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { tenantPageApp } from '../../platform/http/apps';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { grantableRoles } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, SelectField, type FormState } from '../../platform/ui/form';
+import { buttonAction, EMPTY_FORM, Field, formAction, FormErrors, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
 import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
-import { grantableRoles, requirePermission } from '../../platform/tenancy/permissions';
-import { apiKeyParams, createApiKeyBody } from './schema';
+import { renderPage } from '../../platform/ui/page-app';
+import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
+import { tenantPath } from '../../platform/ui/paths';
+import { apiKeyParams, createApiKeyBody } from './inputs';
+import { apiKeyPermissions } from './permissions';
 import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
-async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOptions['status'] = 200, flash?: Flash) {
+export const apiKeysTab: NavTab = { label: 'API keys', path: 'api-keys', permission: apiKeyPermissions.manage };
+
+async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, flash?: Flash) {
   const ctx = c.var.tenantCtx;
-  const base = `/t/${ctx.tenant.slug}/api-keys`;
+  const base = tenantPath(ctx.tenant, 'api-keys');
   const csrf = c.var.csrfToken;
   const keys = await listApiKeys(ctx);
   const roles = grantableRoles(ctx.role).map((role) => ({ value: role, label: ROLE_LABELS[role] }));
   return renderPage(
     c,
-    { title: 'API keys', tab: 'api-keys', status, flash },
+    { title: 'API keys', tab: apiKeysTab, status, flash },
     <>
       <h1>API keys</h1>
       <section class="card" aria-labelledby="new-key-heading">
@@ -49,7 +55,7 @@ async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOp
             <td>{formatTime(k.createdAt)}</td>
             <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
             <td>
-              <RowAction csrf={csrf} action={`${base}/${encodeURIComponent(k.id)}/revoke`} label="Revoke" describedAs={`Revoke ${k.name}`} />
+              <RowAction csrf={csrf} action={tenantPath(ctx.tenant, 'api-keys', k.id, 'revoke')} label="Revoke" describedAs={`Revoke ${k.name}`} />
             </td>
           </tr>
         ))}
@@ -59,31 +65,26 @@ async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOp
 }
 
 /** Mounted at /t/:tenant/api-keys. */
-export const apiKeyPages = new Hono<PageEnv>()
-  .get('/', requirePermission('api_keys:manage'), (c) => apiKeysPage(c, EMPTY_FORM))
-  .post('/', requirePermission('api_keys:manage'), async (c) => {
-    const form = await readForm(c, createApiKeyBody);
-    if (!form.ok) return apiKeysPage(c, form.state, 400);
-    try {
-      const { apiKey, secret } = await createApiKey(c.var.tenantCtx, form.data);
-      // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
-      return await redirectWithFlash(c, c.req.path, {
-        kind: 'success',
-        message: `Key ${apiKey.name} created. Copy it now: it will not be shown again.`,
-        reveal: { label: 'Your new API key:', value: secret },
-      });
-    } catch (err) {
-      const refusal = asFormError(err);
-      return apiKeysPage(c, form.state, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
-  })
-  .post('/:id/revoke', requirePermission('api_keys:manage'), async (c) => {
+export const apiKeyPages = tenantPageApp()
+  .get('/', requirePermission(apiKeyPermissions.manage), (c) => apiKeysPage(c, EMPTY_FORM))
+  .post('/', requirePermission(apiKeyPermissions.manage), (c) =>
+    formAction(c, createApiKeyBody, {
+      submit: async (input) => {
+        const { apiKey, secret } = await createApiKey(c.var.tenantCtx, input);
+        // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
+        return redirectWithFlash(c, c.req.path, {
+          kind: 'success',
+          message: `Key ${apiKey.name} created. Copy it now: it will not be shown again.`,
+          reveal: { label: 'Your new API key:', value: secret },
+        });
+      },
+      render: (state, status, flash) => apiKeysPage(c, state, status, flash),
+    }),
+  )
+  .post('/:id/revoke', requirePermission(apiKeyPermissions.manage), (c) => {
     const { id } = readParams(c, apiKeyParams);
-    const base = `/t/${c.var.tenantCtx.tenant.slug}/api-keys`;
-    try {
+    return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'api-keys'), async () => {
       await revokeApiKey(c.var.tenantCtx, id);
-      return await redirectWithFlash(c, base, { kind: 'success', message: 'Key revoked. Requests with it now fail.' });
-    } catch (err) {
-      return redirectWithFlash(c, base, { kind: 'error', message: asFormError(err).message });
-    }
+      return 'Key revoked. Requests with it now fail.';
+    });
   });

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { SESSION_TTL_SECONDS } from './session';
+import { SESSION_TTL_SECONDS } from './session-token';
 
 export const SESSION_COOKIE = 'sid';
 
