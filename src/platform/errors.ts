@@ -3,22 +3,19 @@
  * knows nothing of HTTP: platform/http/errors.ts maps codes to statuses and
  * the contract's JSON shape, and the pages render the same codes as HTML.
  */
-export const ERROR_CODES = [
-  'bad_request',
-  'invalid_json',
-  'validation_failed',
-  'unauthenticated',
-  'plan_limit',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'rate_limited',
-  'internal',
-  'unavailable',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'unauthenticated'
+  | 'plan_limit'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'internal'
+  | 'unavailable';
 
 export class AppError extends Error {
   constructor(

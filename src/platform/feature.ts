@@ -61,3 +61,22 @@ export interface Feature {
   queues?: readonly QueueConsumer[];
   jobs?: readonly ScheduledJob[];
 }
+
+/**
+ * A feature that is one section of an organisation, under one name: its API
+ * at /api/t/:tenant/<name>, its pages at /t/:tenant/<name>, its tab.
+ */
+export function tenantSection(
+  name: string,
+  section: { api: Mount<TenantEnv>['app']; pages: Mount<TenantPageEnv>['app']; tab: NavTab; permissions: Record<string, Permission> },
+  more: Omit<Feature, 'name' | 'tenantApi' | 'tenantPages' | 'tab' | 'permissions'> = {},
+): Feature {
+  return {
+    name,
+    tenantApi: [{ path: `/${name}`, app: section.api }],
+    tenantPages: [{ path: `/${name}`, app: section.pages }],
+    tab: section.tab,
+    permissions: Object.values(section.permissions),
+    ...more,
+  };
+}

@@ -1,12 +1,12 @@
 /** API keys: create (the secret is shown once, right after), list, revoke. */
 import type { Context } from 'hono';
-import { tenantPageApp } from '../../platform/http/apps';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { grantableRoles } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { buttonAction, EMPTY_FORM, Field, formAction, FormErrors, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
-import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
+import { buttonAction, Field, FormCard, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
+import { DataTable, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
 import { tenantPath } from '../../platform/ui/paths';
 import { apiKeyParams, createApiKeyBody } from './inputs';
@@ -26,19 +26,23 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: 
     { title: 'API keys', tab: apiKeysTab, status, flash },
     <>
       <h1>API keys</h1>
-      <section class="card" aria-labelledby="new-key-heading">
-        <h2 id="new-key-heading">New API key</h2>
-        <p class="muted">
-          Send it as <code>Authorization: Bearer ssk_…</code>. A key acts with its role in this organisation only, and is revoked with its creator's
-          membership.
-        </p>
-        <Form csrf={csrf} action={base} class="inline-form" label="New API key">
-          <FormErrors state={state} />
-          <Field name="name" label="Name" state={state} placeholder="e.g. CI deploys" required />
-          <SelectField name="role" label="Role" state={state} options={roles} initial="member" />
-          <button type="submit">Create key</button>
-        </Form>
-      </section>
+      <FormCard
+        id="new-key-heading"
+        heading="New API key"
+        csrf={csrf}
+        action={base}
+        state={state}
+        intro={
+          <p class="muted">
+            Send it as <code>Authorization: Bearer ssk_…</code>. A key acts with its role in this organisation only, and is revoked with its creator's
+            membership.
+          </p>
+        }
+      >
+        <Field name="name" label="Name" state={state} placeholder="e.g. CI deploys" required />
+        <SelectField name="role" label="Role" state={state} options={roles} initial="member" />
+        <button type="submit">Create key</button>
+      </FormCard>
       <DataTable
         caption="Active keys"
         head={['Name', 'Key', 'Role', 'Created', 'Last used', 'Actions']}
@@ -65,22 +69,21 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: 
 }
 
 /** Mounted at /t/:tenant/api-keys. */
-export const apiKeyPages = tenantPageApp()
-  .get('/', requirePermission(apiKeyPermissions.manage), (c) => apiKeysPage(c, EMPTY_FORM))
-  .post('/', requirePermission(apiKeyPermissions.manage), (c) =>
-    formAction(c, createApiKeyBody, {
-      submit: async (input) => {
-        const { apiKey, secret } = await createApiKey(c.var.tenantCtx, input);
-        // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
-        return redirectWithFlash(c, c.req.path, {
-          kind: 'success',
-          message: `Key ${apiKey.name} created. Copy it now: it will not be shown again.`,
-          reveal: { label: 'Your new API key:', value: secret },
-        });
-      },
-      render: (state, status, flash) => apiKeysPage(c, state, status, flash),
-    }),
-  )
+export const apiKeyPages = pageWithForm({
+  view: apiKeyPermissions.manage,
+  post: apiKeyPermissions.manage,
+  schema: createApiKeyBody,
+  page: apiKeysPage,
+  submit: async (c, input) => {
+    const { apiKey, secret } = await createApiKey(c.var.tenantCtx, input);
+    // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
+    return redirectWithFlash(c, c.req.path, {
+      kind: 'success',
+      message: `Key ${apiKey.name} created. Copy it now: it will not be shown again.`,
+      reveal: { label: 'Your new API key:', value: secret },
+    });
+  },
+})
   .post('/:id/revoke', requirePermission(apiKeyPermissions.manage), (c) => {
     const { id } = readParams(c, apiKeyParams);
     return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'api-keys'), async () => {

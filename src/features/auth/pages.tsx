@@ -71,13 +71,16 @@ function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefi
   );
 }
 
+/** Sign-in or sign-up, empty; someone already signed in goes on to `next`. */
+function entryPage(c: Context<PageEnv>, page: typeof signInPage) {
+  const next = safeNext(c.req.query('next'));
+  if (currentUser(c)) return c.redirect(next ?? '/', 303);
+  return page(c, EMPTY_FORM, next);
+}
+
 /** Mounted at /. */
 export const authPages = pageApp()
-  .get('/signin', (c) => {
-    const next = safeNext(c.req.query('next'));
-    if (currentUser(c)) return c.redirect(next ?? '/', 303);
-    return signInPage(c, EMPTY_FORM, next);
-  })
+  .get('/signin', (c) => entryPage(c, signInPage))
   .post('/signin', async (c) => {
     const next = safeNext(await formField(c, 'next'));
     // A wrong password (401) or too many attempts for this email (429, the service's rate limit).
@@ -87,15 +90,11 @@ export const authPages = pageApp()
         setSessionCookie(c, token);
         return c.redirect(next ?? '/', 303);
       },
-      render: (state, status) => signInPage(c, state, next, status),
+      render: (c, state, status) => signInPage(c, state, next, status),
       refusalField: '_form',
     });
   })
-  .get('/signup', (c) => {
-    const next = safeNext(c.req.query('next'));
-    if (currentUser(c)) return c.redirect(next ?? '/', 303);
-    return signUpPage(c, EMPTY_FORM, next);
-  })
+  .get('/signup', (c) => entryPage(c, signUpPage))
   .post('/signup', async (c) => {
     const next = safeNext(await formField(c, 'next'));
     return formAction(c, signupBody, {
@@ -106,7 +105,7 @@ export const authPages = pageApp()
         if (!tenant) return c.redirect('/', 303);
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `Welcome! ${tenant.name} is ready.` });
       },
-      render: (state, status) => signUpPage(c, state, next, status),
+      render: (c, state, status) => signUpPage(c, state, next, status),
       refusalField: (refusal) => (refusal.code === 'conflict' ? 'email' : '_form'),
     });
   })

@@ -1,4 +1,4 @@
-import type { Feature } from '../../platform/feature';
+import { tenantSection } from '../../platform/feature';
 import { billingPages, billingTab } from './pages';
 import { billingPermissions } from './permissions';
 import { billingRoutes } from './routes';
@@ -7,14 +7,14 @@ import { deadStripeEventsConsumer, stripeEventsConsumer } from './sync/consumer'
 import { reconcileSubscriptions, sweepStripeEvents } from './sync/jobs';
 import { stripeWebhookRoutes } from './sync/webhook-routes';
 
-export const billing: Feature = {
-  name: 'billing',
-  routes: [{ path: '/webhooks', app: stripeWebhookRoutes }],
-  tenantApi: [{ path: '/billing', app: billingRoutes }],
-  tenantPages: [{ path: '/billing', app: billingPages }],
-  tab: billingTab,
-  permissions: Object.values(billingPermissions),
-  formTargets: [stripeFormTargets],
-  queues: [deadStripeEventsConsumer, stripeEventsConsumer],
-  jobs: [sweepStripeEvents, reconcileSubscriptions],
-};
+/** Besides its section: Stripe's webhook, its queue consumers, the cron's sweep and reconciliation, and Stripe's hosts in the CSP. */
+export const billing = tenantSection(
+  'billing',
+  { api: billingRoutes, pages: billingPages, tab: billingTab, permissions: billingPermissions },
+  {
+    routes: [{ path: '/webhooks', app: stripeWebhookRoutes }],
+    formTargets: [stripeFormTargets],
+    queues: [deadStripeEventsConsumer, stripeEventsConsumer],
+    jobs: [sweepStripeEvents, reconcileSubscriptions],
+  },
+);

@@ -195,7 +195,7 @@ export const billingPages = tenantPageApp()
   .post('/checkout', requirePermission(billingPermissions.manage), (c) =>
     formAction(c, checkoutBody, {
       submit: async (input) => c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303),
-      render: (state, status, flash) => billingPage(c, { ...NO_FORMS, upgrade: state }, status, flash),
+      render: (c, state, status, flash) => billingPage(c, { ...NO_FORMS, upgrade: state }, status, flash),
     }),
   )
   .post('/portal', requirePermission(billingPermissions.manage), (c) =>
@@ -210,6 +210,6 @@ export const billingPages = tenantPageApp()
           message: appliesNow ? `You now have ${input.quantity} seats.` : `Change to ${input.quantity} seats requested; it takes effect when Stripe confirms it.`,
         });
       },
-      render: (state, status, flash) => billingPage(c, { ...NO_FORMS, seats: state }, status, flash),
+      render: (c, state, status, flash) => billingPage(c, { ...NO_FORMS, seats: state }, status, flash),
     }),
   );

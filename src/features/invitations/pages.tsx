@@ -76,6 +76,6 @@ export const invitationPages = pageApp()
         const { tenant, role } = await acceptInvitation(requestContext(c), user, token);
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `Welcome to ${tenant.name}! You joined as ${ROLE_LABELS[role].toLowerCase()}.` });
       },
-      render: (_state, status, flash) => invitationPage(c, token, status, flash),
+      render: (c, _state, status, flash) => invitationPage(c, token, status, flash),
     });
   });

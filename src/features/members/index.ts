@@ -1,12 +1,6 @@
-import type { Feature } from '../../platform/feature';
+import { tenantSection } from '../../platform/feature';
 import { memberPages, membersTab } from './pages';
 import { memberPermissions } from './permissions';
 import { memberRoutes } from './routes';
 
-export const members: Feature = {
-  name: 'members',
-  tenantApi: [{ path: '/members', app: memberRoutes }],
-  tenantPages: [{ path: '/members', app: memberPages }],
-  tab: membersTab,
-  permissions: Object.values(memberPermissions),
-};
+export const members = tenantSection('members', { api: memberRoutes, pages: memberPages, tab: membersTab, permissions: memberPermissions });

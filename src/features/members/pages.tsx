@@ -7,13 +7,13 @@
 import type { Context } from 'hono';
 import { deliverOutbox } from '../../platform/email/outbox';
 import { AppError } from '../../platform/errors';
-import { tenantPageApp } from '../../platform/http/apps';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can, canGrant, grantableRoles } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { buttonAction, EMPTY_FORM, Field, formAction, FormErrors, readForm, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
+import { buttonAction, Field, FormCard, readForm, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
 import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
 import { tenantPath } from '../../platform/ui/paths';
 import { createInvitationBody, invitationParams } from '../invitations/inputs';
@@ -40,16 +40,18 @@ async function membersPage(c: Context<TenantPageEnv>, invite: FormState, status:
     <>
       <h1>Members</h1>
       {inviting && (
-        <section class="card" aria-labelledby="invite-heading">
-          <h2 id="invite-heading">Invite someone</h2>
-          <Form csrf={csrf} action={page('invitations')} class="inline-form" label="Invite someone">
-            <FormErrors state={invite} />
-            <Field name="email" label="Email" type="email" state={invite} id="invite-email" required />
-            <SelectField name="role" label="Role" state={invite} id="invite-role" options={roles} initial="member" />
-            <button type="submit">Send invitation</button>
-          </Form>
-          <p class="hint">Each member and each pending invitation takes a seat.</p>
-        </section>
+        <FormCard
+          id="invite-heading"
+          heading="Invite someone"
+          csrf={csrf}
+          action={page('invitations')}
+          state={invite}
+          after={<p class="hint">Each member and each pending invitation takes a seat.</p>}
+        >
+          <Field name="email" label="Email" type="email" state={invite} id="invite-email" required />
+          <SelectField name="role" label="Role" state={invite} id="invite-role" options={roles} initial="member" />
+          <button type="submit">Send invitation</button>
+        </FormCard>
       )}
       <DataTable
         caption="Members"
@@ -131,23 +133,23 @@ async function membersPage(c: Context<TenantPageEnv>, invite: FormState, status:
 const membersPath = (c: Context<TenantPageEnv>) => tenantPath(c.var.tenantCtx.tenant, 'members');
 
 /** Mounted at /t/:tenant/members. Row actions answer with a flash on the members page, success or refusal. */
-export const memberPages = tenantPageApp()
-  .get('/', requirePermission(memberPermissions.read), (c) => membersPage(c, EMPTY_FORM))
-  .post('/invitations', requirePermission(memberPermissions.invite), (c) =>
-    // Seats full (402), already invited or a member (409), a role above yours (403): said in the flash, input kept.
-    formAction(c, createInvitationBody, {
-      submit: async (input) => {
-        const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
-        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
-        return redirectWithFlash(c, membersPath(c), {
-          kind: 'success',
-          message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,
-          reveal: { label: 'You can also share this link with them:', value: acceptUrl },
-        });
-      },
-      render: (state, status, flash) => membersPage(c, state, status, flash),
-    }),
-  )
+export const memberPages = pageWithForm({
+  view: memberPermissions.read,
+  post: memberPermissions.invite,
+  postPath: '/invitations',
+  schema: createInvitationBody,
+  // Seats full (402), already invited or a member (409), a role above yours (403): said in the flash, input kept.
+  page: membersPage,
+  submit: async (c, input) => {
+    const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    return redirectWithFlash(c, membersPath(c), {
+      kind: 'success',
+      message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,
+      reveal: { label: 'You can also share this link with them:', value: acceptUrl },
+    });
+  },
+})
   .post('/invitations/:id/revoke', requirePermission(memberPermissions.invite), (c) => {
     const { id } = readParams(c, invitationParams);
     return buttonAction(c, membersPath(c), async () => {

@@ -1,12 +1,6 @@
-import type { Feature } from '../../platform/feature';
+import { tenantSection } from '../../platform/feature';
 import { projectPages, projectsTab } from './pages';
 import { projectPermissions } from './permissions';
 import { projectRoutes } from './routes';
 
-export const projects: Feature = {
-  name: 'projects',
-  tenantApi: [{ path: '/projects', app: projectRoutes }],
-  tenantPages: [{ path: '/projects', app: projectPages }],
-  tab: projectsTab,
-  permissions: Object.values(projectPermissions),
-};
+export const projects = tenantSection('projects', { api: projectRoutes, pages: projectPages, tab: projectsTab, permissions: projectPermissions });

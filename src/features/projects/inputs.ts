@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { entityId, humanName } from '../../platform/fields';
 
-export const projectName = humanName();
+const projectName = humanName();
 
 export const createProjectBody = z.strictObject({ name: projectName });
 export const updateProjectBody = z.strictObject({ name: projectName });

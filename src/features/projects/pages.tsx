@@ -1,12 +1,12 @@
 /** The organisation's projects: list, create, delete. */
 import type { Context } from 'hono';
-import { tenantPageApp } from '../../platform/http/apps';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { buttonAction, EMPTY_FORM, Field, formAction, FormErrors, readParams, type FormState, type PageStatus } from '../../platform/ui/form';
-import { DataTable, Form, formatTime, RowAction } from '../../platform/ui/layout';
+import { buttonAction, Field, FormCard, readParams, type FormState, type PageStatus } from '../../platform/ui/form';
+import { DataTable, formatTime, RowAction } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
 import { tenantPath } from '../../platform/ui/paths';
 import { createProjectBody, projectParams } from './inputs';
@@ -26,14 +26,10 @@ async function projectsPage(c: Context<TenantPageEnv>, state: FormState, status:
     <>
       <h1>Projects</h1>
       {writable && (
-        <section class="card" aria-labelledby="new-project-heading">
-          <h2 id="new-project-heading">New project</h2>
-          <Form csrf={c.var.csrfToken} action={base} class="inline-form" label="New project">
-            <FormErrors state={state} />
-            <Field name="name" label="Project name" state={state} required />
-            <button type="submit">Create project</button>
-          </Form>
-        </section>
+        <FormCard id="new-project-heading" heading="New project" csrf={c.var.csrfToken} action={base} state={state}>
+          <Field name="name" label="Project name" state={state} required />
+          <button type="submit">Create project</button>
+        </FormCard>
       )}
       <DataTable
         caption={`${projects.length} ${projects.length === 1 ? 'project' : 'projects'}`}
@@ -56,18 +52,14 @@ async function projectsPage(c: Context<TenantPageEnv>, state: FormState, status:
 }
 
 /** Mounted at /t/:tenant/projects. */
-export const projectPages = tenantPageApp()
-  .get('/', requirePermission(projectPermissions.read), (c) => projectsPage(c, EMPTY_FORM))
-  .post('/', requirePermission(projectPermissions.write), (c) =>
-    // A plan limit (402) is explained in the flash; the name stays in the field.
-    formAction(c, createProjectBody, {
-      submit: async (input) => {
-        const project = await createProject(c.var.tenantCtx, input);
-        return redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${project.name} created.` });
-      },
-      render: (state, status, flash) => projectsPage(c, state, status, flash),
-    }),
-  )
+export const projectPages = pageWithForm({
+  view: projectPermissions.read,
+  post: projectPermissions.write,
+  schema: createProjectBody,
+  // A plan limit (402) is explained in the flash; the name stays in the field.
+  page: projectsPage,
+  submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.var.tenantCtx, input)).name} created.` }),
+})
   .post('/:id/delete', requirePermission(projectPermissions.write), (c) => {
     const { id } = readParams(c, projectParams);
     return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'projects'), async () => {

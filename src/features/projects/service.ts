@@ -15,7 +15,7 @@ function toView(project: Project): ProjectView {
 }
 
 /** Loads a project of this tenant, or 404: another tenant's id looks exactly like a missing one. */
-export async function getProjectInTenant(ctx: TenantContext, id: string): Promise<Project> {
+async function getProjectInTenant(ctx: TenantContext, id: string): Promise<Project> {
   const project = await ctx.db.first(projects, eq(projects.id, id));
   if (!project) throw notFound('Project');
   return project;

@@ -14,7 +14,7 @@ import { whileStripeAnswers } from '../billing/stripe';
 import { listMembers } from '../members/service';
 import { seatsFor } from '../seats/client';
 
-export const EXPORT_FORMAT_VERSION = 1;
+const EXPORT_FORMAT_VERSION = 1;
 
 /** Everything the tenant owns, for its owner. Secrets (token and key hashes, invitation links) are left out. */
 export async function exportTenant(ctx: TenantContext) {

@@ -1,7 +1,7 @@
 /** Where a signed-in person lands, creating an organisation, and its settings. */
 import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
-import { pageApp, tenantPageApp } from '../../platform/http/apps';
+import { pageApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
@@ -9,6 +9,7 @@ import { redirectWithFlash } from '../../platform/ui/flash';
 import { EMPTY_FORM, Field, formAction, FormErrors, type FormState, type PageStatus } from '../../platform/ui/form';
 import { Form } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, PageEnv, TenantPageEnv } from '../../platform/ui/page-env';
 import { currentUser, requireSignedIn, signInPath } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
@@ -59,7 +60,7 @@ export const startPages = pageApp()
         const tenant = await createTenant(requestContext(c), { name, ownerId: user.userId });
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `${tenant.name} is ready.` });
       },
-      render: (state, status) => newTenantPage(c, state, false, status),
+      render: (c, state, status) => newTenantPage(c, state, false, status),
       refusalField: 'name',
     });
   });
@@ -122,18 +123,17 @@ function settingsPage(c: Context<TenantPageEnv>, state: FormState, status: PageS
 }
 
 /** Mounted at /t/:tenant/settings. */
-export const settingsPages = tenantPageApp()
-  .get('/', requirePermission(tenantPermissions.update), (c) => settingsPage(c, EMPTY_FORM))
-  .post('/', requirePermission(tenantPermissions.update), (c) =>
-    formAction(c, renameTenantBody, {
-      submit: async (input) => {
-        const tenant = await renameTenant(c.var.tenantCtx, input);
-        return redirectWithFlash(c, tenantPath(tenant, 'settings'), { kind: 'success', message: `Renamed to ${tenant.name}.` });
-      },
-      render: (state, status) => settingsPage(c, state, status),
-      refusalField: 'name',
-    }),
-  )
+export const settingsPages = pageWithForm({
+  view: tenantPermissions.update,
+  post: tenantPermissions.update,
+  schema: renameTenantBody,
+  page: (c, state, status) => settingsPage(c, state, status),
+  refusalField: 'name',
+  submit: async (c, input) => {
+    const tenant = await renameTenant(c.var.tenantCtx, input);
+    return redirectWithFlash(c, tenantPath(tenant, 'settings'), { kind: 'success', message: `Renamed to ${tenant.name}.` });
+  },
+})
   .get('/export', requirePermission(tenantPermissions.export), async (c) => {
     const data = await exportTenant(c.var.tenantCtx);
     c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
@@ -146,7 +146,7 @@ export const settingsPages = tenantPageApp()
         await deleteTenant(c.var.tenantCtx);
         return redirectWithFlash(c, '/', { kind: 'success', message: `${tenant.name} was deleted.` });
       },
-      render: (state, status) => settingsPage(c, EMPTY_FORM, status, state),
+      render: (c, state, status) => settingsPage(c, EMPTY_FORM, status, state),
       refusalField: '_form',
     });
   });

@@ -8,7 +8,7 @@ import { newId } from '../../platform/ids';
 
 const SLUG_ATTEMPTS = 5;
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   const base = name
     .normalize('NFKD')
     .toLowerCase()

@@ -21,9 +21,9 @@ const timestampMs = (name: string) => integer(name, { mode: 'number' });
 const nowMs = sql`(unixepoch('subsec') * 1000)`;
 
 export const ROLES = ['owner', 'admin', 'member'] as const;
-export const PLANS = ['free', 'pro', 'enterprise'] as const;
-export const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
-export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
+const PLANS = ['free', 'pro', 'enterprise'] as const;
+const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
+const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
 
 // ---------------------------------------------------------------- global
 

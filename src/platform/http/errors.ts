@@ -8,7 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError, notFound, type ErrorCode } from '../errors';
 
 /** Each error code's HTTP status. */
-export const ERROR_STATUS = {
+const ERROR_STATUS = {
   bad_request: 400,
   invalid_json: 400,
   validation_failed: 400,
@@ -29,7 +29,7 @@ export function statusOf(err: AppError): ErrorStatus {
   return ERROR_STATUS[err.code];
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 
@@ -49,7 +49,7 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'Internal error');
 }
 
-export function errorJson(err: AppError): ErrorBody {
+function errorJson(err: AppError): ErrorBody {
   return {
     error: {
       code: err.code,

@@ -47,7 +47,7 @@ export interface Logger {
 }
 
 /** Workers Logs keeps each console level apart; the line itself is the JSON. */
-export const consoleSink: LogSink = (line) => {
+const consoleSink: LogSink = (line) => {
   const text = JSON.stringify(line);
   if (line.level === 'error') console.error(text);
   else if (line.level === 'warn') console.warn(text);

@@ -9,7 +9,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { fromBase64Url, pageKeys, toBase64Url } from './keys';
 import type { PageEnv } from './page-env';
 
-export const FLASH_COOKIE = 'flash';
+const FLASH_COOKIE = 'flash';
 const FLASH_TTL_SECONDS = 60;
 const IV_BYTES = 12;
 

@@ -19,7 +19,7 @@ import { pageKeys, toBase64Url, fromBase64Url } from './keys';
 import type { PageEnv } from './page-env';
 
 export const CSRF_FIELD = '_csrf';
-export const PRE_SESSION_COOKIE = 'pre_session';
+const PRE_SESSION_COOKIE = 'pre_session';
 const PRE_SESSION_TTL_SECONDS = 12 * 60 * 60;
 const SAFE_METHOD = /^(GET|HEAD|OPTIONS)$/;
 
@@ -30,13 +30,13 @@ async function hmac(key: CryptoKey, binding: string): Promise<Uint8Array<ArrayBu
 }
 
 /** The token for forms shown to the holder of `binding`. */
-export async function csrfTokenFor(env: CsrfEnv, binding: string): Promise<string> {
+async function csrfTokenFor(env: CsrfEnv, binding: string): Promise<string> {
   const [current] = await pageKeys(env, 'csrf');
   if (!current) throw new Error('no CSRF key');
   return toBase64Url(await hmac(current, binding));
 }
 
-export async function isValidCsrfToken(env: CsrfEnv, binding: string, token: string): Promise<boolean> {
+async function isValidCsrfToken(env: CsrfEnv, binding: string, token: string): Promise<boolean> {
   const given = fromBase64Url(token);
   if (!given || given.byteLength !== 32) return false;
   for (const key of await pageKeys(env, 'csrf')) {

@@ -4,11 +4,12 @@
  * re-render it with each message next to its field and the input kept.
  */
 import type { Context } from 'hono';
-import type { FC } from 'hono/jsx';
+import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import { z } from 'zod';
 import { AppError, notFound } from '../errors';
 import { statusOf, type ErrorStatus } from '../http/errors';
 import { redirectWithFlash, type Flash } from './flash';
+import { Form } from './layout';
 import type { PageEnv } from './page-env';
 
 /** Messages per field; `_form` holds those about the form as a whole. */
@@ -75,11 +76,11 @@ function asRefusal(err: unknown): AppError {
 /** The statuses a page answers with. */
 export type PageStatus = 200 | ErrorStatus;
 
-export interface FormAction<T> {
+export interface FormAction<E extends PageEnv, T> {
   /** Does the work with the valid input and answers (a redirect, mostly). */
   submit: (data: T) => Promise<Response>;
   /** The page again, with the form's state, at `status`, with a flash when the refusal goes there. */
-  render: (state: FormState, status: PageStatus, flash?: Flash) => Promise<Response>;
+  render: (c: Context<E>, state: FormState, status: PageStatus, flash?: Flash) => Promise<Response>;
   /**
    * Where a service's refusal is shown: in the flash above the page (the
    * default), or on the form, next to the field this names (`_form` for above it).
@@ -93,16 +94,16 @@ export interface FormAction<T> {
  * a service's refusal renders the form again, input kept, with the refusal's
  * status. Anything unexpected goes on to the error page.
  */
-export async function formAction<E extends PageEnv, S extends z.ZodObject>(c: Context<E>, schema: S, action: FormAction<z.output<S>>): Promise<Response> {
+export async function formAction<E extends PageEnv, S extends z.ZodObject>(c: Context<E>, schema: S, action: FormAction<E, z.output<S>>): Promise<Response> {
   const form = await readForm(c, schema);
-  if (!form.ok) return action.render(form.state, 400);
+  if (!form.ok) return action.render(c, form.state, 400);
   try {
     return await action.submit(form.data);
   } catch (err) {
     const refusal = asRefusal(err);
-    if (action.refusalField === undefined) return action.render(form.state, statusOf(refusal), { kind: 'error', message: refusal.message });
+    if (action.refusalField === undefined) return action.render(c, form.state, statusOf(refusal), { kind: 'error', message: refusal.message });
     const field = typeof action.refusalField === 'function' ? action.refusalField(refusal) : action.refusalField;
-    return action.render(withError(form.state, refusal, field), statusOf(refusal));
+    return action.render(c, withError(form.state, refusal, field), statusOf(refusal));
   }
 }
 
@@ -141,13 +142,35 @@ const FieldMessages: FC<{ id: string; hint?: string; error?: string[] }> = ({ id
   </>
 );
 
-export interface FieldProps {
+interface FieldFrameProps {
   name: string;
   label: string;
   state: FormState;
-  type?: 'text' | 'email' | 'password' | 'number' | 'search';
   id?: string;
   hint?: string;
+}
+
+interface ControlWiring {
+  id: string;
+  invalid: 'true' | undefined;
+  describedBy: string | undefined;
+}
+
+/** A labelled control with its hint and its errors, tied together for screen readers. */
+function fieldFrame(p: FieldFrameProps, control: (wiring: ControlWiring) => Child) {
+  const id = p.id ?? `field-${p.name}`;
+  const error = p.state.errors[p.name];
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      {control({ id, invalid: error?.length ? 'true' : undefined, describedBy: describedBy(id, p.hint, error) })}
+      <FieldMessages id={id} hint={p.hint} error={error} />
+    </div>
+  );
+}
+
+export interface FieldProps extends FieldFrameProps {
+  type?: 'text' | 'email' | 'password' | 'number' | 'search';
   required?: boolean;
   autocomplete?: string;
   min?: number;
@@ -160,59 +183,40 @@ export interface FieldProps {
   keepValue?: boolean;
 }
 
-export const Field: FC<FieldProps> = (p) => {
-  const id = p.id ?? `field-${p.name}`;
-  const error = p.state.errors[p.name];
-  const value = p.keepValue === false ? undefined : (p.state.values[p.name] ?? p.initial);
-  return (
-    <div class="field">
-      <label for={id}>{p.label}</label>
-      <input
-        id={id}
-        name={p.name}
-        type={p.type ?? 'text'}
-        value={value}
-        required={p.required}
-        autocomplete={p.autocomplete}
-        min={p.min}
-        max={p.max}
-        placeholder={p.placeholder}
-        pattern={p.pattern}
-        aria-invalid={error?.length ? 'true' : undefined}
-        aria-describedby={describedBy(id, p.hint, error)}
-      />
-      <FieldMessages id={id} hint={p.hint} error={error} />
-    </div>
-  );
-};
+export const Field: FC<FieldProps> = (p) =>
+  fieldFrame(p, ({ id, invalid, describedBy }) => (
+    <input
+      id={id}
+      name={p.name}
+      type={p.type ?? 'text'}
+      value={p.keepValue === false ? undefined : (p.state.values[p.name] ?? p.initial)}
+      required={p.required}
+      autocomplete={p.autocomplete}
+      min={p.min}
+      max={p.max}
+      placeholder={p.placeholder}
+      pattern={p.pattern}
+      aria-invalid={invalid}
+      aria-describedby={describedBy}
+    />
+  ));
 
-export interface SelectProps {
-  name: string;
-  label: string;
-  state: FormState;
+export interface SelectProps extends FieldFrameProps {
   options: { value: string; label: string }[];
-  id?: string;
-  hint?: string;
   initial?: string;
 }
 
 export const SelectField: FC<SelectProps> = (p) => {
-  const id = p.id ?? `field-${p.name}`;
-  const error = p.state.errors[p.name];
   const selected = p.state.values[p.name] ?? p.initial;
-  return (
-    <div class="field">
-      <label for={id}>{p.label}</label>
-      <select id={id} name={p.name} aria-invalid={error?.length ? 'true' : undefined} aria-describedby={describedBy(id, p.hint, error)}>
-        {p.options.map((o) => (
-          <option value={o.value} selected={o.value === selected}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-      <FieldMessages id={id} hint={p.hint} error={error} />
-    </div>
-  );
+  return fieldFrame(p, ({ id, invalid, describedBy }) => (
+    <select id={id} name={p.name} aria-invalid={invalid} aria-describedby={describedBy}>
+      {p.options.map((o) => (
+        <option value={o.value} selected={o.value === selected}>
+          {o.label}
+        </option>
+      ))}
+    </select>
+  ));
 };
 
 /** Messages about the form as a whole, above its fields. */
@@ -222,3 +226,16 @@ export const FormErrors: FC<{ state: FormState }> = ({ state }) =>
       {state.errors._form.join(' ')}
     </p>
   ) : null;
+
+/** A card holding one form, headed by what it does ("New project", "Invite someone"); `intro` goes above the form, `after` below. */
+export const FormCard: FC<PropsWithChildren<{ id: string; heading: string; csrf: string; action: string; state: FormState; intro?: Child; after?: Child }>> = (p) => (
+  <section class="card" aria-labelledby={p.id}>
+    <h2 id={p.id}>{p.heading}</h2>
+    {p.intro}
+    <Form csrf={p.csrf} action={p.action} class="inline-form" label={p.heading}>
+      <FormErrors state={p.state} />
+      {p.children}
+    </Form>
+    {p.after}
+  </section>
+);

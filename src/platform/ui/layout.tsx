@@ -46,7 +46,7 @@ export const RowAction: FC<{ csrf: string; action: string; label: string; descri
   </Form>
 );
 
-export const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
+const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
   <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
     <p>{flash.message}</p>
     {flash.reveal && (

@@ -29,7 +29,7 @@ const TENANT_PAGE_PATHS = ['/t/*'];
 /** Static files: security headers only (no session, no cookies: they are cached publicly). */
 const ASSET_PATHS = '/assets/*';
 
-export const PAGE_BODY_LIMIT_BYTES = 16 * 1024;
+const PAGE_BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Where a page's form may send the browser besides this site (a feature's `formTargets`: Stripe's Checkout). */
 export type FormTarget = (env: Env) => string;
