@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client';
 import { users } from '../db/schema';
-import type { AppEnv } from '../env';
+import type { AppEnv, Env } from '../env';
 import { AppError } from '../errors';
 import { readSessionCookie } from './cookie';
 import type { Principal } from './principal';
@@ -16,8 +16,12 @@ function bearerToken(c: Context): string | undefined {
   return match[1];
 }
 
-/** Extension point for credentials other than session JWTs (a feature's `credentials`: API keys). */
-export type CredentialResolver = (c: Context, token: string) => Promise<Principal | null | undefined>;
+/**
+ * Extension point for credentials other than session JWTs (a feature's
+ * `credentials`: API keys). Undefined when the token is not its kind; a 401
+ * when it is, and is not valid. `waitUntil` is for bookkeeping after the answer.
+ */
+export type CredentialResolver = (request: { env: Env; waitUntil(work: Promise<unknown>): void }, token: string) => Promise<Principal | null | undefined>;
 
 /**
  * Resolves the caller from a Bearer token or the session cookie. A credential
@@ -40,8 +44,9 @@ export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers:
 }
 
 async function resolvePrincipal<E extends AppEnv>(c: Context<E>, token: string, resolvers: readonly CredentialResolver[]): Promise<Principal> {
+  const request = { env: c.env, waitUntil: (work: Promise<unknown>) => c.executionCtx.waitUntil(work) };
   for (const resolve of resolvers) {
-    const principal = await resolve(c, token);
+    const principal = await resolve(request, token);
     if (principal) return principal;
   }
   const session = await verifySession(c.env, token);
