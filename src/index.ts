@@ -1,23 +1,20 @@
-import { createApp } from './app';
-import { consumeDeadStripeEvents, consumeStripeEvents } from './features/billing/consumer';
-import type { StripeEventMessage } from './features/billing/events';
-import { runMaintenance } from './features/billing/maintenance';
+import { createApp, FEATURES } from './app';
+import { serviceContext } from './platform/context';
 import type { Env } from './platform/env';
+import { runScheduledJobs, scheduledJobs } from './platform/jobs';
+import { queueHandler } from './platform/queues';
 
+/** Workers finds Durable Object classes by the entry module's exports. */
 export { TenantDO } from './features/seats/tenant-do';
 
 const app = createApp();
+const jobs = scheduledJobs(FEATURES);
 
 export default {
   fetch: app.fetch,
-
-  /** One handler for both queues: the dead-letter queue is told apart by name. */
-  async queue(batch, env) {
-    if (batch.queue === env.STRIPE_EVENTS_DLQ) return consumeDeadStripeEvents(batch, env);
-    return consumeStripeEvents(batch, env);
-  },
-
+  queue: queueHandler(FEATURES),
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runMaintenance(env, `cron:${controller.cron}:${controller.scheduledTime}`));
+    const requestId = `cron:${controller.cron}:${controller.scheduledTime}`;
+    ctx.waitUntil(runScheduledJobs(jobs, serviceContext(env, requestId), controller.cron));
   },
-} satisfies ExportedHandler<Env, StripeEventMessage>;
+} satisfies ExportedHandler<Env>;

@@ -1,14 +1,11 @@
 import type { D1Migration } from 'cloudflare:test';
-import type * as MainModule from '../src/index';
-import type { Env as AppBindings } from '../src/platform/env';
 
+// The app's bindings (Cloudflare.Env) and the main module come from
+// worker-configuration.d.ts (`npm run types`); the tests add their migrations.
 declare global {
   namespace Cloudflare {
-    interface Env extends AppBindings {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
-    }
-    interface GlobalProps {
-      mainModule: typeof MainModule;
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import { auditLog } from './db/schema';
-import type { TenantContext } from './tenancy/context';
+import type { TenantContext } from './context';
 
 export interface AuditTarget {
   type: string;

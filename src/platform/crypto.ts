@@ -4,7 +4,7 @@ export function randomToken(bytes = 32): string {
   return btoa(String.fromCharCode(...raw)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-export function sha256(text: string): Promise<ArrayBuffer> {
+function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
 }
 

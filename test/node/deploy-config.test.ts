@@ -4,7 +4,8 @@
  * at the top level (local dev and tests) and forgotten in [env.staging] /
  * [env.production] would only fail once deployed; this test fails first.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
@@ -15,10 +16,13 @@ const ENVS = ['staging', 'production'] as const;
 const SECRETS = ['JWT_SECRET', 'JWT_PREVIOUS_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'OPS_TOKEN'];
 const APP_URL = { staging: 'https://staging.saas-slice.example', production: 'https://app.saas-slice.example' };
 
-/** The bindings and vars the Worker's code declares: the fields of `interface Env`. */
-const ENV_FIELDS = [
-  ...(/^export interface Env \{$([\s\S]*?)^\}$/m.exec(readFileSync(path.join(ROOT, 'src/platform/env.ts'), 'utf8'))?.[1] ?? '').matchAll(/^ {2}(\w+)\??:/gm),
-].map((m) => m[1]!);
+/** The Worker's source, all of it: where a var must be read. */
+function sourceText(dir: string): string {
+  return readdirSync(dir, { withFileTypes: true })
+    .map((entry) => (entry.isDirectory() ? sourceText(path.join(dir, entry.name)) : /\.tsx?$/.test(entry.name) ? readFileSync(path.join(dir, entry.name), 'utf8') : ''))
+    .join('\n');
+}
+const SOURCE = sourceText(path.join(ROOT, 'src'));
 
 type Config = ReturnType<typeof unstable_readConfig>;
 const read = (env?: string): Config => unstable_readConfig({ config: CONFIG, env });
@@ -82,9 +86,9 @@ describe.each(ENVS)('[env.%s]', (env) => {
     expect(config.observability).toMatchObject({ enabled: true });
   });
 
-  test('sets only vars the Worker declares (fields of Env in src/platform/env.ts)', () => {
-    expect(ENV_FIELDS).toContain('APP_URL');
-    const unread = Object.keys(config.vars).filter((name) => !ENV_FIELDS.includes(name));
+  test('sets only vars the Worker reads', () => {
+    expect(SOURCE).toContain('env.APP_URL');
+    const unread = Object.keys(config.vars).filter((name) => !new RegExp(`\\.${name}\\b`).test(SOURCE));
     expect(unread, `remove these from [env.${env}.vars], or read them in the code`).toEqual([]);
   });
 
@@ -99,6 +103,27 @@ describe.each(ENVS)('[env.%s]', (env) => {
       expect(SECRETS, `${name} is a secret: \`wrangler secret put ${name} --env ${env}\`, never a var`).not.toContain(name);
       expect(name).not.toMatch(/SECRET|PASSWORD|TOKEN|PRIVATE/);
     }
+  });
+});
+
+describe('the bindings\' types', () => {
+  test('worker-configuration.d.ts is what `npm run types` generates from wrangler.toml and .dev.vars.example', () => {
+    const [bin, ...args] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.types!.split(' ');
+    const committed = args.find((arg) => arg.endsWith('.d.ts'))!;
+    // Beside the committed file, so the generated imports (`./src/index`) resolve the same way.
+    const fresh = `worker-configuration.${process.pid}.check.d.ts`;
+    try {
+      execFileSync(path.join(ROOT, 'node_modules', '.bin', bin!), args.map((arg) => (arg === committed ? fresh : arg)), { cwd: ROOT, stdio: 'pipe' });
+      const generated = readFileSync(path.join(ROOT, fresh), 'utf8').replace(` ${fresh}`, '');
+      expect(readFileSync(path.join(ROOT, committed), 'utf8'), 'run `npm run types` and commit worker-configuration.d.ts').toBe(generated);
+    } finally {
+      rmSync(path.join(ROOT, fresh), { force: true });
+    }
+  });
+
+  test('declare every binding and var the top level configures', () => {
+    const types = readFileSync(path.join(ROOT, 'worker-configuration.d.ts'), 'utf8');
+    for (const name of ['DB', 'TENANT_DO', 'STRIPE_EVENTS', 'SIGNIN_LIMITER', ...Object.keys(topLevel.vars)]) expect(types).toMatch(new RegExp(`^\\t${name}\\??: `, 'm'));
   });
 });
 

@@ -7,11 +7,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { retryDelaySeconds } from '../../src/features/billing/consumer';
-import { runMaintenance } from '../../src/features/billing/maintenance';
-import { syncSubscriptionFromStripe } from '../../src/features/billing/sync';
 import { createApp } from '../../src/app';
+import { retryDelaySeconds } from '../../src/features/billing/sync/consumer';
+import { reconcileSubscriptions, sweepStripeEvents } from '../../src/features/billing/sync/jobs';
+import { syncSubscriptionFromStripe } from '../../src/features/billing/sync/subscription';
 import worker from '../../src/index';
+import { serviceContext } from '../../src/platform/context';
 import { countRows } from './db-snapshot';
 import { call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
 import {
@@ -289,11 +290,17 @@ describe('queue outage', () => {
     expect((await billing(owner)).plan).toBe('free');
 
     // Two minutes on, the cron's sweeper finds it and the real queue delivers it.
-    const report = await runMaintenance(env, 'test-sweeper', Date.now() + 3 * 60 * 1000);
+    const report = await runBillingJobs('test-sweeper', Date.now() + 3 * 60 * 1000);
     expect(report.requeued).toBeGreaterThanOrEqual(1);
     await eventually(async () => expect((await billing(owner)).plan).toBe('pro'));
   });
 });
+
+/** The billing jobs of one cron tick, in the order the Worker's scheduled handler runs them. */
+async function runBillingJobs(requestId: string, now = Date.now()) {
+  const ctx = serviceContext(env, requestId);
+  return { ...(await sweepStripeEvents.run(ctx, now)), ...(await reconcileSubscriptions.run(ctx, now)) };
+}
 
 /** Delivers the tenant's events and waits until every one is processed, so none can repair injected drift before the job does. */
 async function deliverAndSettle(owner: SignedUp, cursor: number): Promise<void> {
@@ -325,7 +332,7 @@ describe('reconciliation', () => {
 
     const drifted: string[] = [];
     for (let run = 0; run < 3 && !drifted.includes(owner.tenant.id); run++) {
-      drifted.push(...(await runMaintenance(env, `test-round-${run}`)).drifted);
+      drifted.push(...(await runBillingJobs(`test-round-${run}`)).drifted);
     }
     expect(drifted).toContain(owner.tenant.id);
     expect(await billing(owner)).toMatchObject({ plan: 'pro', status: 'active' });
@@ -339,7 +346,7 @@ describe('reconciliation', () => {
     const row = await env.DB.prepare('SELECT stripe_subscription_id AS id FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first<{ id: string }>();
     // A newer read landed "later" than any read this test can start now.
     await env.DB.prepare(`UPDATE subscriptions SET seat_quantity = 7, stripe_read_at = ? WHERE tenant_id = ?`).bind(Date.now() + 60_000, owner.tenant.id).run();
-    const outcome = await syncSubscriptionFromStripe(env, row?.id ?? '', 'test-stale-read');
+    const outcome = await syncSubscriptionFromStripe(serviceContext(env, 'test-stale-read'), row?.id ?? '');
     expect(outcome).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/newer read/) });
     const after = await env.DB.prepare('SELECT seat_quantity FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first();
     expect(after).toEqual({ seat_quantity: 7 });
@@ -358,7 +365,7 @@ describe('reconciliation', () => {
     const stale = `evt_stale_${Math.random().toString(36).slice(2)}`;
     await env.DB.prepare(`INSERT INTO stripe_events (id, type, payload, received_at) VALUES (?, 'customer.created', '{}', 0)`).bind(stale).run();
 
-    const report = await runMaintenance(env, 'test-maintenance');
+    const report = await runBillingJobs('test-maintenance');
     expect(report.drifted).toContain(owner.tenant.id);
     expect(report.requeued).toBeGreaterThanOrEqual(1);
     expect(await billing(owner)).toMatchObject({ plan: 'pro', status: 'active', seats: { limit: 6 } });

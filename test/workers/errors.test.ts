@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_BODY_LIMIT_BYTES } from '../../src/app';
+import { API_BODY_LIMIT_BYTES } from '../../src/platform/compose';
 import { countRows } from './db-snapshot';
 import { call, expectErrorShape, signUpOwner } from './helpers';
 

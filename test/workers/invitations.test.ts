@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { previewInvitation } from '../../src/features/invitations/service';
+import { serviceContext } from '../../src/platform/context';
 import { listMailbox } from '../../src/platform/email/outbox';
 import { PASSWORD, call, signUpOwner, signUpUser, tokenOf, uniqueEmail } from './helpers';
 
@@ -108,10 +109,10 @@ describe('invitation preview', () => {
   it('shows the holder of the link which tenant, role and address, and whether it is still valid', async () => {
     const owner = await signUpOwner('Preview Co');
     const { res, email, token } = await invite(owner, uniqueEmail('preview'), 'admin');
-    const preview = await previewInvitation(env, token);
+    const preview = await previewInvitation(serviceContext(env, 'test-preview'), token);
     expect(preview).toEqual({ tenantName: 'Preview Co', email, role: 'admin', status: 'pending', expiresAt: res.body.invitation.expiresAt });
     await call('DELETE', `/api/t/${owner.tenant.slug}/invitations/${res.body.invitation.id}`, { token: owner.token });
-    expect((await previewInvitation(env, token)).status).toBe('revoked');
-    await expect(previewInvitation(env, 'B'.repeat(43))).rejects.toMatchObject({ code: 'not_found' });
+    expect((await previewInvitation(serviceContext(env, 'test-preview'), token)).status).toBe('revoked');
+    await expect(previewInvitation(serviceContext(env, 'test-preview'), 'B'.repeat(43))).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -129,32 +129,32 @@ describe('deliverOutbox', () => {
     const ids = await queueEmails(6);
     const sender = recordingSender();
 
-    const counts = await Promise.all([deliverOutbox(env, 25, sender), deliverOutbox(env, 25, sender), deliverOutbox(env, 25, sender)]);
+    const counts = await Promise.all([deliverOutbox(env, { sender }), deliverOutbox(env, { sender }), deliverOutbox(env, { sender })]);
 
     expect([...sender.sent].sort()).toEqual([...ids].sort());
     expect(counts.reduce((a, b) => a + b, 0)).toBe(6);
     expect((await outboxRows()).every((row) => row.sent_at !== null && row.attempts === 1)).toBe(true);
-    expect(await deliverOutbox(env, 25, sender)).toBe(0);
+    expect(await deliverOutbox(env, { sender })).toBe(0);
   });
 
   it('sends oldest first, at most `limit` a run', async () => {
     const ids = await queueEmails(3);
     const sender = recordingSender();
-    expect(await deliverOutbox(env, 2, sender)).toBe(2);
+    expect(await deliverOutbox(env, { limit: 2, sender })).toBe(2);
     expect(sender.sent).toEqual(ids.slice(0, 2));
   });
 
   it('releases the claim of a failed send and records the error, so the next run retries it', async () => {
     const [failing, fine] = await queueEmails(2);
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    expect(await deliverOutbox(env, 25, recordingSender((id) => id === failing))).toBe(1);
+    expect(await deliverOutbox(env, { sender: recordingSender((id) => id === failing) })).toBe(1);
     expect(logged).toHaveBeenCalledTimes(1);
     const [first, second] = await outboxRows();
     expect(first).toMatchObject({ id: failing, sent_at: null, claimed_at: null, attempts: 1, last_error: 'mail server said no' });
     expect(second).toMatchObject({ id: fine, sent_at: expect.any(Number), attempts: 1 });
 
     const retry = recordingSender();
-    expect(await deliverOutbox(env, 25, retry)).toBe(1);
+    expect(await deliverOutbox(env, { sender: retry })).toBe(1);
     expect(retry.sent).toEqual([failing]);
   });
 
@@ -163,7 +163,7 @@ describe('deliverOutbox', () => {
     const claim = env.DB.prepare('UPDATE outbox_emails SET claimed_at = ? WHERE id = ?');
     await env.DB.batch([claim.bind(Date.now() - 60_000, fresh), claim.bind(Date.now() - 6 * 60_000, stale)]);
     const sender = recordingSender();
-    expect(await deliverOutbox(env, 25, sender)).toBe(1);
+    expect(await deliverOutbox(env, { sender })).toBe(1);
     expect(sender.sent).toEqual([stale]);
   });
 });

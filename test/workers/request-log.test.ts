@@ -1,13 +1,14 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { redactPath, type RequestLogLine } from '../../src/platform/log/request-log';
+import type { LogLine } from '../../src/platform/log/logger';
+import { redactPath } from '../../src/platform/log/request-log';
 import { PASSWORD, call, signUpOwner, tokenOf, uniqueEmail } from './helpers';
 
 describe('request log', () => {
   it('writes one structured line per request with the request id, tenant, user, route, status and duration', async () => {
     const { token, tenant, user } = await signUpOwner();
-    const lines: RequestLogLine[] = [];
+    const lines: LogLine[] = [];
     const app = createApp({ logSink: (line) => lines.push(line) });
 
     const res = await app.request(`/api/t/${tenant.slug}/projects`, { headers: { authorization: `Bearer ${token}` } }, env);
@@ -31,7 +32,7 @@ describe('request log', () => {
   it('logs refusals as warnings, with no tenant for a non-member', async () => {
     const victim = await signUpOwner();
     const attacker = await signUpOwner();
-    const lines: RequestLogLine[] = [];
+    const lines: LogLine[] = [];
     const app = createApp({ logSink: (line) => lines.push(line) });
     await app.request(`/api/t/${victim.tenant.slug}/projects`, { headers: { authorization: `Bearer ${attacker.token}` } }, env);
     expect(lines[0]).toMatchObject({ level: 'warn', status: 404, tenantId: null, userId: attacker.user.id });
@@ -43,7 +44,7 @@ describe('request log', () => {
     const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role: 'member' } });
     const token = tokenOf(invite.body.acceptUrl);
     const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
-    const lines: RequestLogLine[] = [];
+    const lines: LogLine[] = [];
     const app = createApp({ logSink: (line) => lines.push(line) });
 
     const page = await app.request(`/invitations/${token}`, {}, env);

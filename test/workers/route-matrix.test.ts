@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ROLES } from '../../src/platform/db/schema';
-import { can } from '../../src/platform/tenancy/permissions';
+import { can } from '../../src/platform/tenancy/policy';
 import { makeTeam, type Team } from './fixtures';
 import { call, uniqueEmail } from './helpers';
 import { fillPath, idParams, tenantRoutes } from './tenant-routes';
@@ -61,7 +61,7 @@ describe('role × route matrix', () => {
       const permission = route.permission;
       const allowed = permission !== undefined && can(role, permission);
 
-      it(`${role} ${allowed ? 'may' : 'may not'} ${key} (${permission})`, async () => {
+      it(`${role} ${allowed ? 'may' : 'may not'} ${key} (${permission?.name})`, async () => {
         expect(permission, `${key} declares no permission`).toBeDefined();
         const team = await makeTeam();
         const caller = role === 'owner' ? team.owner : team[role];

@@ -20,7 +20,8 @@ import { RECONCILE_GRACE_MS, RECONCILE_INTERVAL_MS, RECONCILE_RETRY_MS, type Ten
 import { database } from '../../src/platform/db/client';
 import { invitations, memberships, subscriptions, tenants, users } from '../../src/platform/db/schema';
 import type { Env } from '../../src/platform/env';
-import { AppError } from '../../src/platform/http/errors';
+import { AppError } from '../../src/platform/errors';
+import { statusOf } from '../../src/platform/http/errors';
 import { newId } from '../../src/platform/ids';
 
 const db = database(env.DB);
@@ -481,7 +482,8 @@ describe('seatsFor: the typed client', () => {
 
     const failure = await seatsFor({ TENANT_DO: unreachable }, 'ten_x').reserveSeat(invitationSeat('a')).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(AppError);
-    expect(failure).toMatchObject({ code: 'unavailable', status: 503 });
+    expect(failure).toMatchObject({ code: 'unavailable' });
+    expect(statusOf(failure as AppError)).toBe(503);
 
     await expect(seatsFor({ TENANT_DO: unreachable }, 'ten_x').usage()).rejects.toThrow(TypeError);
   });

@@ -4,7 +4,7 @@
  * test for it.
  */
 import { createApp } from '../../src/app';
-import type { PermissionGuard } from '../../src/platform/tenancy/permissions';
+import type { PermissionGuard } from '../../src/platform/tenancy/guard';
 
 export const TENANT_PREFIX = '/api/t/:tenant';
 
@@ -16,7 +16,7 @@ export interface TenantRoute {
 }
 
 function isPermissionGuard(handler: unknown): handler is PermissionGuard {
-  return typeof handler === 'function' && typeof (handler as Partial<PermissionGuard>).permission === 'string';
+  return typeof handler === 'function' && typeof (handler as Partial<PermissionGuard>).permission?.name === 'string';
 }
 
 export function tenantRoutes(): TenantRoute[] {

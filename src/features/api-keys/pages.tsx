@@ -1,38 +1,48 @@
 /** API keys: create (the secret is shown once, right after), list, revoke. */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { grantableRoles } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, SelectField, type FormState } from '../../platform/ui/form';
-import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
-import { grantableRoles, requirePermission } from '../../platform/tenancy/permissions';
-import { apiKeyParams, createApiKeyBody } from './schema';
+import { buttonAction, Field, FormCard, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
+import { DataTable, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
+import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
+import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
+import { tenantPath } from '../../platform/ui/paths';
+import { apiKeyParams, createApiKeyBody } from './inputs';
+import { apiKeyPermissions } from './permissions';
 import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
-async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOptions['status'] = 200, flash?: Flash) {
+export const apiKeysTab: NavTab = { label: 'API keys', path: 'api-keys', permission: apiKeyPermissions.manage };
+
+async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, flash?: Flash) {
   const ctx = c.var.tenantCtx;
-  const base = `/t/${ctx.tenant.slug}/api-keys`;
+  const base = tenantPath(ctx.tenant, 'api-keys');
   const csrf = c.var.csrfToken;
   const keys = await listApiKeys(ctx);
   const roles = grantableRoles(ctx.role).map((role) => ({ value: role, label: ROLE_LABELS[role] }));
   return renderPage(
     c,
-    { title: 'API keys', tab: 'api-keys', status, flash },
+    { title: 'API keys', tab: apiKeysTab, status, flash },
     <>
       <h1>API keys</h1>
-      <section class="card" aria-labelledby="new-key-heading">
-        <h2 id="new-key-heading">New API key</h2>
-        <p class="muted">
-          Send it as <code>Authorization: Bearer ssk_…</code>. A key acts with its role in this organisation only, and is revoked with its creator's
-          membership.
-        </p>
-        <Form csrf={csrf} action={base} class="inline-form" label="New API key">
-          <FormErrors state={state} />
-          <Field name="name" label="Name" state={state} placeholder="e.g. CI deploys" required />
-          <SelectField name="role" label="Role" state={state} options={roles} initial="member" />
-          <button type="submit">Create key</button>
-        </Form>
-      </section>
+      <FormCard
+        id="new-key-heading"
+        heading="New API key"
+        csrf={csrf}
+        action={base}
+        state={state}
+        intro={
+          <p class="muted">
+            Send it as <code>Authorization: Bearer ssk_…</code>. A key acts with its role in this organisation only, and is revoked with its creator's
+            membership.
+          </p>
+        }
+      >
+        <Field name="name" label="Name" state={state} placeholder="e.g. CI deploys" required />
+        <SelectField name="role" label="Role" state={state} options={roles} initial="member" />
+        <button type="submit">Create key</button>
+      </FormCard>
       <DataTable
         caption="Active keys"
         head={['Name', 'Key', 'Role', 'Created', 'Last used', 'Actions']}
@@ -49,7 +59,7 @@ async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOp
             <td>{formatTime(k.createdAt)}</td>
             <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
             <td>
-              <RowAction csrf={csrf} action={`${base}/${encodeURIComponent(k.id)}/revoke`} label="Revoke" describedAs={`Revoke ${k.name}`} />
+              <RowAction csrf={csrf} action={tenantPath(ctx.tenant, 'api-keys', k.id, 'revoke')} label="Revoke" describedAs={`Revoke ${k.name}`} />
             </td>
           </tr>
         ))}
@@ -59,31 +69,25 @@ async function apiKeysPage(c: Context<PageEnv>, state: FormState, status: PageOp
 }
 
 /** Mounted at /t/:tenant/api-keys. */
-export const apiKeyPages = new Hono<PageEnv>()
-  .get('/', requirePermission('api_keys:manage'), (c) => apiKeysPage(c, EMPTY_FORM))
-  .post('/', requirePermission('api_keys:manage'), async (c) => {
-    const form = await readForm(c, createApiKeyBody);
-    if (!form.ok) return apiKeysPage(c, form.state, 400);
-    try {
-      const { apiKey, secret } = await createApiKey(c.var.tenantCtx, form.data);
-      // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
-      return await redirectWithFlash(c, c.req.path, {
-        kind: 'success',
-        message: `Key ${apiKey.name} created. Copy it now: it will not be shown again.`,
-        reveal: { label: 'Your new API key:', value: secret },
-      });
-    } catch (err) {
-      const refusal = asFormError(err);
-      return apiKeysPage(c, form.state, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
-  })
-  .post('/:id/revoke', requirePermission('api_keys:manage'), async (c) => {
+export const apiKeyPages = pageWithForm({
+  view: apiKeyPermissions.manage,
+  post: apiKeyPermissions.manage,
+  schema: createApiKeyBody,
+  page: apiKeysPage,
+  submit: async (c, input) => {
+    const { apiKey, secret } = await createApiKey(c.var.tenantCtx, input);
+    // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
+    return redirectWithFlash(c, c.req.path, {
+      kind: 'success',
+      message: `Key ${apiKey.name} created. Copy it now: it will not be shown again.`,
+      reveal: { label: 'Your new API key:', value: secret },
+    });
+  },
+})
+  .post('/:id/revoke', requirePermission(apiKeyPermissions.manage), (c) => {
     const { id } = readParams(c, apiKeyParams);
-    const base = `/t/${c.var.tenantCtx.tenant.slug}/api-keys`;
-    try {
+    return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'api-keys'), async () => {
       await revokeApiKey(c.var.tenantCtx, id);
-      return await redirectWithFlash(c, base, { kind: 'success', message: 'Key revoked. Requests with it now fail.' });
-    } catch (err) {
-      return redirectWithFlash(c, base, { kind: 'error', message: asFormError(err).message });
-    }
+      return 'Key revoked. Requests with it now fail.';
+    });
   });

@@ -1,19 +1,19 @@
-import { Hono } from 'hono';
-import type { AppEnv } from '../../platform/env';
+import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
-import { requirePermission } from '../../platform/tenancy/permissions';
-import { apiKeyParams, createApiKeyBody } from './schema';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { apiKeyParams, createApiKeyBody } from './inputs';
+import { apiKeyPermissions } from './permissions';
 import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
 /** Mounted at /api/t/:tenant/api-keys. */
-export const apiKeyRoutes = new Hono<AppEnv>()
-  .get('/', requirePermission('api_keys:manage'), async (c) => {
+export const apiKeyRoutes = tenantApp()
+  .get('/', requirePermission(apiKeyPermissions.manage), async (c) => {
     return c.json({ apiKeys: await listApiKeys(c.var.tenantCtx) });
   })
-  .post('/', requirePermission('api_keys:manage'), validate('json', createApiKeyBody), async (c) => {
+  .post('/', requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), async (c) => {
     return c.json(await createApiKey(c.var.tenantCtx, c.req.valid('json')), 201);
   })
-  .delete('/:id', requirePermission('api_keys:manage'), validate('param', apiKeyParams), async (c) => {
+  .delete('/:id', requirePermission(apiKeyPermissions.manage), validate('param', apiKeyParams), async (c) => {
     await revokeApiKey(c.var.tenantCtx, c.req.valid('param').id);
     return c.body(null, 204);
   });

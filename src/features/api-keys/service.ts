@@ -1,17 +1,17 @@
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { desc, eq, isNull } from 'drizzle-orm';
 import { auditEntry } from '../../platform/audit';
 import type { CredentialResolver } from '../../platform/auth/middleware';
+import type { TenantContext } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
-import { database } from '../../platform/db/client';
+import { apiKeyBySecretHash, noteApiKeyUse } from '../../platform/db/cross-tenant';
 import { apiKeys, type Role } from '../../platform/db/schema';
-import { AppError, notFound } from '../../platform/http/errors';
+import { AppError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import type { TenantContext } from '../../platform/tenancy/context';
-import { canGrant } from '../../platform/tenancy/permissions';
-import type { CreateApiKeyBody } from './schema';
+import { canGrant } from '../../platform/tenancy/policy';
+import type { CreateApiKeyBody } from './inputs';
 
 /** Our own recognisable prefix, so leaked keys are easy to spot (and to scan for). */
-export const API_KEY_PREFIX = 'ssk_';
+const API_KEY_PREFIX = 'ssk_';
 const VISIBLE_CHARS = API_KEY_PREFIX.length + 8;
 /** Writing last-used on every request would make each read a write; once a minute is enough. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -74,22 +74,10 @@ export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void
  * Authenticates `Authorization: Bearer ssk_…`. A key reaches only its own
  * tenant, with its own role; a revoked or unknown key is a 401.
  */
-export const apiKeyResolver: CredentialResolver = async (c, token) => {
+export const apiKeyResolver: CredentialResolver = async (request, token) => {
   if (!token.startsWith(API_KEY_PREFIX)) return undefined;
-  const db = database(c.env.DB);
-  const [key] = await db
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.secretHash, await sha256Hex(token)), isNull(apiKeys.revokedAt)))
-    .limit(1);
+  const key = await apiKeyBySecretHash(request.env, await sha256Hex(token));
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
-  const now = Date.now();
-  c.executionCtx.waitUntil(
-    db
-      .update(apiKeys)
-      .set({ lastUsedAt: now })
-      .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`${now - LAST_USED_RESOLUTION_MS}`))))
-      .then(() => undefined),
-  );
+  request.waitUntil(noteApiKeyUse(request.env, key.id, Date.now(), LAST_USED_RESOLUTION_MS));
   return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role };
 };

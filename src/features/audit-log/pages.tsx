@@ -1,13 +1,19 @@
 /** The audit log: newest first, a page at a time (the service's cursor), filterable by action. */
-import { Hono } from 'hono';
+import { tenantPageApp } from '../../platform/http/apps';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { can } from '../../platform/tenancy/policy';
 import { Field, type FormState } from '../../platform/ui/form';
 import { DataTable, formatTime } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
-import { can, requirePermission } from '../../platform/tenancy/permissions';
+import type { NavTab } from '../../platform/ui/page-env';
+import { tenantPath } from '../../platform/ui/paths';
+import { memberPermissions } from '../members/permissions';
 import { listMembers } from '../members/service';
-import { auditLogQuery } from './schema';
+import { auditLogQuery } from './inputs';
+import { auditPermissions } from './permissions';
 import { listAuditLog, type AuditEntryView } from './service';
+
+export const auditLogTab: NavTab = { label: 'Audit log', path: 'audit-log', permission: auditPermissions.read };
 
 const PAGE_SIZE = 25;
 
@@ -31,9 +37,9 @@ function describeDetails(metadata: AuditEntryView['metadata']): string {
 }
 
 /** Mounted at /t/:tenant/audit-log. */
-export const auditLogPages = new Hono<PageEnv>().get('/', requirePermission('audit:read'), async (c) => {
+export const auditLogPages = tenantPageApp().get('/', requirePermission(auditPermissions.read), async (c) => {
   const ctx = c.var.tenantCtx;
-  const base = `/t/${ctx.tenant.slug}/audit-log`;
+  const base = tenantPath(ctx.tenant, 'audit-log');
   const action = c.req.query('action')?.trim() ?? '';
   const cursor = c.req.query('cursor') ?? '';
   const query = auditLogQuery.safeParse({ limit: PAGE_SIZE, ...(action ? { action } : {}), ...(cursor ? { cursor } : {}) });
@@ -41,14 +47,14 @@ export const auditLogPages = new Hono<PageEnv>().get('/', requirePermission('aud
 
   const [page, members] = await Promise.all([
     query.success ? listAuditLog(ctx, query.data) : Promise.resolve(null),
-    can(ctx.role, 'members:read') ? listMembers(ctx) : Promise.resolve([]),
+    can(ctx.role, memberPermissions.read) ? listMembers(ctx) : Promise.resolve([]),
   ]);
   const emails = new Map(members.map((m) => [m.user.id, m.user.email]));
   const link = (params: Record<string, string>) => `${base}?${new URLSearchParams({ ...(action ? { action } : {}), ...params })}`;
 
   return renderPage(
     c,
-    { title: 'Audit log', tab: 'audit-log', status: query.success ? 200 : 400 },
+    { title: 'Audit log', tab: auditLogTab, status: query.success ? 200 : 400 },
     <>
       <h1>Audit log</h1>
       <section class="card" aria-labelledby="filter-heading">

@@ -1,7 +1,7 @@
 import { desc, eq, lt } from 'drizzle-orm';
 import { auditLog } from '../../platform/db/schema';
-import type { TenantContext } from '../../platform/tenancy/context';
-import type { AuditLogQuery } from './schema';
+import type { TenantContext } from '../../platform/context';
+import type { AuditLogQuery } from './inputs';
 
 export interface AuditEntryView {
   id: number;

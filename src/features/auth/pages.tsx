@@ -1,13 +1,16 @@
 /** Sign up, sign in and sign out, as pages. The same services and schemas as /api/auth. */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { clearSessionCookie, setSessionCookie } from '../../platform/auth/cookie';
+import { pageApp } from '../../platform/http/apps';
+import { requestContext } from '../../platform/http/request-context';
 import { redirectWithFlash } from '../../platform/ui/flash';
-import { asFormError, EMPTY_FORM, Field, FormErrors, formField, readForm, withError, type FormState } from '../../platform/ui/form';
+import { EMPTY_FORM, Field, formAction, FormErrors, formField, type FormState, type PageStatus } from '../../platform/ui/form';
 import { Form } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
+import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
-import { safeNext, signedInUser } from '../../platform/ui/session';
-import { loginBody, signupBody } from './schema';
+import { currentUser, safeNext } from '../../platform/ui/page-session';
+import { tenantPath } from '../../platform/ui/paths';
+import { loginBody, signupBody } from './inputs';
 import { logIn, signUp } from './service';
 
 /** Someone following an invitation link joins that organisation: they do not need one of their own. */
@@ -17,7 +20,7 @@ function withNext(path: string, next: string | undefined): string {
   return next ? `${path}?${new URLSearchParams({ next })}` : path;
 }
 
-function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageOptions['status'] = 200) {
+function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageStatus = 200) {
   return renderPage(
     c,
     { title: 'Sign in', narrow: true, status },
@@ -40,7 +43,7 @@ function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefi
   );
 }
 
-function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageOptions['status'] = 200) {
+function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageStatus = 200) {
   const invited = isInvitation(next);
   return renderPage(
     c,
@@ -68,46 +71,43 @@ function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefi
   );
 }
 
+/** Sign-in or sign-up, empty; someone already signed in goes on to `next`. */
+function entryPage(c: Context<PageEnv>, page: typeof signInPage) {
+  const next = safeNext(c.req.query('next'));
+  if (currentUser(c)) return c.redirect(next ?? '/', 303);
+  return page(c, EMPTY_FORM, next);
+}
+
 /** Mounted at /. */
-export const authPages = new Hono<PageEnv>()
-  .get('/signin', (c) => {
-    const next = safeNext(c.req.query('next'));
-    if (signedInUser(c)) return c.redirect(next ?? '/', 303);
-    return signInPage(c, EMPTY_FORM, next);
-  })
+export const authPages = pageApp()
+  .get('/signin', (c) => entryPage(c, signInPage))
   .post('/signin', async (c) => {
     const next = safeNext(await formField(c, 'next'));
-    const form = await readForm(c, loginBody);
-    if (!form.ok) return signInPage(c, form.state, next, 400);
-    try {
-      const { token } = await logIn(c.env, form.data);
-      setSessionCookie(c, token);
-      return c.redirect(next ?? '/', 303);
-    } catch (err) {
-      // A wrong password (401) or too many attempts for this email (429, the service's rate limit).
-      const refusal = asFormError(err);
-      return signInPage(c, withError(form.state, refusal), next, refusal.status === 429 ? 429 : 401);
-    }
+    // A wrong password (401) or too many attempts for this email (429, the service's rate limit).
+    return formAction(c, loginBody, {
+      submit: async (input) => {
+        const { token } = await logIn(requestContext(c), input);
+        setSessionCookie(c, token);
+        return c.redirect(next ?? '/', 303);
+      },
+      render: (c, state, status) => signInPage(c, state, next, status),
+      refusalField: '_form',
+    });
   })
-  .get('/signup', (c) => {
-    const next = safeNext(c.req.query('next'));
-    if (signedInUser(c)) return c.redirect(next ?? '/', 303);
-    return signUpPage(c, EMPTY_FORM, next);
-  })
+  .get('/signup', (c) => entryPage(c, signUpPage))
   .post('/signup', async (c) => {
     const next = safeNext(await formField(c, 'next'));
-    const form = await readForm(c, signupBody);
-    if (!form.ok) return signUpPage(c, form.state, next, 400);
-    try {
-      const { token, tenant } = await signUp(c.env, form.data, c.var.requestId);
-      setSessionCookie(c, token);
-      if (next) return c.redirect(next, 303);
-      if (!tenant) return c.redirect('/', 303);
-      return redirectWithFlash(c, `/t/${tenant.slug}`, { kind: 'success', message: `Welcome! ${tenant.name} is ready.` });
-    } catch (err) {
-      const refusal = asFormError(err);
-      return signUpPage(c, withError(form.state, refusal, refusal.code === 'conflict' ? 'email' : '_form'), next, refusal.status === 409 ? 409 : 400);
-    }
+    return formAction(c, signupBody, {
+      submit: async (input) => {
+        const { token, tenant } = await signUp(requestContext(c), input);
+        setSessionCookie(c, token);
+        if (next) return c.redirect(next, 303);
+        if (!tenant) return c.redirect('/', 303);
+        return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `Welcome! ${tenant.name} is ready.` });
+      },
+      render: (c, state, status) => signUpPage(c, state, next, status),
+      refusalField: (refusal) => (refusal.code === 'conflict' ? 'email' : '_form'),
+    });
   })
   .post('/signout', (c) => {
     clearSessionCookie(c);

@@ -1,19 +1,20 @@
-import { Hono } from 'hono';
 import { clearSessionCookie, setSessionCookie } from '../../platform/auth/cookie';
 import { requireUser } from '../../platform/auth/middleware';
-import type { AppEnv } from '../../platform/env';
+import { publicApp } from '../../platform/http/apps';
+import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { loginBody, signupBody } from './schema';
+import { loginBody, signupBody } from './inputs';
 import { describeMe, logIn, signUp } from './service';
 
-export const authRoutes = new Hono<AppEnv>()
+/** Mounted at /api. */
+export const authRoutes = publicApp()
   .post('/auth/signup', validate('json', signupBody), async (c) => {
-    const result = await signUp(c.env, c.req.valid('json'), c.var.requestId);
+    const result = await signUp(requestContext(c), c.req.valid('json'));
     setSessionCookie(c, result.token);
     return c.json(result, 201);
   })
   .post('/auth/login', validate('json', loginBody), async (c) => {
-    const result = await logIn(c.env, c.req.valid('json'));
+    const result = await logIn(requestContext(c), c.req.valid('json'));
     setSessionCookie(c, result.token);
     return c.json(result);
   })
@@ -23,5 +24,5 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .get('/me', async (c) => {
     const user = requireUser(c);
-    return c.json(await describeMe(c.env, user.userId));
+    return c.json(await describeMe(requestContext(c), user.userId));
   });

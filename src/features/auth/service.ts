@@ -1,18 +1,17 @@
 import { eq } from 'drizzle-orm';
 import { decoyPasswordHash, hashPassword, verifyPassword } from '../../platform/auth/password';
-import { signSession } from '../../platform/auth/session';
-import { database } from '../../platform/db/client';
+import { signSession } from '../../platform/auth/session-token';
+import type { ServiceContext, TenantRef } from '../../platform/context';
+import { membershipsOfUser } from '../../platform/db/cross-tenant';
 import { isUniqueViolation } from '../../platform/db/errors';
-import { memberships, tenants, users, type User } from '../../platform/db/schema';
-import type { Env } from '../../platform/env';
-import { AppError } from '../../platform/http/errors';
+import { users, type User } from '../../platform/db/schema';
+import { AppError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import { createTenant, type TenantSummary } from '../tenants/service';
-import type { LoginBody, SignupBody } from './schema';
+import type { Viewer } from '../../platform/ui/page-env';
+import { createTenant } from '../tenants/service';
+import type { LoginBody, SignupBody } from './inputs';
 
-export type PublicUser = Pick<User, 'id' | 'email' | 'name'>;
-
-type AuthEnv = Pick<Env, 'DB' | 'JWT_SECRET'>;
+type PublicUser = Pick<User, 'id' | 'email' | 'name'>;
 
 function emailTaken(): AppError {
   return new AppError('conflict', 'An account with this email already exists');
@@ -23,29 +22,21 @@ function emailTaken(): AppError {
  * one batch: a failed tenant never leaves a user behind. Someone who was
  * invited signs up without a tenant and accepts the invitation afterwards.
  */
-export async function signUp(
-  env: AuthEnv,
-  input: SignupBody,
-  requestId: string,
-): Promise<{ user: PublicUser; tenant: TenantSummary | null; token: string }> {
+export async function signUp(ctx: ServiceContext, input: SignupBody): Promise<{ user: PublicUser; tenant: TenantRef | null; token: string }> {
   const user: PublicUser = { id: newId('usr'), email: input.email, name: input.name };
   const passwordHash = await hashPassword(input.password);
-  let tenant: TenantSummary | null = null;
+  let tenant: TenantRef | null = null;
   try {
     if (input.tenantName) {
-      tenant = await createTenant(env, { name: input.tenantName, ownerId: user.id, requestId }, (db) => [
-        db.insert(users).values({ ...user, passwordHash }),
-      ]);
+      tenant = await createTenant(ctx, { name: input.tenantName, ownerId: user.id }, () => [ctx.global.insert(users).values({ ...user, passwordHash })]);
     } else {
-      await database(env.DB)
-        .insert(users)
-        .values({ ...user, passwordHash });
+      await ctx.global.insert(users).values({ ...user, passwordHash });
     }
   } catch (err) {
     if (isUniqueViolation(err, 'users.email')) throw emailTaken();
     throw err;
   }
-  return { user, tenant, token: await signSession(env, user.id) };
+  return { user, tenant, token: await signSession(ctx.env, user.id) };
 }
 
 /**
@@ -53,28 +44,19 @@ export async function signUp(
  * makes them, so guessing one account's password is slow without letting a
  * shared office IP lock everyone out.
  */
-export async function logIn(env: AuthEnv & Pick<Env, 'SIGNIN_LIMITER'>, input: LoginBody): Promise<{ user: PublicUser; token: string }> {
-  const { success } = await env.SIGNIN_LIMITER.limit({ key: `signin:${input.email}` });
+export async function logIn(ctx: ServiceContext, input: LoginBody): Promise<{ user: PublicUser; token: string }> {
+  const { success } = await ctx.env.SIGNIN_LIMITER.limit({ key: `signin:${input.email}` });
   if (!success) throw new AppError('rate_limited', 'Too many sign-in attempts for this email; wait a minute and try again');
-  const [row] = await database(env.DB).select().from(users).where(eq(users.email, input.email)).limit(1);
+  const row = await ctx.global.first(users, eq(users.email, input.email));
   const ok = await verifyPassword(input.password, row?.passwordHash ?? (await decoyPasswordHash()));
   if (!row || !ok) throw new AppError('unauthenticated', 'Email or password is incorrect');
-  return { user: { id: row.id, email: row.email, name: row.name }, token: await signSession(env, row.id) };
+  return { user: { id: row.id, email: row.email, name: row.name }, token: await signSession(ctx.env, row.id) };
 }
 
-export async function describeMe(env: Pick<Env, 'DB'>, userId: string) {
-  const db = database(env.DB);
-  const [user] = await db
-    .select({ id: users.id, email: users.email, name: users.name })
-    .from(users)
-    .where(eq(users.id, userId))
-    .limit(1);
+/** The signed-in person and their organisations: GET /api/me and the pages' chrome. */
+export async function describeMe(ctx: ServiceContext, userId: string): Promise<Viewer> {
+  const user = await ctx.global.first(users, eq(users.id, userId));
   if (!user) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  const rows = await db
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
-    .from(memberships)
-    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
-    .where(eq(memberships.userId, userId))
-    .orderBy(tenants.name);
-  return { user, memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })) };
+  const rows = await membershipsOfUser(ctx.env, userId);
+  return { user: { id: user.id, email: user.email, name: user.name }, memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })) };
 }

@@ -1,5 +1,5 @@
 import { subscriptions } from '../../platform/db/schema';
-import type { TenantContext } from '../../platform/tenancy/context';
+import type { TenantContext } from '../../platform/context';
 import { entitlementFor, type Entitlement } from './plans';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;

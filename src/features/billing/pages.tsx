@@ -4,17 +4,24 @@
  * and nothing changes here until Stripe's webhook says so. Back from
  * Checkout, the page refreshes itself (no JavaScript) until it does.
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { tenantPageApp } from '../../platform/http/apps';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { can } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, type FormState } from '../../platform/ui/form';
+import { buttonAction, EMPTY_FORM, Field, formAction, FormErrors, type FormState, type PageStatus } from '../../platform/ui/form';
 import { Form, formatTime } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
-import { can, requirePermission } from '../../platform/tenancy/permissions';
+import { renderPage } from '../../platform/ui/page-app';
+import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
+import { tenantPath } from '../../platform/ui/paths';
+import { openBillingPortal, requestSeatChange, startCheckout } from './checkout';
+import { checkoutBody, MAX_SEATS, seatChangeBody } from './inputs';
+import { billingPermissions } from './permissions';
 import { PLAN_TABLE } from './plans';
-import { checkoutBody, MAX_SEATS, seatChangeBody } from './schema';
-import { getBillingSummary, openBillingPortal, requestSeatChange, startCheckout, type BillingSummary } from './service';
+import { getBillingSummary, type BillingSummary } from './summary';
+
+export const billingTab: NavTab = { label: 'Billing', path: 'billing', permission: billingPermissions.read };
 
 /** A seat count: never below the seats in use, never above what one subscription sells. */
 const SeatsField: FC<{ name: string; state: FormState; used: number; initial: number; hint: string }> = (p) => (
@@ -57,12 +64,12 @@ interface BillingForms {
 
 const NO_FORMS: BillingForms = { upgrade: EMPTY_FORM, seats: EMPTY_FORM };
 
-async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, status: PageOptions['status'] = 200, flash?: Flash) {
+async function billingPage(c: Context<TenantPageEnv>, forms: BillingForms = NO_FORMS, status: PageStatus = 200, flash?: Flash) {
   const ctx = c.var.tenantCtx;
-  const base = `/t/${ctx.tenant.slug}/billing`;
+  const base = tenantPath(ctx.tenant, 'billing');
   const csrf = c.var.csrfToken;
-  const summary = await getBillingSummary(ctx, c.env);
-  const manage = can(ctx.role, 'billing:manage');
+  const summary = await getBillingSummary(ctx);
+  const manage = can(ctx.role, billingPermissions.manage);
 
   // Back from Checkout: the redirect grants nothing, the webhook does. Wait for it, visibly.
   const checkout = c.req.query('checkout');
@@ -83,7 +90,7 @@ async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, 
 
   return renderPage(
     c,
-    { title: 'Billing', tab: 'billing', status, flash: notice, refresh: keepRefreshing ? { seconds: REFRESH_SECONDS, url: refreshUrl } : undefined },
+    { title: 'Billing', tab: billingTab, status, flash: notice, refresh: keepRefreshing ? { seconds: REFRESH_SECONDS, url: refreshUrl } : undefined },
     <>
       <h1>Billing</h1>
       {summary.pastDue && (
@@ -183,40 +190,26 @@ async function billingPage(c: Context<PageEnv>, forms: BillingForms = NO_FORMS, 
 }
 
 /** Mounted at /t/:tenant/billing. Only owners manage billing (billing:manage). */
-export const billingPages = new Hono<PageEnv>()
-  .get('/', requirePermission('billing:read'), (c) => billingPage(c))
-  .post('/checkout', requirePermission('billing:manage'), async (c) => {
-    const form = await readForm(c, checkoutBody);
-    if (!form.ok) return billingPage(c, { ...NO_FORMS, upgrade: form.state }, 400);
-    try {
-      const { url } = await startCheckout(c.var.tenantCtx, c.env, form.data);
-      return c.redirect(url, 303);
-    } catch (err) {
-      const refusal = asFormError(err);
-      return billingPage(c, { ...NO_FORMS, upgrade: form.state }, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
-  })
-  .post('/portal', requirePermission('billing:manage'), async (c) => {
-    try {
-      const { url } = await openBillingPortal(c.var.tenantCtx, c.env);
-      return c.redirect(url, 303);
-    } catch (err) {
-      return redirectWithFlash(c, `/t/${c.var.tenantCtx.tenant.slug}/billing`, { kind: 'error', message: asFormError(err).message });
-    }
-  })
-  .post('/seats', requirePermission('billing:manage'), async (c) => {
-    const form = await readForm(c, seatChangeBody);
-    if (!form.ok) return billingPage(c, { ...NO_FORMS, seats: form.state }, 400);
-    try {
-      const { appliesNow } = await requestSeatChange(c.var.tenantCtx, c.env, form.data);
-      return await redirectWithFlash(c, `/t/${c.var.tenantCtx.tenant.slug}/billing`, {
-        kind: 'success',
-        message: appliesNow
-          ? `You now have ${form.data.quantity} seats.`
-          : `Change to ${form.data.quantity} seats requested; it takes effect when Stripe confirms it.`,
-      });
-    } catch (err) {
-      const refusal = asFormError(err);
-      return billingPage(c, { ...NO_FORMS, seats: form.state }, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
-  });
+export const billingPages = tenantPageApp()
+  .get('/', requirePermission(billingPermissions.read), (c) => billingPage(c))
+  .post('/checkout', requirePermission(billingPermissions.manage), (c) =>
+    formAction(c, checkoutBody, {
+      submit: async (input) => c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303),
+      render: (c, state, status, flash) => billingPage(c, { ...NO_FORMS, upgrade: state }, status, flash),
+    }),
+  )
+  .post('/portal', requirePermission(billingPermissions.manage), (c) =>
+    buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'billing'), async () => c.redirect((await openBillingPortal(c.var.tenantCtx)).url, 303)),
+  )
+  .post('/seats', requirePermission(billingPermissions.manage), (c) =>
+    formAction(c, seatChangeBody, {
+      submit: async (input) => {
+        const { appliesNow } = await requestSeatChange(c.var.tenantCtx, input);
+        return redirectWithFlash(c, tenantPath(c.var.tenantCtx.tenant, 'billing'), {
+          kind: 'success',
+          message: appliesNow ? `You now have ${input.quantity} seats.` : `Change to ${input.quantity} seats requested; it takes effect when Stripe confirms it.`,
+        });
+      },
+      render: (c, state, status, flash) => billingPage(c, { ...NO_FORMS, seats: state }, status, flash),
+    }),
+  );

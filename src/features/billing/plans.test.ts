@@ -49,7 +49,7 @@ describe('status policy', () => {
 describe('plan limit errors', () => {
   it('name the limit and how to raise it', () => {
     const full = planLimitError('seats', 3);
-    expect(full).toMatchObject({ code: 'plan_limit', status: 402 });
+    expect(full).toMatchObject({ code: 'plan_limit', details: { limit: 'seats', max: 3 } });
     expect(full.message).toMatch(/allows 3 seats.*billing page/);
     expect(planLimitError('projects', 3, 'over').message).toMatch(/read-only/);
   });

@@ -4,9 +4,8 @@
  * billing endpoint, the pages and the webhook consumer all read them here.
  */
 import type Stripe from 'stripe';
-import type { Plan } from '../../platform/db/schema';
-import { AppError } from '../../platform/http/errors';
-import type { subscriptions } from '../../platform/db/schema';
+import type { Plan, subscriptions } from '../../platform/db/schema';
+import { AppError } from '../../platform/errors';
 
 /** `null` means unlimited. */
 export interface Limits {

@@ -1,8 +1,6 @@
 import Stripe from 'stripe';
 import type { Env } from '../../platform/env';
-import { AppError } from '../../platform/http/errors';
-
-type StripeEnv = Pick<Env, 'STRIPE_SECRET_KEY' | 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL'>;
+import { AppError } from '../../platform/errors';
 
 const clients = new Map<string, Stripe>();
 
@@ -11,7 +9,7 @@ const clients = new Map<string, Stripe>();
  * With STRIPE_API_HOST set it talks to the local emulator; without, to
  * Stripe itself (test mode with an sk_test_ key). One client per isolate.
  */
-export function stripeClient(env: StripeEnv): Stripe {
+export function stripeClient(env: Env): Stripe {
   const key = [env.STRIPE_SECRET_KEY, env.STRIPE_API_HOST, env.STRIPE_API_PORT, env.STRIPE_API_PROTOCOL].join('|');
   let client = clients.get(key);
   if (!client) {
@@ -21,7 +19,7 @@ export function stripeClient(env: StripeEnv): Stripe {
       maxNetworkRetries: 2,
       timeout: 10_000,
       ...(env.STRIPE_API_HOST
-        ? { host: env.STRIPE_API_HOST, port: Number(env.STRIPE_API_PORT ?? 443), protocol: env.STRIPE_API_PROTOCOL ?? 'https' }
+        ? { host: env.STRIPE_API_HOST, port: Number(env.STRIPE_API_PORT ?? 443), protocol: env.STRIPE_API_PROTOCOL === 'http' ? 'http' : 'https' }
         : {}),
     });
     clients.set(key, client);
@@ -29,15 +27,22 @@ export function stripeClient(env: StripeEnv): Stripe {
   return client;
 }
 
+/** Where the browser goes for Checkout and the portal: Stripe's hosts, or the local emulator (the pages' CSP form-action). */
+export function stripeFormTargets(env: Env): string {
+  if (!env.STRIPE_API_HOST) return 'https://checkout.stripe.com https://billing.stripe.com';
+  const port = env.STRIPE_API_PORT ? `:${env.STRIPE_API_PORT}` : '';
+  return `${env.STRIPE_API_PROTOCOL ?? 'https'}://${env.STRIPE_API_HOST}${port}`;
+}
+
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
 /** Verifies Stripe's signature over the raw body (default tolerance: 5 minutes) and parses the event. */
-export function verifyStripeEvent(env: StripeEnv & Pick<Env, 'STRIPE_WEBHOOK_SECRET'>, rawBody: string, signature: string): Promise<Stripe.Event> {
+export function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
   return stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, undefined, cryptoProvider);
 }
 
 /** Stripe's own "try again" answers: rate limits, its 5xx, and the network. */
-export function isTransientStripeError(err: unknown): boolean {
+function isTransientStripeError(err: unknown): boolean {
   if (err instanceof Stripe.errors.StripeRateLimitError) return true;
   if (err instanceof Stripe.errors.StripeAPIError) return true;
   if (err instanceof Stripe.errors.StripeConnectionError) return true;

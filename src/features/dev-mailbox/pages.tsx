@@ -2,14 +2,13 @@
  * The dev mailbox: every email the app "sent", in development and tests,
  * where nothing leaves the machine. Anywhere else it does not exist (404).
  */
-import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { listMailbox } from '../../platform/email/outbox';
 import { usesDevMailbox } from '../../platform/email/sender';
-import { notFound } from '../../platform/http/errors';
+import { notFound } from '../../platform/errors';
+import { pageApp } from '../../platform/http/apps';
 import { formatTime } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
 
 /** Text with its http(s) links made clickable (everything else stays text, escaped). */
 function linkify(text: string): Child[] {
@@ -17,7 +16,7 @@ function linkify(text: string): Child[] {
 }
 
 /** Mounted at /dev/mailbox. */
-export const devMailboxPages = new Hono<PageEnv>().get('/', async (c) => {
+export const devMailboxPages = pageApp().get('/', async (c) => {
   if (!usesDevMailbox(c.env.ENVIRONMENT)) throw notFound();
   const emails = await listMailbox(c.env);
   return renderPage(

@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
-import type { AppEnv } from '../../platform/env';
+import { publicApp } from '../../platform/http/apps';
 
-export const healthRoutes = new Hono<AppEnv>().get('/healthz', (c) => c.json({ ok: true }));
+export const healthRoutes = publicApp().get('/healthz', (c) => c.json({ ok: true }));

@@ -2,14 +2,17 @@
  * Accepting an invitation: the link from the email. Someone signed out is
  * asked to sign in or sign up first and is brought back here afterwards.
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { pageApp } from '../../platform/http/apps';
+import { requestContext } from '../../platform/http/request-context';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { asFormError, readParams } from '../../platform/ui/form';
+import { formAction, readParams, type PageStatus } from '../../platform/ui/form';
 import { Form, ROLE_LABELS } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
+import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
-import { signedInUser, signInPath } from '../../platform/ui/session';
-import { tokenParams } from './schema';
+import { currentUser, signInPath } from '../../platform/ui/page-session';
+import { tenantPath } from '../../platform/ui/paths';
+import { acceptForm, tokenParams } from './inputs';
 import { acceptInvitation, previewInvitation, type InvitationPreview } from './service';
 
 const NO_LONGER_VALID: Record<Exclude<InvitationPreview['status'], 'pending'>, string> = {
@@ -18,10 +21,10 @@ const NO_LONGER_VALID: Record<Exclude<InvitationPreview['status'], 'pending'>, s
   expired: 'This invitation has expired. Ask for a new one.',
 };
 
-async function invitationPage(c: Context<PageEnv>, token: string, status: PageOptions['status'] = 200, flash?: Flash) {
+async function invitationPage(c: Context<PageEnv>, token: string, status: PageStatus = 200, flash?: Flash) {
   const here = `/invitations/${token}`;
-  const user = signedInUser(c);
-  const invitation = await previewInvitation(c.env, token);
+  const user = currentUser(c);
+  const invitation = await previewInvitation(requestContext(c), token);
   return renderPage(
     c,
     { title: 'Your invitation', narrow: true, status, flash },
@@ -61,18 +64,18 @@ async function invitationPage(c: Context<PageEnv>, token: string, status: PageOp
 }
 
 /** Mounted at /invitations. */
-export const invitationPages = new Hono<PageEnv>()
+export const invitationPages = pageApp()
   .get('/:token', (c) => invitationPage(c, readParams(c, tokenParams).token))
   .post('/:token', async (c) => {
     const { token } = readParams(c, tokenParams);
-    const user = signedInUser(c);
+    const user = currentUser(c);
     if (!user) return c.redirect(signInPath(`/invitations/${token}`), 303);
-    try {
-      const { tenant, role } = await acceptInvitation(c.env, user, token, c.var.requestId);
-      return await redirectWithFlash(c, `/t/${tenant.slug}`, { kind: 'success', message: `Welcome to ${tenant.name}! You joined as ${ROLE_LABELS[role].toLowerCase()}.` });
-    } catch (err) {
-      // Another address (403), already used or expired (409), unknown (404), no seat left (402).
-      const refusal = asFormError(err);
-      return invitationPage(c, token, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
+    // Another address (403), already used or expired (409), unknown (404), no seat left (402).
+    return formAction(c, acceptForm, {
+      submit: async () => {
+        const { tenant, role } = await acceptInvitation(requestContext(c), user, token);
+        return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `Welcome to ${tenant.name}! You joined as ${ROLE_LABELS[role].toLowerCase()}.` });
+      },
+      render: (c, _state, status, flash) => invitationPage(c, token, status, flash),
+    });
   });

@@ -1,27 +1,24 @@
 import { desc, eq, lte, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
+import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
-import { database } from '../../platform/db/client';
+import { invitationByTokenHash } from '../../platform/db/cross-tenant';
 import { isUniqueViolation } from '../../platform/db/errors';
-import { invitations, memberships, tenants, users, type Role } from '../../platform/db/schema';
+import { invitations, memberships, users, type Role } from '../../platform/db/schema';
 import { queueEmail } from '../../platform/email/outbox';
 import type { Env } from '../../platform/env';
-import { AppError, notFound } from '../../platform/http/errors';
+import { AppError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import type { TenantContext } from '../../platform/tenancy/context';
-import { canGrant } from '../../platform/tenancy/permissions';
-import { TenantDb } from '../../platform/tenancy/tenant-db';
+import { canGrant } from '../../platform/tenancy/policy';
+import { planLimitError } from '../billing/plans';
 import { seatsFor } from '../seats/client';
 import { invitationSeat, memberSeat } from '../seats/model';
 import { releaseSeatOrDefer } from '../seats/release';
-import { planLimitError } from '../billing/plans';
-import type { TenantSummary } from '../tenants/service';
-import type { CreateInvitationBody } from './schema';
+import type { CreateInvitationBody } from './inputs';
 
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 type InvitationRow = typeof invitations.$inferSelect;
-type SeatEnv = Pick<Env, 'TENANT_DO' | 'APP_URL'>;
 
 export interface InvitationView {
   id: string;
@@ -38,7 +35,7 @@ function toView(row: InvitationRow, now = Date.now()): InvitationView {
   return { id: row.id, email: row.email, role: row.role, status, expiresAt: row.expiresAt, createdAt: row.createdAt };
 }
 
-export function acceptUrlFor(env: Pick<Env, 'APP_URL'>, token: string): string {
+function acceptUrlFor(env: Env, token: string): string {
   return `${env.APP_URL.replace(/\/$/, '')}/invitations/${token}`;
 }
 
@@ -53,11 +50,7 @@ export async function listInvitations(ctx: TenantContext): Promise<InvitationVie
  * object before D1 is written and given back if the write fails, so the
  * object never counts fewer holders than D1 has.
  */
-export async function createInvitation(
-  ctx: TenantContext,
-  env: SeatEnv,
-  input: CreateInvitationBody,
-): Promise<{ invitation: InvitationView; acceptUrl: string }> {
+export async function createInvitation(ctx: TenantContext, input: CreateInvitationBody): Promise<{ invitation: InvitationView; acceptUrl: string }> {
   if (!canGrant(ctx.role, input.role)) throw new AppError('forbidden', `You cannot invite someone as ${input.role}`);
   const now = Date.now();
   const alreadyMember = await ctx.db
@@ -68,7 +61,7 @@ export async function createInvitation(
   const id = newId('inv');
   const token = randomToken();
   const expiresAt = now + INVITATION_TTL_MS;
-  const seats = seatsFor(env, ctx.tenant.id);
+  const seats = seatsFor(ctx.env, ctx.tenant.id);
   const reservation = await seats.reserveSeat(invitationSeat(id), { expiresAt });
   if (!reservation.ok) throw planLimitError('seats', reservation.usage.limit);
 
@@ -89,7 +82,7 @@ export async function createInvitation(
       queueEmail(ctx, {
         to: input.email,
         subject: `You're invited to ${ctx.tenant.name} on saas-slice`,
-        text: `You have been invited to join ${ctx.tenant.name} as ${input.role}.\n\nAccept the invitation: ${acceptUrlFor(env, token)}\n\nThe link expires on ${new Date(expiresAt).toUTCString()}.`,
+        text: `You have been invited to join ${ctx.tenant.name} as ${input.role}.\n\nAccept the invitation: ${acceptUrlFor(ctx.env, token)}\n\nThe link expires on ${new Date(expiresAt).toUTCString()}.`,
       }),
       auditEntry(ctx, 'invitation.created', { type: 'invitation', id }, { email: input.email, role: input.role }),
     ]);
@@ -97,18 +90,18 @@ export async function createInvitation(
     // A failure can be reported for a batch that did commit: give the seat back only when the row is
     // certainly not there. If even that read fails, keep the seat: reconciliation frees a leaked one.
     const written = await ctx.db.first(invitations, eq(invitations.id, id)).then(Boolean, () => true);
-    if (!written) await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+    if (!written) await releaseSeatOrDefer(ctx, invitationSeat(id));
     if (isUniqueViolation(err, 'invitations.tenant_id, invitations.email')) {
       throw new AppError('conflict', `${input.email} already has a pending invitation`);
     }
     throw err;
   }
   const invitation: InvitationView = { id, email: input.email, role: input.role, status: 'pending', expiresAt, createdAt: now };
-  return { invitation, acceptUrl: acceptUrlFor(env, token) };
+  return { invitation, acceptUrl: acceptUrlFor(ctx.env, token) };
 }
 
 /** Revokes a pending invitation: D1 first, then the seat is given back. */
-export async function revokeInvitation(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, id: string): Promise<void> {
+export async function revokeInvitation(ctx: TenantContext, id: string): Promise<void> {
   const row = await ctx.db.first(invitations, eq(invitations.id, id));
   if (!row) throw notFound('Invitation');
   if (row.status !== 'pending') throw new AppError('conflict', `This invitation is already ${row.status}`);
@@ -117,7 +110,7 @@ export async function revokeInvitation(ctx: TenantContext, env: Pick<Env, 'TENAN
     auditEntry(ctx, 'invitation.revoked', { type: 'invitation', id }, { email: row.email }),
   ]);
   if (updated.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
-  await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+  await releaseSeatOrDefer(ctx, invitationSeat(id));
 }
 
 export interface InvitationPreview {
@@ -133,16 +126,11 @@ export interface InvitationPreview {
  * tenant, which role, for which address. The token is the credential, so
  * nothing more is asked; an unknown token is a 404.
  */
-export async function previewInvitation(env: Pick<Env, 'DB'>, token: string): Promise<InvitationPreview> {
-  const [found] = await database(env.DB)
-    .select({ invitation: invitations, tenantName: tenants.name })
-    .from(invitations)
-    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
-    .where(eq(invitations.tokenHash, await sha256Hex(token)))
-    .limit(1);
+export async function previewInvitation(ctx: ServiceContext, token: string): Promise<InvitationPreview> {
+  const found = await invitationByTokenHash(ctx.env, await sha256Hex(token));
   if (!found) throw notFound('Invitation');
   const { email, role, status, expiresAt } = toView(found.invitation);
-  return { tenantName: found.tenantName, email, role, status, expiresAt };
+  return { tenantName: found.tenant.name, email, role, status, expiresAt };
 }
 
 /**
@@ -153,18 +141,11 @@ export async function previewInvitation(env: Pick<Env, 'DB'>, token: string): Pr
  * and the audit rows, written only if that happened.
  */
 export async function acceptInvitation(
-  env: Pick<Env, 'DB' | 'TENANT_DO'>,
+  base: ServiceContext,
   user: { userId: string; email: string },
   token: string,
-  requestId: string,
-): Promise<{ tenant: TenantSummary; role: Role }> {
-  const db = database(env.DB);
-  const [found] = await db
-    .select({ invitation: invitations, tenant: { id: tenants.id, slug: tenants.slug, name: tenants.name } })
-    .from(invitations)
-    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
-    .where(eq(invitations.tokenHash, await sha256Hex(token)))
-    .limit(1);
+): Promise<{ tenant: TenantRef; role: Role }> {
+  const found = await invitationByTokenHash(base.env, await sha256Hex(token));
   if (!found) throw notFound('Invitation');
   const { invitation, tenant } = found;
   if (invitation.email !== user.email) throw new AppError('forbidden', 'This invitation was sent to a different email address');
@@ -172,14 +153,8 @@ export async function acceptInvitation(
   if (invitation.status !== 'pending') throw new AppError('conflict', `This invitation is already ${invitation.status}`);
   if (invitation.expiresAt <= now) throw new AppError('conflict', 'This invitation has expired; ask for a new one');
 
-  const ctx: TenantContext = {
-    tenant,
-    actor: { type: 'user', id: user.userId },
-    role: invitation.role,
-    db: new TenantDb(db, tenant.id),
-    requestId,
-  };
-  const seats = seatsFor(env, tenant.id);
+  const ctx = tenantContext(base, tenant, { type: 'user', id: user.userId }, invitation.role);
+  const seats = seatsFor(ctx.env, tenant.id);
   const moved = await seats.transferSeat(invitationSeat(invitation.id), memberSeat(user.userId));
   if (!moved.ok) throw planLimitError('seats', moved.usage.limit);
 

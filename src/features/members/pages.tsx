@@ -4,46 +4,54 @@
  * not touch (someone above their role) have no controls; the services refuse
  * all of it anyway.
  */
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { deliverOutbox } from '../../platform/email/outbox';
-import { AppError } from '../../platform/http/errors';
+import { AppError } from '../../platform/errors';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { can, canGrant, grantableRoles } from '../../platform/tenancy/policy';
 import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, SelectField, type FormState } from '../../platform/ui/form';
+import { buttonAction, Field, FormCard, readForm, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
 import { DataTable, Form, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
-import { can, canGrant, grantableRoles, requirePermission } from '../../platform/tenancy/permissions';
-import { createInvitationBody, invitationParams } from '../invitations/schema';
+import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
+import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
+import { tenantPath } from '../../platform/ui/paths';
+import { createInvitationBody, invitationParams } from '../invitations/inputs';
 import { createInvitation, listInvitations, revokeInvitation } from '../invitations/service';
-import { changeRoleBody, memberParams } from './schema';
+import { changeRoleBody, memberParams } from './inputs';
+import { memberPermissions } from './permissions';
 import { changeMemberRole, listMembers, removeMember } from './service';
 
-async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageOptions['status'] = 200, flash?: Flash) {
+export const membersTab: NavTab = { label: 'Members', path: 'members', permission: memberPermissions.read };
+
+async function membersPage(c: Context<TenantPageEnv>, invite: FormState, status: PageStatus = 200, flash?: Flash) {
   const ctx = c.var.tenantCtx;
-  const base = `/t/${ctx.tenant.slug}/members`;
+  const page = (...segments: string[]) => tenantPath(ctx.tenant, 'members', ...segments);
   const csrf = c.var.csrfToken;
-  const manage = can(ctx.role, 'members:manage');
-  const inviting = can(ctx.role, 'members:invite');
+  const manage = can(ctx.role, memberPermissions.manage);
+  const inviting = can(ctx.role, memberPermissions.invite);
   const roles = grantableRoles(ctx.role).map((role) => ({ value: role, label: ROLE_LABELS[role] }));
   const [members, invitations] = await Promise.all([listMembers(ctx), inviting ? listInvitations(ctx) : Promise.resolve([])]);
   const me = ctx.actor.id;
 
   return renderPage(
     c,
-    { title: 'Members', tab: 'members', status, flash },
+    { title: 'Members', tab: membersTab, status, flash },
     <>
       <h1>Members</h1>
       {inviting && (
-        <section class="card" aria-labelledby="invite-heading">
-          <h2 id="invite-heading">Invite someone</h2>
-          <Form csrf={csrf} action={`${base}/invitations`} class="inline-form" label="Invite someone">
-            <FormErrors state={invite} />
-            <Field name="email" label="Email" type="email" state={invite} id="invite-email" required />
-            <SelectField name="role" label="Role" state={invite} id="invite-role" options={roles} initial="member" />
-            <button type="submit">Send invitation</button>
-          </Form>
-          <p class="hint">Each member and each pending invitation takes a seat.</p>
-        </section>
+        <FormCard
+          id="invite-heading"
+          heading="Invite someone"
+          csrf={csrf}
+          action={page('invitations')}
+          state={invite}
+          after={<p class="hint">Each member and each pending invitation takes a seat.</p>}
+        >
+          <Field name="email" label="Email" type="email" state={invite} id="invite-email" required />
+          <SelectField name="role" label="Role" state={invite} id="invite-role" options={roles} initial="member" />
+          <button type="submit">Send invitation</button>
+        </FormCard>
       )}
       <DataTable
         caption="Members"
@@ -67,7 +75,7 @@ async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageO
               <td>
                 <div class="row-actions">
                   {controls && (
-                    <Form csrf={csrf} action={`${base}/${encodeURIComponent(m.user.id)}/role`} class="row-actions">
+                    <Form csrf={csrf} action={page(m.user.id, 'role')} class="row-actions">
                       <label class="visually-hidden" for={`role-${m.user.id}`}>
                         Role for {m.user.email}
                       </label>
@@ -84,10 +92,10 @@ async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageO
                     </Form>
                   )}
                   {controls && (
-                    <RowAction csrf={csrf} action={`${base}/${encodeURIComponent(m.user.id)}/remove`} label="Remove" describedAs={`Remove ${m.user.email}`} />
+                    <RowAction csrf={csrf} action={page(m.user.id, 'remove')} label="Remove" describedAs={`Remove ${m.user.email}`} />
                   )}
                   {self && (
-                    <Form csrf={csrf} action={`${base}/${encodeURIComponent(m.user.id)}/remove`}>
+                    <Form csrf={csrf} action={page(m.user.id, 'remove')}>
                       <button type="submit" class="danger small">
                         Leave
                       </button>
@@ -112,7 +120,7 @@ async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageO
               </td>
               <td>{inv.status === 'expired' ? 'Expired' : formatTime(inv.expiresAt)}</td>
               <td>
-                <RowAction csrf={csrf} action={`${base}/invitations/${encodeURIComponent(inv.id)}/revoke`} label="Revoke" describedAs={`Revoke invitation for ${inv.email}`} />
+                <RowAction csrf={csrf} action={page('invitations', inv.id, 'revoke')} label="Revoke" describedAs={`Revoke invitation for ${inv.email}`} />
               </td>
             </tr>
           ))}
@@ -122,65 +130,48 @@ async function membersPage(c: Context<PageEnv>, invite: FormState, status: PageO
   );
 }
 
-/** Row actions answer with a flash on the members page, success or refusal. */
-async function afterRowAction(c: Context<PageEnv>, action: () => Promise<string>): Promise<Response> {
-  const base = `/t/${c.var.tenantCtx.tenant.slug}/members`;
-  try {
-    return await redirectWithFlash(c, base, { kind: 'success', message: await action() });
-  } catch (err) {
-    return redirectWithFlash(c, base, { kind: 'error', message: asFormError(err).message });
-  }
-}
+const membersPath = (c: Context<TenantPageEnv>) => tenantPath(c.var.tenantCtx.tenant, 'members');
 
-/** Mounted at /t/:tenant/members. */
-export const memberPages = new Hono<PageEnv>()
-  .get('/', requirePermission('members:read'), (c) => membersPage(c, EMPTY_FORM))
-  .post('/invitations', requirePermission('members:invite'), async (c) => {
-    const form = await readForm(c, createInvitationBody);
-    if (!form.ok) return membersPage(c, form.state, 400);
-    try {
-      const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, c.env, form.data);
-      c.executionCtx.waitUntil(deliverOutbox(c.env));
-      return await redirectWithFlash(c, `/t/${c.var.tenantCtx.tenant.slug}/members`, {
-        kind: 'success',
-        message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,
-        reveal: { label: 'You can also share this link with them:', value: acceptUrl },
-      });
-    } catch (err) {
-      // Seats full (402), already invited or a member (409), a role above yours (403): said in the flash, input kept.
-      const refusal = asFormError(err);
-      return membersPage(c, form.state, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
-  })
-  .post('/invitations/:id/revoke', requirePermission('members:invite'), (c) => {
+/** Mounted at /t/:tenant/members. Row actions answer with a flash on the members page, success or refusal. */
+export const memberPages = pageWithForm({
+  view: memberPermissions.read,
+  post: memberPermissions.invite,
+  postPath: '/invitations',
+  schema: createInvitationBody,
+  // Seats full (402), already invited or a member (409), a role above yours (403): said in the flash, input kept.
+  page: membersPage,
+  submit: async (c, input) => {
+    const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    return redirectWithFlash(c, membersPath(c), {
+      kind: 'success',
+      message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,
+      reveal: { label: 'You can also share this link with them:', value: acceptUrl },
+    });
+  },
+})
+  .post('/invitations/:id/revoke', requirePermission(memberPermissions.invite), (c) => {
     const { id } = readParams(c, invitationParams);
-    return afterRowAction(c, async () => {
-      await revokeInvitation(c.var.tenantCtx, c.env, id);
+    return buttonAction(c, membersPath(c), async () => {
+      await revokeInvitation(c.var.tenantCtx, id);
       return 'Invitation revoked; its seat is free again.';
     });
   })
-  .post('/:userId/role', requirePermission('members:manage'), async (c) => {
+  .post('/:userId/role', requirePermission(memberPermissions.manage), async (c) => {
     const { userId } = readParams(c, memberParams);
     const form = await readForm(c, changeRoleBody);
-    return afterRowAction(c, async () => {
+    return buttonAction(c, membersPath(c), async () => {
       if (!form.ok) throw new AppError('validation_failed', 'Choose one of the roles offered.');
-      const member = await changeMemberRole(c.var.tenantCtx, c.env, userId, form.data);
+      const member = await changeMemberRole(c.var.tenantCtx, userId, form.data);
       return `${member.user.email} is now ${ROLE_LABELS[member.role].toLowerCase()}.`;
     });
   })
-  .post('/:userId/remove', requirePermission('members:manage', { orSelf: 'userId' }), async (c) => {
+  .post('/:userId/remove', requirePermission(memberPermissions.manage, { orSelf: 'userId' }), (c) => {
     const { userId } = readParams(c, memberParams);
     const ctx = c.var.tenantCtx;
-    if (userId === ctx.actor.id) {
-      try {
-        await removeMember(ctx, c.env, userId);
-        return await redirectWithFlash(c, '/', { kind: 'success', message: `You left ${ctx.tenant.name}.` });
-      } catch (err) {
-        return redirectWithFlash(c, `/t/${ctx.tenant.slug}/members`, { kind: 'error', message: asFormError(err).message });
-      }
-    }
-    return afterRowAction(c, async () => {
-      await removeMember(ctx, c.env, userId);
+    return buttonAction(c, membersPath(c), async () => {
+      await removeMember(ctx, userId);
+      if (userId === ctx.actor.id) return redirectWithFlash(c, '/', { kind: 'success', message: `You left ${ctx.tenant.name}.` });
       return 'Member removed; their seat is free again.';
     });
   });

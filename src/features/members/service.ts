@@ -1,13 +1,13 @@
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntryIf } from '../../platform/audit';
+import type { TenantContext } from '../../platform/context';
 import { apiKeys, invitations, memberships, type Role } from '../../platform/db/schema';
-import type { Env } from '../../platform/env';
-import { AppError, notFound } from '../../platform/http/errors';
-import type { TenantContext } from '../../platform/tenancy/context';
-import { canGrant, roleRankSql } from '../../platform/tenancy/permissions';
-import { releaseSeatOrDefer } from '../seats/release';
+import { AppError, notFound } from '../../platform/errors';
+import { canGrant } from '../../platform/tenancy/policy';
+import { roleRankSql } from '../../platform/tenancy/role-sql';
 import { invitationSeat, memberSeat } from '../seats/model';
-import type { ChangeRoleBody } from './schema';
+import { releaseSeatOrDefer } from '../seats/release';
+import type { ChangeRoleBody } from './inputs';
 
 export interface MemberView {
   user: { id: string; email: string; name: string };
@@ -20,7 +20,7 @@ export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
   return rows.map(({ row, user }) => ({ user, role: row.role, joinedAt: row.createdAt }));
 }
 
-export async function getMember(ctx: TenantContext, userId: string): Promise<MemberView> {
+async function getMember(ctx: TenantContext, userId: string): Promise<MemberView> {
   const [found] = await ctx.db.selectWithUser(memberships, memberships.userId, eq(memberships.userId, userId)).limit(1);
   if (!found) throw notFound('Member');
   return { user: found.user, role: found.row.role, joinedAt: found.row.createdAt };
@@ -36,7 +36,6 @@ async function getMembershipInTenant(ctx: TenantContext, userId: string) {
 function anotherOwnerRemains(ctx: TenantContext, userId: string) {
   return sql`(SELECT count(*) FROM ${memberships} WHERE ${memberships.tenantId} = ${ctx.tenant.id} AND ${memberships.role} = 'owner' AND ${memberships.userId} <> ${userId}) > 0`;
 }
-
 
 /** The pending invitations `userId` sent with a role above `ceiling` (any role, when `ceiling` is null). */
 async function invitationsAbove(ctx: TenantContext, userId: string, ceiling: Role | null): Promise<string[]> {
@@ -81,7 +80,7 @@ function changedMeanwhile(targetRole: Role): AppError {
  * A demotion takes the authority it removes with it: the member's API keys
  * and pending invitations above the new role are revoked.
  */
-export async function changeMemberRole(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, userId: string, input: ChangeRoleBody): Promise<MemberView> {
+export async function changeMemberRole(ctx: TenantContext, userId: string, input: ChangeRoleBody): Promise<MemberView> {
   const target = await getMembershipInTenant(ctx, userId);
   if ((target.role === 'owner' || input.role === 'owner') && ctx.role !== 'owner') {
     throw new AppError('forbidden', 'Only owners can change an owner or make someone owner');
@@ -98,7 +97,7 @@ export async function changeMemberRole(ctx: TenantContext, env: Pick<Env, 'TENAN
     auditEntryIf(ctx, happened, 'member.role_changed', { type: 'user', id: userId }, { from: target.role, to: input.role, invitationsRevoked: revokedInvitations.length }),
   ]);
   if (updated.meta.changes === 0) throw changedMeanwhile(target.role);
-  for (const id of revokedInvitations) await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+  for (const id of revokedInvitations) await releaseSeatOrDefer(ctx, invitationSeat(id));
   return getMember(ctx, userId);
 }
 
@@ -108,7 +107,7 @@ export async function changeMemberRole(ctx: TenantContext, env: Pick<Env, 'TENAN
  * revoked. D1 first, then the seats are given back: a crash in between
  * over-counts until reconciliation, never over-allocates.
  */
-export async function removeMember(ctx: TenantContext, env: Pick<Env, 'TENANT_DO'>, userId: string): Promise<void> {
+export async function removeMember(ctx: TenantContext, userId: string): Promise<void> {
   const target = await getMembershipInTenant(ctx, userId);
   const leaving = ctx.actor.type === 'user' && ctx.actor.id === userId;
   if (target.role === 'owner' && ctx.role !== 'owner') throw new AppError('forbidden', 'Only owners can remove an owner');
@@ -125,7 +124,7 @@ export async function removeMember(ctx: TenantContext, env: Pick<Env, 'TENANT_DO
     }),
   ]);
   if (deleted.meta.changes === 0) throw changedMeanwhile(target.role);
-  await releaseSeatOrDefer(env, ctx, memberSeat(userId));
-  for (const id of revokedInvitations) await releaseSeatOrDefer(env, ctx, invitationSeat(id));
+  await releaseSeatOrDefer(ctx, memberSeat(userId));
+  for (const id of revokedInvitations) await releaseSeatOrDefer(ctx, invitationSeat(id));
 }
 

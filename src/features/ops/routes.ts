@@ -1,10 +1,10 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { secretsEqual } from '../../platform/crypto';
-import type { AppEnv } from '../../platform/env';
-import { AppError } from '../../platform/http/errors';
+import { AppError } from '../../platform/errors';
+import { publicApp } from '../../platform/http/apps';
+import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { deadEvents, replayEvent, unprocessedEvents } from '../billing/events';
+import { deadEvents, replayEvent, unprocessedEvents } from '../billing/sync/events';
 import { tenantTimeline } from './timeline';
 
 const eventsQuery = z.strictObject({
@@ -19,7 +19,7 @@ const timelineQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max
  * Operators, not tenants: a separate bearer token (OPS_TOKEN), compared in
  * constant time. Without the secret set, /ops does not exist.
  */
-export const opsRoutes = new Hono<AppEnv>()
+export const opsRoutes = publicApp()
   .use(async function requireOperator(c, next) {
     const expected = c.env.OPS_TOKEN;
     if (!expected) throw new AppError('not_found', 'Route not found');
@@ -29,15 +29,16 @@ export const opsRoutes = new Hono<AppEnv>()
   })
   .get('/stripe-events', validate('query', eventsQuery), async (c) => {
     const { state, limit } = c.req.valid('query');
-    const rows = state === 'dead' ? await deadEvents(c.env, limit) : await unprocessedEvents(c.env, Date.now(), limit);
+    const ctx = requestContext(c);
+    const rows = state === 'dead' ? await deadEvents(ctx, limit) : await unprocessedEvents(ctx, Date.now(), limit);
     return c.json({
       events: rows.map(({ payload: _payload, ...row }) => row),
     });
   })
   .post('/stripe-events/:id/replay', validate('param', eventParams), async (c) => {
-    await replayEvent(c.env, c.req.valid('param').id, c.var.requestId);
+    await replayEvent(requestContext(c), c.req.valid('param').id);
     return c.json({ replayed: c.req.valid('param').id }, 202);
   })
   .get('/tenants/:tenant/timeline', validate('param', timelineParams), validate('query', timelineQuery), async (c) => {
-    return c.json(await tenantTimeline(c.env, c.req.valid('param').tenant, c.req.valid('query').limit));
+    return c.json(await tenantTimeline(requestContext(c), c.req.valid('param').tenant, c.req.valid('query').limit));
   });

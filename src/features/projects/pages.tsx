@@ -1,34 +1,35 @@
 /** The organisation's projects: list, create, delete. */
-import { Hono, type Context } from 'hono';
-import { redirectWithFlash } from '../../platform/ui/flash';
-import { asFormError, EMPTY_FORM, Field, FormErrors, readForm, readParams, type FormState } from '../../platform/ui/form';
-import { DataTable, Form, formatTime, RowAction } from '../../platform/ui/layout';
-import { renderPage, type PageOptions } from '../../platform/ui/page-app';
-import type { PageEnv } from '../../platform/ui/page-env';
-import type { Flash } from '../../platform/ui/flash';
-import { can, requirePermission } from '../../platform/tenancy/permissions';
-import { createProjectBody, projectParams } from './schema';
+import type { Context } from 'hono';
+import { requirePermission } from '../../platform/tenancy/guard';
+import { can } from '../../platform/tenancy/policy';
+import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
+import { buttonAction, Field, FormCard, readParams, type FormState, type PageStatus } from '../../platform/ui/form';
+import { DataTable, formatTime, RowAction } from '../../platform/ui/layout';
+import { renderPage } from '../../platform/ui/page-app';
+import { pageWithForm } from '../../platform/ui/page-with-form';
+import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
+import { tenantPath } from '../../platform/ui/paths';
+import { createProjectBody, projectParams } from './inputs';
+import { projectPermissions } from './permissions';
 import { createProject, deleteProject, listProjects } from './service';
 
-async function projectsPage(c: Context<PageEnv>, state: FormState, status: PageOptions['status'] = 200, flash?: Flash) {
+export const projectsTab: NavTab = { label: 'Projects', path: 'projects', permission: projectPermissions.read };
+
+async function projectsPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, flash?: Flash) {
   const ctx = c.var.tenantCtx;
-  const base = `/t/${ctx.tenant.slug}/projects`;
-  const writable = can(ctx.role, 'projects:write');
+  const base = tenantPath(ctx.tenant, 'projects');
+  const writable = can(ctx.role, projectPermissions.write);
   const projects = await listProjects(ctx);
   return renderPage(
     c,
-    { title: 'Projects', tab: 'projects', status, flash },
+    { title: 'Projects', tab: projectsTab, status, flash },
     <>
       <h1>Projects</h1>
       {writable && (
-        <section class="card" aria-labelledby="new-project-heading">
-          <h2 id="new-project-heading">New project</h2>
-          <Form csrf={c.var.csrfToken} action={base} class="inline-form" label="New project">
-            <FormErrors state={state} />
-            <Field name="name" label="Project name" state={state} required />
-            <button type="submit">Create project</button>
-          </Form>
-        </section>
+        <FormCard id="new-project-heading" heading="New project" csrf={c.var.csrfToken} action={base} state={state}>
+          <Field name="name" label="Project name" state={state} required />
+          <button type="submit">Create project</button>
+        </FormCard>
       )}
       <DataTable
         caption={`${projects.length} ${projects.length === 1 ? 'project' : 'projects'}`}
@@ -40,7 +41,7 @@ async function projectsPage(c: Context<PageEnv>, state: FormState, status: PageO
             <td>{formatTime(p.createdAt)}</td>
             {writable && (
               <td>
-                <RowAction csrf={c.var.csrfToken} action={`${base}/${encodeURIComponent(p.id)}/delete`} label="Delete" describedAs={`Delete ${p.name}`} />
+                <RowAction csrf={c.var.csrfToken} action={tenantPath(ctx.tenant, 'projects', p.id, 'delete')} label="Delete" describedAs={`Delete ${p.name}`} />
               </td>
             )}
           </tr>
@@ -51,27 +52,18 @@ async function projectsPage(c: Context<PageEnv>, state: FormState, status: PageO
 }
 
 /** Mounted at /t/:tenant/projects. */
-export const projectPages = new Hono<PageEnv>()
-  .get('/', requirePermission('projects:read'), (c) => projectsPage(c, EMPTY_FORM))
-  .post('/', requirePermission('projects:write'), async (c) => {
-    const form = await readForm(c, createProjectBody);
-    if (!form.ok) return projectsPage(c, form.state, 400);
-    try {
-      const project = await createProject(c.var.tenantCtx, form.data);
-      return redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${project.name} created.` });
-    } catch (err) {
-      // A plan limit (402) is explained in the flash; the name stays in the field.
-      const refusal = asFormError(err);
-      return projectsPage(c, form.state, refusal.status as PageOptions['status'], { kind: 'error', message: refusal.message });
-    }
-  })
-  .post('/:id/delete', requirePermission('projects:write'), async (c) => {
+export const projectPages = pageWithForm({
+  view: projectPermissions.read,
+  post: projectPermissions.write,
+  schema: createProjectBody,
+  // A plan limit (402) is explained in the flash; the name stays in the field.
+  page: projectsPage,
+  submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.var.tenantCtx, input)).name} created.` }),
+})
+  .post('/:id/delete', requirePermission(projectPermissions.write), (c) => {
     const { id } = readParams(c, projectParams);
-    const base = `/t/${c.var.tenantCtx.tenant.slug}/projects`;
-    try {
+    return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'projects'), async () => {
       await deleteProject(c.var.tenantCtx, id);
-      return redirectWithFlash(c, base, { kind: 'success', message: 'Project deleted.' });
-    } catch (err) {
-      return redirectWithFlash(c, base, { kind: 'error', message: asFormError(err).message });
-    }
+      return 'Project deleted.';
+    });
   });

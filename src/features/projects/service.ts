@@ -1,12 +1,12 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, type Project } from '../../platform/db/schema';
-import { notFound } from '../../platform/http/errors';
+import { notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import type { TenantContext } from '../../platform/tenancy/context';
+import type { TenantContext } from '../../platform/context';
 import { currentEntitlement } from '../billing/entitlement';
 import { planLimitError } from '../billing/plans';
-import type { CreateProjectBody, UpdateProjectBody } from './schema';
+import type { CreateProjectBody, UpdateProjectBody } from './inputs';
 
 export type ProjectView = Pick<Project, 'id' | 'name' | 'createdAt' | 'updatedAt'>;
 
@@ -15,7 +15,7 @@ function toView(project: Project): ProjectView {
 }
 
 /** Loads a project of this tenant, or 404: another tenant's id looks exactly like a missing one. */
-export async function getProjectInTenant(ctx: TenantContext, id: string): Promise<Project> {
+async function getProjectInTenant(ctx: TenantContext, id: string): Promise<Project> {
   const project = await ctx.db.first(projects, eq(projects.id, id));
   if (!project) throw notFound('Project');
   return project;

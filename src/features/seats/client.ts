@@ -1,5 +1,5 @@
 import type { Env } from '../../platform/env';
-import { AppError } from '../../platform/http/errors';
+import { AppError } from '../../platform/errors';
 import type { Limits } from '../billing/plans';
 import type { ReconcileResult, ReserveOptions, SeatResult, SeatUsage } from './model';
 

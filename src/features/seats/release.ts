@@ -1,5 +1,5 @@
-import type { Env } from '../../platform/env';
-import type { TenantContext } from '../../platform/tenancy/context';
+import type { TenantContext } from '../../platform/context';
+import { errorMessage } from '../../platform/log/logger';
 import { seatsFor } from './client';
 import type { SeatHolder } from './model';
 
@@ -9,19 +9,10 @@ import type { SeatHolder } from './model';
  * object's next reconciliation: logged, not failed, because failing would
  * tell the caller "nothing happened" when the removal did happen.
  */
-export async function releaseSeatOrDefer(env: Pick<Env, 'TENANT_DO'>, ctx: Pick<TenantContext, 'tenant' | 'requestId'>, holder: SeatHolder): Promise<void> {
+export async function releaseSeatOrDefer(ctx: TenantContext, holder: SeatHolder): Promise<void> {
   try {
-    await seatsFor(env, ctx.tenant.id).releaseSeat(holder);
+    await seatsFor(ctx.env, ctx.tenant.id).releaseSeat(holder);
   } catch (err) {
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'seat release deferred to reconciliation',
-        tenantId: ctx.tenant.id,
-        requestId: ctx.requestId,
-        holder,
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    );
+    ctx.log.warn('seat release deferred to reconciliation', { holder, error: errorMessage(err) });
   }
 }

@@ -10,10 +10,9 @@
  * the check and the write; keep it that way.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { and, eq, gt } from 'drizzle-orm';
-import { database } from '../../platform/db/client';
-import { invitations, memberships, subscriptions } from '../../platform/db/schema';
+import { seatLedger } from '../../platform/db/cross-tenant';
 import type { Env } from '../../platform/env';
+import { createLogger, errorMessage } from '../../platform/log/logger';
 import { entitlementFor, FREE_LIMITS, type Limits } from '../billing/plans';
 import { isSeatHolder, type ReconcileResult, type ReserveOptions, type SeatResult, type SeatUsage } from './model';
 
@@ -219,7 +218,7 @@ export class TenantDO extends DurableObject<Env> {
     try {
       await this.#queueReconcile(tenantId);
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'seats.reconcile_failed', tenantId, error: String(err) }));
+      createLogger(undefined, { tenantId }).error('seats.reconcile_failed', { error: errorMessage(err) });
       await this.ctx.storage.setAlarm(Date.now() + RECONCILE_RETRY_MS);
       return;
     }
@@ -323,30 +322,11 @@ export class TenantDO extends DurableObject<Env> {
     this.#releasedDuringReconcile = released;
     try {
       const readAt = Date.now();
-      const db = database(this.env.DB);
       // Other calls run while this awaits D1; everything after it is synchronous.
-      const [members, pending, subscription] = await db.batch([
-        db.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.tenantId, tenantId)),
-        db
-          .select({ id: invitations.id, expiresAt: invitations.expiresAt })
-          .from(invitations)
-          .where(and(eq(invitations.tenantId, tenantId), eq(invitations.status, 'pending'), gt(invitations.expiresAt, readAt))),
-        db
-          .select({
-            plan: subscriptions.plan,
-            status: subscriptions.status,
-            seatQuantity: subscriptions.seatQuantity,
-            seatLimitOverride: subscriptions.seatLimitOverride,
-            pastDueSince: subscriptions.pastDueSince,
-          })
-          .from(subscriptions)
-          .where(eq(subscriptions.tenantId, tenantId))
-          .limit(1),
-      ]);
+      const { members, pending, subscription: sub } = await seatLedger(this.env, tenantId, readAt);
       const desired = new Map<string, number | null>();
       for (const m of members) desired.set(`member:${m.userId}`, null);
       for (const i of pending) desired.set(`invitation:${i.id}`, i.expiresAt);
-      const sub = subscription[0];
       const limits = sub ? entitlementFor(sub, readAt).limits : FREE_LIMITS;
       return this.ctx.storage.transactionSync(() => this.#applyReconcile(desired, limits, released));
     } finally {

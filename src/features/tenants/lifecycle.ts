@@ -5,21 +5,20 @@
  */
 import { asc, eq } from 'drizzle-orm';
 import { auditEntry } from '../../platform/audit';
-import { database } from '../../platform/db/client';
+import type { TenantContext } from '../../platform/context';
 import { apiKeys, auditLog, deletedTenants, invitations, outboxEmails, projects, tenants } from '../../platform/db/schema';
-import type { Env } from '../../platform/env';
-import type { TenantContext } from '../../platform/tenancy/context';
+import { errorMessage } from '../../platform/log/logger';
 import { loadSubscription } from '../billing/entitlement';
-import { stopAllBilling } from '../billing/service';
+import { stopAllBilling } from '../billing/checkout';
 import { whileStripeAnswers } from '../billing/stripe';
 import { listMembers } from '../members/service';
 import { seatsFor } from '../seats/client';
 
-export const EXPORT_FORMAT_VERSION = 1;
+const EXPORT_FORMAT_VERSION = 1;
 
 /** Everything the tenant owns, for its owner. Secrets (token and key hashes, invitation links) are left out. */
-export async function exportTenant(ctx: TenantContext, env: Pick<Env, 'DB'>) {
-  const [tenant] = await database(env.DB).select().from(tenants).where(eq(tenants.id, ctx.tenant.id));
+export async function exportTenant(ctx: TenantContext) {
+  const tenant = await ctx.global.first(tenants, eq(tenants.id, ctx.tenant.id));
   const subscription = await loadSubscription(ctx);
   const data = {
     format: EXPORT_FORMAT_VERSION,
@@ -37,8 +36,6 @@ export async function exportTenant(ctx: TenantContext, env: Pick<Env, 'DB'>) {
   return data;
 }
 
-type DeleteEnv = Pick<Env, 'DB' | 'TENANT_DO' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL'>;
-
 /**
  * Deletes the tenant. Everything its Stripe customer could still be billed
  * for is stopped first, as Stripe sees it (not as D1 does: a payment whose
@@ -47,26 +44,25 @@ type DeleteEnv = Pick<Env, 'DB' | 'TENANT_DO' | 'STRIPE_SECRET_KEY' | 'STRIPE_AP
  * the global record and the tenant row, whose ON DELETE CASCADE removes every
  * tenant row; then the seat object forgets it.
  */
-export async function deleteTenant(ctx: TenantContext, env: DeleteEnv): Promise<void> {
+export async function deleteTenant(ctx: TenantContext): Promise<void> {
   const customer = (await loadSubscription(ctx))?.stripeCustomerId;
   let canceled: string[] = [];
-  if (customer) canceled = await whileStripeAnswers('the deletion', () => stopAllBilling(env, customer, ctx.requestId));
-  const db = database(env.DB);
-  await db.batch([
-    db.insert(deletedTenants).values({
+  if (customer) canceled = await whileStripeAnswers('the deletion', () => stopAllBilling(ctx, customer));
+  await ctx.global.batch([
+    ctx.global.insert(deletedTenants).values({
       id: ctx.tenant.id,
       slug: ctx.tenant.slug,
       name: ctx.tenant.name,
       deletedBy: `${ctx.actor.type}:${ctx.actor.id ?? 'system'}`,
       requestId: ctx.requestId,
-      stripeSubscriptionId: canceled.join(',') || null,
+      stripeSubscriptionIds: canceled.join(',') || null,
     }),
-    db.delete(tenants).where(eq(tenants.id, ctx.tenant.id)),
+    ctx.global.delete(tenants).where(eq(tenants.id, ctx.tenant.id)),
   ]);
   try {
-    await seatsFor(env, ctx.tenant.id).destroy();
+    await seatsFor(ctx.env, ctx.tenant.id).destroy();
   } catch (err) {
     // Its tenant row is gone, so nothing will ever ask the object again; stale storage is harmless.
-    console.warn(JSON.stringify({ level: 'warn', msg: 'tenant object not cleared', tenantId: ctx.tenant.id, error: String(err) }));
+    ctx.log.warn('tenant object not cleared', { error: errorMessage(err) });
   }
 }

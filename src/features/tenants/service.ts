@@ -1,19 +1,14 @@
-import { database, type Database } from '../../platform/db/client';
-import type { Env } from '../../platform/env';
-import { isUniqueViolation } from '../../platform/db/errors';
-import { auditLog, memberships, subscriptions, tenants, type Tenant } from '../../platform/db/schema';
 import { auditEntry } from '../../platform/audit';
-import { AppError } from '../../platform/http/errors';
-import type { TenantContext } from '../../platform/tenancy/context';
+import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
+import { isUniqueViolation } from '../../platform/db/errors';
+import type { BatchStatement } from '../../platform/db/global-db';
+import { memberships, subscriptions, tenants } from '../../platform/db/schema';
+import { AppError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-
-type BatchStatement = Parameters<Database['batch']>[0][number];
-
-export type TenantSummary = Pick<Tenant, 'id' | 'slug' | 'name'>;
 
 const SLUG_ATTEMPTS = 5;
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   const base = name
     .normalize('NFKD')
     .toLowerCase()
@@ -28,45 +23,33 @@ function randomSuffix(): string {
 }
 
 /**
- * The statements that create a tenant owned by `ownerId`: the tenant, the
- * owner's membership, the free subscription and the audit row, for the caller
- * to batch with whatever else must happen atomically (a sign-up's user row).
+ * The statements that create a tenant owned by `ownerId`: the tenant row,
+ * then, through the new tenant's own context, the owner's membership, the
+ * free subscription and the audit row.
  */
-function tenantCreationStatements(db: Database, tenant: TenantSummary, ownerId: string, requestId: string) {
+function tenantCreationStatements(ctx: ServiceContext, tenant: TenantRef, ownerId: string): BatchStatement[] {
+  const owner = tenantContext(ctx, tenant, { type: 'user', id: ownerId }, 'owner');
   return [
-    db.insert(tenants).values(tenant),
-    db.insert(memberships).values({ tenantId: tenant.id, userId: ownerId, role: 'owner' }),
-    db.insert(subscriptions).values({ tenantId: tenant.id, plan: 'free', status: 'none' }),
-    db.insert(auditLog).values({
-      tenantId: tenant.id,
-      actorType: 'user',
-      actorId: ownerId,
-      action: 'tenant.created',
-      targetType: 'tenant',
-      targetId: tenant.id,
-      metadata: { name: tenant.name, slug: tenant.slug },
-      requestId,
-    }),
-  ] as const;
+    ctx.global.insert(tenants).values(tenant),
+    owner.db.insert(memberships, { userId: ownerId, role: 'owner' }),
+    owner.db.insert(subscriptions, { plan: 'free', status: 'none' }),
+    auditEntry(owner, 'tenant.created', { type: 'tenant', id: tenant.id }, { name: tenant.name, slug: tenant.slug }),
+  ];
 }
 
 /**
- * Creates a tenant (and whatever `before` statements must land with it)
- * atomically. The slug is the name's; if taken, a short random suffix is added.
+ * Creates a tenant (and whatever `before` statements must land with it, a
+ * sign-up's user row) atomically. The slug is the name's; if taken, a short
+ * random suffix is added.
  */
-export async function createTenant(
-  env: Pick<Env, 'DB'>,
-  input: { name: string; ownerId: string; requestId: string },
-  before: (db: Database) => BatchStatement[] = () => [],
-): Promise<TenantSummary> {
-  const db = database(env.DB);
+export async function createTenant(ctx: ServiceContext, input: { name: string; ownerId: string }, before: () => BatchStatement[] = () => []): Promise<TenantRef> {
   const base = slugify(input.name);
   for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt++) {
     const tenant = { id: newId('ten'), name: input.name, slug: attempt === 0 ? base : `${base}-${randomSuffix()}` };
     try {
-      const statements = [...before(db), ...tenantCreationStatements(db, tenant, input.ownerId, input.requestId)];
+      const statements = [...before(), ...tenantCreationStatements(ctx, tenant, input.ownerId)];
       // Never empty: the tenant's own statements are always there.
-      await db.batch(statements as [BatchStatement, ...BatchStatement[]]);
+      await ctx.global.batch(statements as [BatchStatement, ...BatchStatement[]]);
       return tenant;
     } catch (err) {
       if (!isUniqueViolation(err, 'tenants.slug')) throw err;
@@ -76,7 +59,7 @@ export async function createTenant(
 }
 
 /** Renames the tenant; its slug (and so every URL) stays the same. */
-export async function renameTenant(ctx: TenantContext, input: { name: string }): Promise<TenantSummary> {
+export async function renameTenant(ctx: TenantContext, input: { name: string }): Promise<TenantRef> {
   await ctx.db.batch([
     ctx.db.updateTenant({ name: input.name }),
     auditEntry(ctx, 'tenant.renamed', { type: 'tenant', id: ctx.tenant.id }, { from: ctx.tenant.name, to: input.name }),

@@ -2,11 +2,11 @@ import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client';
 import { users } from '../db/schema';
-import type { AppEnv } from '../env';
-import { AppError } from '../http/errors';
+import type { AppEnv, Env } from '../env';
+import { AppError } from '../errors';
 import { readSessionCookie } from './cookie';
 import type { Principal } from './principal';
-import { verifySession } from './session';
+import { verifySession } from './session-token';
 
 function bearerToken(c: Context): string | undefined {
   const header = c.req.header('Authorization');
@@ -16,26 +16,37 @@ function bearerToken(c: Context): string | undefined {
   return match[1];
 }
 
-/** Extension point for credentials other than session JWTs (API keys). */
-export type CredentialResolver = (c: Context<AppEnv>, token: string) => Promise<Principal | null | undefined>;
+/**
+ * Extension point for credentials other than session JWTs (a feature's
+ * `credentials`: API keys). Undefined when the token is not its kind; a 401
+ * when it is, and is not valid. `waitUntil` is for bookkeeping after the answer.
+ */
+export type CredentialResolver = (request: { env: Env; waitUntil(work: Promise<unknown>): void }, token: string) => Promise<Principal | null | undefined>;
 
 /**
  * Resolves the caller from a Bearer token or the session cookie. A credential
  * that is present but invalid (tampered, expired, `alg: none`, for a deleted
  * user) is a 401 at once; no credential leaves the caller anonymous, and
- * `requireUser` decides whether that is allowed.
+ * `requirePrincipal`/`requireUser` decide whether that is allowed.
  */
-export function authenticate(resolvers: CredentialResolver[] = []): MiddlewareHandler<AppEnv> {
+export function authenticate(resolvers: readonly CredentialResolver[] = []): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
-    const token = bearerToken(c) ?? readSessionCookie(c);
-    if (token) c.set('principal', await resolvePrincipal(c, token, resolvers));
+    const principal = await identifyCaller(c, resolvers);
+    if (principal) c.set('principal', principal);
     await next();
   };
 }
 
-async function resolvePrincipal(c: Context<AppEnv>, token: string, resolvers: CredentialResolver[]): Promise<Principal> {
+/** The caller named by the request's credential: undefined without one, a 401 for a bad one. */
+export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = []): Promise<Principal | undefined> {
+  const token = bearerToken(c) ?? readSessionCookie(c);
+  return token ? resolvePrincipal(c, token, resolvers) : undefined;
+}
+
+async function resolvePrincipal<E extends AppEnv>(c: Context<E>, token: string, resolvers: readonly CredentialResolver[]): Promise<Principal> {
+  const request = { env: c.env, waitUntil: (work: Promise<unknown>) => c.executionCtx.waitUntil(work) };
   for (const resolve of resolvers) {
-    const principal = await resolve(c, token);
+    const principal = await resolve(request, token);
     if (principal) return principal;
   }
   const session = await verifySession(c.env, token);
@@ -50,23 +61,23 @@ async function resolvePrincipal(c: Context<AppEnv>, token: string, resolvers: Cr
 }
 
 /** 401 unless someone is signed in. */
-export function requirePrincipal(c: Context<AppEnv>): Principal {
-  const principal = c.get('principal');
+export function requirePrincipal<E extends AppEnv>(c: Context<E>): Principal {
+  const principal = c.var.principal;
   if (!principal) throw new AppError('unauthenticated', 'Sign in required');
   return principal;
 }
 
-/** Route-level form of `requireUser`, placed before validation so 401 comes before 400. */
-export function signedInUser(): MiddlewareHandler<AppEnv> {
-  return async function signedInUserMiddleware(c, next) {
-    requireUser(c);
-    await next();
-  };
-}
-
-/** 401 unless a person (not an API key) is signed in. */
-export function requireUser(c: Context<AppEnv>): Extract<Principal, { type: 'user' }> {
+/** 401 when nobody is signed in; 403 when the caller is an API key, not a person. */
+export function requireUser<E extends AppEnv>(c: Context<E>): Extract<Principal, { type: 'user' }> {
   const principal = requirePrincipal(c);
   if (principal.type !== 'user') throw new AppError('forbidden', 'This endpoint needs a signed-in user, not an API key');
   return principal;
+}
+
+/** `requireUser` as route middleware, placed before validation so 401 and 403 come before 400. */
+export function usersOnly(): MiddlewareHandler<AppEnv> {
+  return async function usersOnlyMiddleware(c, next) {
+    requireUser(c);
+    await next();
+  };
 }

@@ -2,7 +2,7 @@
  * The D1 schema. Every tenant-scoped table carries `tenant_id NOT NULL
  * REFERENCES tenants ON DELETE CASCADE`, its indexes lead with `tenant_id`,
  * and parents expose `UNIQUE (tenant_id, id)` so that a child's composite
- * foreign key cannot point into another tenant. `test/schema.test.ts` checks
+ * foreign key cannot point into another tenant. `test/workers/schema.test.ts` checks
  * these rules against the migrated database, so a new table cannot skip them.
  */
 import { sql } from 'drizzle-orm';
@@ -21,9 +21,9 @@ const timestampMs = (name: string) => integer(name, { mode: 'number' });
 const nowMs = sql`(unixepoch('subsec') * 1000)`;
 
 export const ROLES = ['owner', 'admin', 'member'] as const;
-export const PLANS = ['free', 'pro', 'enterprise'] as const;
-export const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
-export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
+const PLANS = ['free', 'pro', 'enterprise'] as const;
+const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
+const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
 
 // ---------------------------------------------------------------- global
 
@@ -71,8 +71,12 @@ export const deletedTenants = sqliteTable('deleted_tenants', {
   name: text('name').notNull(),
   deletedBy: text('deleted_by').notNull(),
   requestId: text('request_id').notNull(),
-  /** The subscriptions canceled on the way out, comma-separated. */
-  stripeSubscriptionId: text('stripe_subscription_id'),
+  /**
+   * The subscriptions canceled on the way out, comma-separated. The column
+   * kept the singular name it was created with (renaming one is a contract
+   * step, decision 0002); the code uses the plural.
+   */
+  stripeSubscriptionIds: text('stripe_subscription_id'),
   deletedAt: timestampMs('deleted_at').notNull().default(nowMs),
 });
 
@@ -178,7 +182,7 @@ export const apiKeys = sqliteTable(
     id: text('id').primaryKey(),
     tenantId: tenantId(),
     name: text('name').notNull(),
-    /** The visible start of the secret, e.g. `sk_slice_ab12cd34`. */
+    /** The visible start of the secret, e.g. `ssk_ab12cd34`. */
     prefix: text('prefix').notNull(),
     /** SHA-256 of the whole secret. */
     secretHash: text('secret_hash').notNull(),

@@ -1,9 +1,10 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { database } from '../db/client';
 import { outboxEmails } from '../db/schema';
+import type { TenantContext } from '../context';
 import type { Env } from '../env';
 import { newId } from '../ids';
-import type { TenantContext } from '../tenancy/context';
+import { createLogger, type Logger } from '../log/logger';
 import { emailSenderFor, type EmailSender } from './sender';
 
 const MAX_ATTEMPTS = 8;
@@ -23,9 +24,8 @@ export function queueEmail(ctx: TenantContext, email: { to: string; subject: str
  * its attempts, and an error line is logged. Returns how many were sent.
  */
 export async function deliverOutbox(
-  env: Pick<Env, 'DB' | 'EMAIL' | 'EMAIL_FROM' | 'ENVIRONMENT'>,
-  limit = 25,
-  sender: EmailSender = emailSenderFor(env),
+  env: Env,
+  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: { limit?: number; sender?: EmailSender; log?: Logger } = {},
 ): Promise<number> {
   const db = database(env.DB);
   const now = Date.now();
@@ -58,15 +58,13 @@ export async function deliverOutbox(
         .set({ claimedAt: null, attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
         .where(eq(outboxEmails.id, email.id));
       const attempt = email.attempts + 1;
-      console.error(
-        JSON.stringify({ level: 'error', msg: 'email_send_failed', emailId: email.id, tenantId: email.tenantId, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error }),
-      );
+      log.error('email_send_failed', { emailId: email.id, tenantId: email.tenantId, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
     }
   }
   return sent;
 }
 
 /** Every email, newest first: the dev mailbox page (development only). */
-export async function listMailbox(env: Pick<Env, 'DB'>, limit = 100) {
+export async function listMailbox(env: Env, limit = 100) {
   return database(env.DB).select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit);
 }

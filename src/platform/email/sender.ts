@@ -104,7 +104,7 @@ export function buildMimeMessage(message: MimeMessage): string {
 }
 
 /** Production: Cloudflare's `send_email` binding, as a plain-text MIME message. */
-export function cloudflareEmailSender(binding: SendEmail, from: string): EmailSender {
+function cloudflareEmailSender(binding: SendEmail, from: string): EmailSender {
   return {
     name: 'cloudflare-send-email',
     async send(email) {

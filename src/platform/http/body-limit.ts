@@ -1,5 +1,5 @@
 import { bodyLimit } from 'hono/body-limit';
-import { AppError } from './errors';
+import { AppError } from '../errors';
 
 /** Rejects bodies over `maxSize` bytes with 413 before anything reads them. */
 export function limitBody(maxSize: number) {

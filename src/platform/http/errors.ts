@@ -1,9 +1,14 @@
+/**
+ * The edge: domain errors (platform/errors.ts) become HTTP here and in the
+ * pages' error renderer, nowhere else.
+ */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AppError, notFound, type ErrorCode } from '../errors';
 
-/** The fixed set of error codes the API answers with, and their HTTP status. */
-export const ERROR_STATUS = {
+/** Each error code's HTTP status. */
+const ERROR_STATUS = {
   bad_request: 400,
   invalid_json: 400,
   validation_failed: 400,
@@ -16,31 +21,17 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
+} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
-export interface ErrorBody {
+export function statusOf(err: AppError): ErrorStatus {
+  return ERROR_STATUS[err.code];
+}
+
+interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
-
-/** The one error type business code throws; `toErrorResponse` maps it to HTTP. */
-export class AppError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'AppError';
-  }
-
-  get status(): ContentfulStatusCode {
-    return ERROR_STATUS[this.code];
-  }
-}
-
-export const notFound = (what = 'Resource') => new AppError('not_found', `${what} not found`);
 
 /** Hono's own exceptions (bad JSON, wrong content type) speak our shape too. */
 function fromHttpException(err: HTTPException): AppError {
@@ -58,7 +49,7 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'Internal error');
 }
 
-export function errorJson(err: AppError): ErrorBody {
+function errorJson(err: AppError): ErrorBody {
   return {
     error: {
       code: err.code,
@@ -69,5 +60,5 @@ export function errorJson(err: AppError): ErrorBody {
 }
 
 export function toErrorResponse(c: Context, err: AppError): Response {
-  return c.json(errorJson(err), err.status);
+  return c.json(errorJson(err), statusOf(err));
 }

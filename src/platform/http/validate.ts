@@ -1,7 +1,7 @@
 import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
 import { z } from 'zod';
-import { AppError } from './errors';
+import { AppError } from '../errors';
 
 /**
  * `zValidator` whose failures are our 400 `validation_failed`, with zod's

@@ -1,25 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { AppEnv } from '../env';
-
-export interface RequestLogLine {
-  level: 'info' | 'warn' | 'error';
-  msg: 'request';
-  requestId: string;
-  method: string;
-  route: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  tenantId: string | null;
-  userId: string | null;
-  apiKeyId: string | null;
-  error?: string;
-}
-
-export type LogSink = (line: RequestLogLine) => void;
-
-const consoleSink: LogSink = (line) => console.log(JSON.stringify(line));
+import { createLogger, type LogSink } from './logger';
 
 /** Route params whose values are credentials (an invitation's token): logged by name, never by value. */
 const SECRET_PARAMS = new Set(['token']);
@@ -41,30 +23,32 @@ export function redactPath(path: string, routePattern: string): string {
 }
 
 /**
- * One structured JSON line per request, written after the response is known,
- * so it carries the status, the matched route and whoever was resolved on the way.
+ * Gives the request its logger (`c.var.log`, bound to the request id), and
+ * writes one `request` line after the response is known, so it carries the
+ * status, the matched route and whoever was resolved on the way.
  */
-export function requestLog(sink: LogSink = consoleSink): MiddlewareHandler<AppEnv> {
+export function requestLog(sink?: LogSink): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
     const started = Date.now();
+    const log = createLogger(sink, { requestId: c.var.requestId });
+    c.set('log', log);
     await next();
-    const principal = c.get('principal');
-    const tenantCtx = c.get('tenantCtx') as AppEnv['Variables']['tenantCtx'] | undefined;
+    const principal = c.var.principal;
     const status = c.res.status;
     const route = routePath(c, -1);
-    sink({
-      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
-      msg: 'request',
-      requestId: c.get('requestId'),
+    const fields = {
       method: c.req.method,
       route,
       path: redactPath(c.req.path, route),
       status,
       durationMs: Date.now() - started,
-      tenantId: tenantCtx?.tenant.id ?? null,
+      tenantId: c.var.tenantId ?? null,
       userId: principal?.userId ?? null,
       apiKeyId: principal?.type === 'api_key' ? principal.apiKeyId : null,
       ...(c.error ? { error: c.error.message } : {}),
-    });
+    };
+    if (status >= 500) log.error('request', fields);
+    else if (status >= 400) log.warn('request', fields);
+    else log.info('request', fields);
   };
 }

@@ -9,7 +9,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { fromBase64Url, pageKeys, toBase64Url } from './keys';
 import type { PageEnv } from './page-env';
 
-export const FLASH_COOKIE = 'flash';
+const FLASH_COOKIE = 'flash';
 const FLASH_TTL_SECONDS = 60;
 const IV_BYTES = 12;
 
@@ -22,7 +22,7 @@ export interface Flash {
 
 const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'Lax', path: '/' } as const;
 
-async function seal(c: Context<PageEnv>, flash: Flash): Promise<string> {
+async function seal<E extends PageEnv>(c: Context<E>, flash: Flash): Promise<string> {
   const [key] = await pageKeys(c.env, 'flash');
   if (!key) throw new Error('no flash key');
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
@@ -33,7 +33,7 @@ async function seal(c: Context<PageEnv>, flash: Flash): Promise<string> {
   return toBase64Url(out);
 }
 
-async function open(c: Context<PageEnv>, value: string): Promise<Flash | undefined> {
+async function open<E extends PageEnv>(c: Context<E>, value: string): Promise<Flash | undefined> {
   const bytes = fromBase64Url(value);
   if (!bytes || bytes.byteLength <= IV_BYTES) return undefined;
   for (const key of await pageKeys(c.env, 'flash')) {
@@ -48,12 +48,12 @@ async function open(c: Context<PageEnv>, value: string): Promise<Flash | undefin
   return undefined;
 }
 
-export async function setFlash(c: Context<PageEnv>, flash: Flash): Promise<void> {
+async function setFlash<E extends PageEnv>(c: Context<E>, flash: Flash): Promise<void> {
   setCookie(c, FLASH_COOKIE, await seal(c, flash), { ...COOKIE_OPTIONS, maxAge: FLASH_TTL_SECONDS });
 }
 
 /** Reads the flash and clears it: it is shown once, by the page that renders next. */
-export async function takeFlash(c: Context<PageEnv>): Promise<Flash | undefined> {
+export async function takeFlash<E extends PageEnv>(c: Context<E>): Promise<Flash | undefined> {
   const value = getCookie(c, FLASH_COOKIE);
   if (!value) return undefined;
   deleteCookie(c, FLASH_COOKIE, COOKIE_OPTIONS);
@@ -61,7 +61,7 @@ export async function takeFlash(c: Context<PageEnv>): Promise<Flash | undefined>
 }
 
 /** Post/redirect/get: 303 to `location`, with a message for the page there. */
-export async function redirectWithFlash(c: Context<PageEnv>, location: string, flash: Flash): Promise<Response> {
+export async function redirectWithFlash<E extends PageEnv>(c: Context<E>, location: string, flash: Flash): Promise<Response> {
   await setFlash(c, flash);
   return c.redirect(location, 303);
 }

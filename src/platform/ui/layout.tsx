@@ -5,38 +5,24 @@
  */
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { Role } from '../db/schema';
-import { can, type Permission } from '../tenancy/permissions';
-import { CSRF_FIELD } from './csrf';
+import { can } from '../tenancy/policy';
 import type { Flash } from './flash';
-import type { Viewer } from './page-env';
+import { CSRF_FIELD } from './form-csrf';
+import type { CurrentTenant, NavTab, Viewer } from './page-env';
+import { tenantPath } from './paths';
 import { FAVICON_PATH, STYLESHEET_PATH } from './styles';
 
-export type Tab = 'dashboard' | 'projects' | 'members' | 'billing' | 'audit-log' | 'api-keys' | 'settings';
-
-const TABS: { id: Tab; label: string; path: string; permission: Permission }[] = [
-  { id: 'dashboard', label: 'Dashboard', path: '', permission: 'tenant:read' },
-  { id: 'projects', label: 'Projects', path: '/projects', permission: 'projects:read' },
-  { id: 'members', label: 'Members', path: '/members', permission: 'members:read' },
-  { id: 'billing', label: 'Billing', path: '/billing', permission: 'billing:read' },
-  { id: 'audit-log', label: 'Audit log', path: '/audit-log', permission: 'audit:read' },
-  { id: 'api-keys', label: 'API keys', path: '/api-keys', permission: 'api_keys:manage' },
-  { id: 'settings', label: 'Settings', path: '/settings', permission: 'tenant:update' },
-];
-
 export const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', admin: 'Admin', member: 'Member' };
-
-export interface CurrentTenant {
-  slug: string;
-  name: string;
-  role: Role;
-}
 
 export interface LayoutProps {
   title: string;
   csrf: string;
   viewer: Viewer | null;
   tenant?: CurrentTenant;
-  tab?: Tab;
+  /** Every feature's tab; those the viewer's role may open are shown. */
+  tabs: readonly NavTab[];
+  /** The tab this page belongs to. */
+  tab?: NavTab;
   flash?: Flash;
   /** Reload the page, or go to `url`, after `seconds` (the billing page while a payment is processed). */
   refresh?: { seconds: number; url?: string };
@@ -60,7 +46,7 @@ export const RowAction: FC<{ csrf: string; action: string; label: string; descri
   </Form>
 );
 
-export const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
+const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
   <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
     <p>{flash.message}</p>
     {flash.reveal && (
@@ -83,7 +69,7 @@ const Switcher: FC<{ viewer: Viewer; current?: CurrentTenant }> = ({ viewer, cur
     <ul aria-label="Your organisations">
       {viewer.memberships.map(({ tenant, role }) => (
         <li>
-          <a href={`/t/${tenant.slug}`} aria-current={tenant.slug === current?.slug ? 'page' : undefined}>
+          <a href={tenantPath(tenant)} aria-current={tenant.slug === current?.slug ? 'page' : undefined}>
             <span>{tenant.name}</span>
             <span class="role">{ROLE_LABELS[role]}</span>
           </a>
@@ -96,12 +82,12 @@ const Switcher: FC<{ viewer: Viewer; current?: CurrentTenant }> = ({ viewer, cur
   </details>
 );
 
-const Tabs: FC<{ tenant: CurrentTenant; tab?: Tab }> = ({ tenant, tab }) => (
+const Tabs: FC<{ tenant: CurrentTenant; tabs: readonly NavTab[]; tab?: NavTab }> = ({ tenant, tabs, tab }) => (
   <nav class="tabs" aria-label={`${tenant.name} sections`}>
     <ul>
-      {TABS.filter((t) => can(tenant.role, t.permission)).map((t) => (
+      {tabs.filter((t) => can(tenant.role, t.permission)).map((t) => (
         <li>
-          <a href={`/t/${tenant.slug}${t.path}`} aria-current={t.id === tab ? 'page' : undefined}>
+          <a href={t.path ? tenantPath(tenant, t.path) : tenantPath(tenant)} aria-current={t === tab ? 'page' : undefined}>
             {t.label}
           </a>
         </li>
@@ -142,7 +128,7 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
           )}
         </div>
       </header>
-      {props.tenant && <Tabs tenant={props.tenant} tab={props.tab} />}
+      {props.tenant && <Tabs tenant={props.tenant} tabs={props.tabs} tab={props.tab} />}
       <main id="main" class={props.narrow ? 'narrow' : undefined}>
         {props.flash && <FlashMessage flash={props.flash} />}
         {props.children}

@@ -2,7 +2,8 @@
  * The admin pages' own stack. Pages sit beside the JSON API in one Worker
  * but answer differently: HTML error pages instead of JSON, a session from
  * the cookie only, a CSRF token on every form, and a strict CSP. So their
- * middleware is registered on page paths only, never on /api/*.
+ * middleware is registered on the paths the pages own (each feature says
+ * which), never on /api/*.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -10,38 +11,37 @@ import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Env } from '../env';
+import { AppError } from '../errors';
 import { limitBody } from '../http/body-limit';
-import { AppError, toAppError } from '../http/errors';
-import { resolveTenant } from '../tenancy/middleware';
-import { csrfProtection } from './csrf';
+import { statusOf, toAppError } from '../http/errors';
+import { errorMessage } from '../log/logger';
+import { loadTenantContext } from '../tenancy/resolve-tenant';
 import { takeFlash, type Flash } from './flash';
-import { Layout, type LayoutProps, type Tab } from './layout';
-import type { LoadViewer, PageEnv } from './page-env';
-import { currentPath, pageSession, requireSignedIn, signInPath } from './session';
+import { csrfProtection } from './form-csrf';
+import type { PageStatus } from './form';
+import { Layout, type LayoutProps } from './layout';
+import type { LoadViewer, NavTab, PageEnv, TenantPageEnv } from './page-env';
+import { currentPath, pageSession, requireSignedIn, signInPath } from './page-session';
 import { FAVICON, FAVICON_PATH, STYLESHEET, STYLESHEET_PATH } from './styles';
 
-/** Every path the pages own. Page middleware runs on these and nowhere else. */
-export const PAGE_PATHS = ['/', '/signin', '/signup', '/signout', '/tenants/*', '/invitations/*', '/t/*', '/dev/*'] as const;
+/** Tenant pages live under /t/:tenant; the platform mounts them, so it owns the path. */
+const TENANT_PAGE_PATHS = ['/t/*'];
 /** Static files: security headers only (no session, no cookies: they are cached publicly). */
-export const ASSET_PATHS = '/assets/*';
+const ASSET_PATHS = '/assets/*';
 
-export const PAGE_BODY_LIMIT_BYTES = 16 * 1024;
+const PAGE_BODY_LIMIT_BYTES = 16 * 1024;
 
-/** Where the browser may be sent by a form: this site, and Stripe's hosted Checkout and portal (or the local emulator). */
-export function stripeFormTargets(env: Pick<Env, 'STRIPE_API_HOST' | 'STRIPE_API_PORT' | 'STRIPE_API_PROTOCOL'>): string {
-  if (!env.STRIPE_API_HOST) return 'https://checkout.stripe.com https://billing.stripe.com';
-  const port = env.STRIPE_API_PORT ? `:${env.STRIPE_API_PORT}` : '';
-  return `${env.STRIPE_API_PROTOCOL ?? 'https'}://${env.STRIPE_API_HOST}${port}`;
-}
+/** Where a page's form may send the browser besides this site (a feature's `formTargets`: Stripe's Checkout). */
+export type FormTarget = (env: Env) => string;
 
-function pageSecureHeaders() {
+function pageSecureHeaders(formTargets: readonly FormTarget[]) {
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
       styleSrc: ["'self'"],
       imgSrc: ["'self'"],
-      // Chromium applies form-action to the redirect after a POST too: checkout and the portal are on Stripe.
-      formAction: ["'self'", (c) => stripeFormTargets((c as Context<PageEnv>).env)],
+      // Chromium applies form-action to the redirect after a POST too: checkout and the portal are elsewhere.
+      formAction: ["'self'", ...formTargets.map((target) => (c: Context) => target(c.env))],
       frameAncestors: ["'none'"],
       baseUri: ["'none'"],
     },
@@ -62,8 +62,9 @@ function noStore(): MiddlewareHandler<PageEnv> {
 
 export interface PageOptions {
   title: string;
-  tab?: Tab;
-  status?: 200 | 400 | 401 | 402 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
+  /** The organisation tab the page belongs to. */
+  tab?: NavTab;
+  status?: PageStatus;
   /** Reload the page, or go to `url`, after `seconds` (meta refresh: no script needed). */
   refresh?: { seconds: number; url?: string };
   narrow?: boolean;
@@ -72,14 +73,13 @@ export interface PageOptions {
 }
 
 /** Renders a page inside the layout: the viewer, the organisation's tabs, the flash (taken once). */
-export async function renderPage(c: Context<PageEnv>, options: PageOptions, body: Child): Promise<Response> {
-  const viewer = await c.var.viewer();
-  const ctx = c.get('tenantCtx') as PageEnv['Variables']['tenantCtx'] | undefined;
+export async function renderPage<E extends PageEnv>(c: Context<E>, options: PageOptions, body: Child): Promise<Response> {
   const props: LayoutProps = {
     title: options.title,
     csrf: c.var.csrfToken,
-    viewer,
-    tenant: ctx ? { slug: ctx.tenant.slug, name: ctx.tenant.name, role: ctx.role } : undefined,
+    viewer: await c.var.viewer(),
+    tenant: c.var.currentTenant,
+    tabs: c.var.tabs,
     tab: options.tab,
     flash: options.flash ?? (await takeFlash(c)),
     refresh: options.refresh,
@@ -104,21 +104,19 @@ const ERROR_TITLES: Partial<Record<AppError['code'], string>> = {
 async function renderError(err: Error, c: Context<PageEnv>): Promise<Response> {
   const appError = err instanceof HTTPException && err.status === 403 ? new AppError('forbidden', 'This request did not come from this site, so it was refused.') : toAppError(err);
   if (appError.code === 'unauthenticated' && c.req.method === 'GET') return c.redirect(signInPath(currentPath(c)), 303);
-  if (appError.code === 'internal') {
-    console.error(JSON.stringify({ level: 'error', msg: 'unhandled', requestId: c.get('requestId'), error: String(err), stack: err.stack }));
-  }
+  if (appError.code === 'internal') c.var.log.error('unhandled', { error: errorMessage(err), stack: err.stack });
   const message = appError.code === 'not_found' ? 'There is nothing here, or you do not have access to it.' : appError.message;
   // The error may come before the session or CSRF middleware ran (an oversized body): render without them.
   if (typeof c.var.viewer !== 'function') c.set('viewer', async () => null);
   if (typeof c.var.csrfToken !== 'string') c.set('csrfToken', '');
   return renderPage(
     c,
-    { title: ERROR_TITLES[appError.code] ?? 'Request refused', status: appError.status as PageOptions['status'] },
+    { title: ERROR_TITLES[appError.code] ?? 'Request refused', status: statusOf(appError) },
     <div class="card">
       <h1>{ERROR_TITLES[appError.code] ?? 'Request refused'}</h1>
       <p>{message}</p>
-      {appError.code === 'forbidden' && c.get('tenantCtx') && <p>Ask an owner or admin of this organisation if you need access.</p>}
-      {appError.code === 'internal' && <p class="muted">Reference: {c.get('requestId')}</p>}
+      {appError.code === 'forbidden' && c.var.currentTenant && <p>Ask an owner or admin of this organisation if you need access.</p>}
+      {appError.code === 'internal' && <p class="muted">Reference: {c.var.requestId}</p>}
       <p>
         <a href="/">Go to your dashboard</a>
       </p>
@@ -126,17 +124,30 @@ async function renderError(err: Error, c: Context<PageEnv>): Promise<Response> {
   );
 }
 
+export interface PageAppOptions {
+  loadViewer: LoadViewer;
+  /** Path patterns the features' pages answer (page middleware runs there and nowhere else). */
+  ownedPaths: readonly string[];
+  tabs: readonly NavTab[];
+  formTargets: readonly FormTarget[];
+}
+
 /**
  * The app for all pages: security headers, body limit, session, CSRF and
- * HTML errors on PAGE_PATHS, and the stylesheet. Feature pages are routed into it.
+ * HTML errors on the pages' paths, and the stylesheet. Feature pages are routed into it.
  */
-export function createPageApp(options: { loadViewer: LoadViewer }): Hono<PageEnv> {
+export function createPageApp(options: PageAppOptions): Hono<PageEnv> {
   const pages = new Hono<PageEnv>();
   pages.onError(renderError);
-  for (const path of PAGE_PATHS) {
-    pages.use(path, pageSecureHeaders(), noStore(), limitBody(PAGE_BODY_LIMIT_BYTES), pageSession(options.loadViewer), csrfProtection());
+  const headers = pageSecureHeaders(options.formTargets);
+  const tabs: MiddlewareHandler<PageEnv> = async function navigationMiddleware(c, next) {
+    c.set('tabs', options.tabs);
+    await next();
+  };
+  for (const path of [...options.ownedPaths, ...TENANT_PAGE_PATHS]) {
+    pages.use(path, tabs, headers, noStore(), limitBody(PAGE_BODY_LIMIT_BYTES), pageSession(options.loadViewer), csrfProtection());
   }
-  pages.use(ASSET_PATHS, pageSecureHeaders());
+  pages.use(ASSET_PATHS, headers);
   const immutable = 'public, max-age=31536000, immutable';
   pages.get(STYLESHEET_PATH, (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': immutable }));
   pages.get(FAVICON_PATH, (c) => c.body(FAVICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': immutable }));
@@ -147,6 +158,13 @@ export function createPageApp(options: { loadViewer: LoadViewer }): Hono<PageEnv
  * Pages under /t/:tenant: signed in (else to sign in and back), then a
  * member (else 404, as the API), with the same tenant-bound context.
  */
-export function createTenantPageApp(): Hono<PageEnv> {
-  return new Hono<PageEnv>().use('*', requireSignedIn(), resolveTenant());
+export function createTenantPageApp(): Hono<TenantPageEnv> {
+  const resolveTenantPage: MiddlewareHandler<TenantPageEnv> = async function resolveTenantPageMiddleware(c, next) {
+    const ctx = await loadTenantContext(c);
+    c.set('tenantCtx', ctx);
+    c.set('tenantId', ctx.tenant.id);
+    c.set('currentTenant', { slug: ctx.tenant.slug, name: ctx.tenant.name, role: ctx.role });
+    await next();
+  };
+  return new Hono<TenantPageEnv>().use(requireSignedIn(), resolveTenantPage);
 }

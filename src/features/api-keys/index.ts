@@ -1,0 +1,8 @@
+import { tenantSection } from '../../platform/feature';
+import { apiKeyPages, apiKeysTab } from './pages';
+import { apiKeyPermissions } from './permissions';
+import { apiKeyRoutes } from './routes';
+import { apiKeyResolver } from './service';
+
+/** Besides its section, a way to authenticate: `Authorization: Bearer ssk_…`. */
+export const apiKeys = tenantSection('api-keys', { api: apiKeyRoutes, pages: apiKeyPages, tab: apiKeysTab, permissions: apiKeyPermissions }, { credentials: [apiKeyResolver] });

@@ -1,0 +1,5 @@
+import { permission } from '../../platform/tenancy/policy';
+
+export const apiKeyPermissions = {
+  manage: permission('api_keys:manage', 'admin'),
+};

@@ -1,0 +1,5 @@
+import { permission } from '../../platform/tenancy/policy';
+
+export const auditPermissions = {
+  read: permission('audit:read', 'admin'),
+};

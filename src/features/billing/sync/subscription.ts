@@ -1,0 +1,125 @@
+/**
+ * Stripe → D1 → the tenant's object. Webhooks arrive late, twice and out of
+ * order, so nothing here trusts an event's payload: it fetches the
+ * subscription as Stripe has it now and writes that. Running it again, or in
+ * any order, ends in Stripe's true state.
+ */
+import { sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { auditEntryIf } from '../../../platform/audit';
+import { systemContext, type ServiceContext } from '../../../platform/context';
+import { tenantOfStripeCustomer, wasDeleted } from '../../../platform/db/cross-tenant';
+import { subscriptions, type Plan } from '../../../platform/db/schema';
+import type { Env } from '../../../platform/env';
+import { seatsFor } from '../../seats/client';
+import { entitlementOf } from '../entitlement';
+import { statusPolicy } from '../plans';
+import { idOf, stripeClient } from '../stripe';
+
+/** A subscription that can never be applied (no tenant, unknown price): retrying will not help. */
+export class PermanentSyncError extends Error {
+  override name = 'PermanentSyncError';
+}
+
+export type SyncOutcome =
+  | { kind: 'applied'; tenantId: string; changed: boolean; plan: Plan; status: string; seats: number | null }
+  | { kind: 'ignored'; tenantId: string; reason: string };
+
+function grantsAccess(status: string): boolean {
+  return statusPolicy(status) !== 'free';
+}
+
+function planOf(env: Env, price: Stripe.Price): Plan {
+  if (price.id === env.STRIPE_PRICE_PRO) return 'pro';
+  if (price.id === env.STRIPE_PRICE_ENTERPRISE) return 'enterprise';
+  const fromMetadata = price.metadata?.plan;
+  if (fromMetadata === 'pro' || fromMetadata === 'enterprise') return fromMetadata;
+  throw new PermanentSyncError(`price ${price.id} is not one of our plans`);
+}
+
+/** The tenant a subscription belongs to: by its customer (ours, stored at checkout), else by its metadata. */
+async function tenantIdFor(env: Env, subscription: Stripe.Subscription): Promise<string> {
+  const customerId = idOf(subscription.customer);
+  if (customerId) {
+    const tenantId = await tenantOfStripeCustomer(env, customerId);
+    if (tenantId) return tenantId;
+  }
+  const fromMetadata = subscription.metadata?.tenant_id;
+  if (fromMetadata) return fromMetadata;
+  throw new PermanentSyncError(`subscription ${subscription.id} belongs to no tenant (customer ${customerId})`);
+}
+
+/** A deleted tenant's subscription must stop billing, whatever order the news arrives in. */
+async function cancelForDeletedTenant(env: Env, subscription: Stripe.Subscription): Promise<string> {
+  if (!grantsAccess(subscription.status) && subscription.status !== 'incomplete') return 'the tenant was deleted';
+  await stripeClient(env).subscriptions.cancel(subscription.id, {}, { idempotencyKey: `deleted-tenant:${subscription.id}` });
+  return 'the tenant was deleted; its subscription was canceled';
+}
+
+export async function syncSubscriptionFromStripe(base: ServiceContext, subscriptionId: string): Promise<SyncOutcome> {
+  const { env } = base;
+  // When this read began: a write based on an older read never overwrites a newer one.
+  const readAt = Date.now();
+  const subscription = await stripeClient(env).subscriptions.retrieve(subscriptionId);
+  const tenantId = await tenantIdFor(env, subscription);
+  const ctx = await systemContext(base, tenantId);
+  if (!ctx) {
+    if (await wasDeleted(env, tenantId)) return { kind: 'ignored', tenantId, reason: await cancelForDeletedTenant(env, subscription) };
+    throw new PermanentSyncError(`tenant ${tenantId} of subscription ${subscription.id} does not exist`);
+  }
+
+  const stored = await ctx.db.first(subscriptions);
+  // An old subscription's late news must not overwrite the one the tenant pays for now.
+  if (stored?.stripeSubscriptionId && stored.stripeSubscriptionId !== subscription.id && grantsAccess(stored.status) && !grantsAccess(subscription.status)) {
+    return { kind: 'ignored', tenantId, reason: `tenant is on ${stored.stripeSubscriptionId}; ${subscription.id} is ${subscription.status}` };
+  }
+
+  const item = subscription.items.data[0];
+  if (!item) throw new PermanentSyncError(`subscription ${subscription.id} has no items`);
+  const plan = planOf(env, item.price);
+  const metadataSeats = Number(subscription.metadata?.seats);
+  const now = Date.now();
+  const next = {
+    plan,
+    status: subscription.status,
+    stripeCustomerId: idOf(subscription.customer),
+    stripeSubscriptionId: subscription.id,
+    seatQuantity: item.quantity ?? null,
+    // Enterprise seats are set by sales in the subscription's metadata, never by the buyer.
+    seatLimitOverride: plan === 'enterprise' && Number.isInteger(metadataSeats) && metadataSeats > 0 ? metadataSeats : null,
+    currentPeriodEnd: item.current_period_end ? item.current_period_end * 1000 : null,
+    pastDueSince: subscription.status === 'past_due' ? (stored?.status === 'past_due' ? stored.pastDueSince : now) : null,
+  };
+  const changed = !stored || (Object.keys(next) as (keyof typeof next)[]).some((key) => stored[key] !== next[key]);
+
+  const noNewerRead = sql`(${subscriptions.stripeReadAt} IS NULL OR ${subscriptions.stripeReadAt} <= ${readAt})`;
+  const [written] = await ctx.db.batch([
+    ctx.db.update(subscriptions, { ...next, stripeReadAt: readAt, ...(changed ? { updatedAt: now } : {}) }, noNewerRead),
+    auditEntryIf(
+      ctx,
+      sql`${changed ? 1 : 0} = 1 AND EXISTS (SELECT 1 FROM ${subscriptions} WHERE ${subscriptions.tenantId} = ${tenantId} AND ${subscriptions.stripeReadAt} = ${readAt})`,
+      'subscription.updated',
+      { type: 'subscription', id: subscription.id },
+      {
+        from: stored ? { plan: stored.plan, status: stored.status, seats: stored.seatQuantity } : null,
+        to: { plan, status: subscription.status, seats: next.seatQuantity },
+      },
+    ),
+  ]);
+  if (written.meta.changes === 0) return { kind: 'ignored', tenantId, reason: 'a newer read of this subscription already landed' };
+  // Always pushed, even when D1 did not change: the object may have missed the last push.
+  await seatsFor(env, tenantId).setLimits(entitlementOf({ ...stored, ...next, tenantId, updatedAt: now, stripeReadAt: readAt, reconciledAt: stored?.reconciledAt ?? null }, now).limits);
+  return { kind: 'applied', tenantId, changed, plan, status: subscription.status, seats: next.seatQuantity };
+}
+
+/**
+ * The reconciliation job's look at one tenant: which of its customer's
+ * subscriptions Stripe has now (a live one first, else the newest), synced
+ * like a webhook would. Finds a subscription whose webhooks never arrived.
+ */
+export async function reconcileCustomer(ctx: ServiceContext, customerId: string): Promise<SyncOutcome | null> {
+  const { data } = await stripeClient(ctx.env).subscriptions.list({ customer: customerId, status: 'all', limit: 20 });
+  const newestFirst = [...data].sort((a, b) => b.created - a.created);
+  const current = newestFirst.find((subscription) => grantsAccess(subscription.status)) ?? newestFirst[0];
+  return current ? syncSubscriptionFromStripe(ctx, current.id) : null;
+}

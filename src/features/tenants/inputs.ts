@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { humanName } from '../../platform/fields';
+
+export const tenantName = humanName();
+
+export const createTenantBody = z.strictObject({ name: tenantName });
+export const renameTenantBody = z.strictObject({ name: tenantName });
+
+/** Deleting asks for the slug typed out, so it is never one careless click. */
+export const deleteTenantForm = (slug: string) =>
+  z.strictObject({ confirm: z.string().trim().refine((typed) => typed === slug, `Type ${slug} exactly to confirm`) });

@@ -1,0 +1,86 @@
+/**
+ * Session tokens: short-lived HS256 JWTs signed with jose.
+ *
+ * - The algorithm is pinned on verification (`alg: none` or RS/HS confusion is refused).
+ * - Every token names its key (`kid`, derived from the secret), and verification
+ *   accepts the current and the previous secret, so rotating `JWT_SECRET` does
+ *   not sign everybody out.
+ * - Keys are imported once per isolate and per secret, not per request.
+ */
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
+import type { Env } from '../env';
+
+export const SESSION_TTL_SECONDS = 12 * 60 * 60;
+const ALGORITHM = 'HS256';
+const ISSUER = 'saas-slice';
+const AUDIENCE = 'saas-slice:session';
+
+interface SigningKey {
+  kid: string;
+  key: CryptoKey;
+}
+
+const keyCache = new Map<string, Promise<SigningKey>>();
+
+async function importSigningKey(secret: string): Promise<SigningKey> {
+  const raw = new TextEncoder().encode(secret);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
+  const kid = Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, '0')).join('');
+  const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  return { kid, key };
+}
+
+function signingKey(secret: string): Promise<SigningKey> {
+  let entry = keyCache.get(secret);
+  if (!entry) {
+    entry = importSigningKey(secret);
+    keyCache.set(secret, entry);
+  }
+  return entry;
+}
+
+function requireSecret(env: Pick<Env, 'JWT_SECRET'>): string {
+  if (!env.JWT_SECRET || env.JWT_SECRET.length < 32) {
+    throw new Error('JWT_SECRET must be set to at least 32 characters');
+  }
+  return env.JWT_SECRET;
+}
+
+export async function signSession(env: Pick<Env, 'JWT_SECRET'>, userId: string): Promise<string> {
+  const { kid, key } = await signingKey(requireSecret(env));
+  return new SignJWT({})
+    .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${SESSION_TTL_SECONDS}s`)
+    .setJti(crypto.randomUUID())
+    .sign(key);
+}
+
+export type SessionCheck = { ok: true; userId: string } | { ok: false; reason: string };
+
+export async function verifySession(
+  env: Pick<Env, 'JWT_SECRET' | 'JWT_PREVIOUS_SECRET'>,
+  token: string,
+): Promise<SessionCheck> {
+  const secrets = [requireSecret(env), env.JWT_PREVIOUS_SECRET].filter((s): s is string => !!s);
+  const keys = await Promise.all(secrets.map(signingKey));
+  const keyFor = (header: JWTHeaderParameters): CryptoKey => {
+    const match = keys.find((k) => k.kid === header.kid);
+    if (!match) throw new joseErrors.JWSSignatureVerificationFailed('unknown key id');
+    return match.key;
+  };
+  try {
+    const { payload } = await jwtVerify(token, keyFor, {
+      algorithms: [ALGORITHM],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      requiredClaims: ['sub', 'exp', 'iat'],
+    });
+    return payload.sub ? { ok: true, userId: payload.sub } : { ok: false, reason: 'no subject' };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : 'invalid token' };
+  }
+}

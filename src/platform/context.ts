@@ -1,0 +1,70 @@
+/**
+ * The one context factory. A service is handed a context, never loose
+ * bindings: the Worker's env (its bindings, typed by `wrangler types`), the
+ * id that ties the work to its log lines and audit rows, the logger, and
+ * the door to the global tables. Work inside one tenant gets a
+ * `TenantContext` on top, made here and only here, whose `db` is the only
+ * door to that tenant's data.
+ */
+import type { Role, Tenant } from './db/schema';
+import { database } from './db/client';
+import { tenantById } from './db/cross-tenant';
+import { GlobalDb } from './db/global-db';
+import type { Env } from './env';
+import { createLogger, type Logger } from './log/logger';
+import { TenantDb } from './tenancy/tenant-db';
+
+/** What every service receives: the bindings it may reach, the request id, the logger, the global tables. */
+export interface ServiceContext {
+  env: Env;
+  requestId: string;
+  log: Logger;
+  /** Accounts, the tenant registry, Stripe's events: the tables no tenant owns. */
+  global: GlobalDb;
+}
+
+/** Who did something, as the audit log records it. */
+export type Actor =
+  | { type: 'user'; id: string }
+  | { type: 'api_key'; id: string }
+  | { type: 'system'; id: null };
+
+export type TenantRef = Pick<Tenant, 'id' | 'slug' | 'name'>;
+
+/**
+ * Work inside one tenant: the tenant, who is acting and with which role, and
+ * the tenant-bound database. Its logger carries the tenant's id.
+ */
+export interface TenantContext extends ServiceContext {
+  tenant: TenantRef;
+  actor: Actor;
+  role: Role;
+  db: TenantDb;
+}
+
+/** A context for work outside any tenant: a request before its tenant is known, a queue message, a cron tick. */
+export function serviceContext(env: Env, requestId: string, log: Logger = createLogger(undefined, { requestId })): ServiceContext {
+  return { env, requestId, log, global: new GlobalDb(database(env.DB)) };
+}
+
+/** The one place a `TenantDb` is made: the tenancy middleware, system work and a new member's first steps all come here. */
+export function tenantContext(base: ServiceContext, tenant: TenantRef, actor: Actor, role: Role): TenantContext {
+  return {
+    ...base,
+    log: base.log.with({ tenantId: tenant.id }),
+    tenant,
+    actor,
+    role,
+    db: new TenantDb(database(base.env.DB), tenant.id),
+  };
+}
+
+/**
+ * Work no person asked for (a webhook, the reconciliation job): the same
+ * door to tenant data, with the system as the actor and owner rights.
+ * Undefined for a tenant that does not exist.
+ */
+export async function systemContext(base: ServiceContext, tenantId: string): Promise<TenantContext | undefined> {
+  const tenant = await tenantById(base.env, tenantId);
+  return tenant && tenantContext(base, tenant, { type: 'system', id: null }, 'owner');
+}

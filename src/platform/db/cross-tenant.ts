@@ -1,0 +1,148 @@
+/**
+ * Every read that is not confined to one tenant, in one place, each named
+ * for why it may cross. Everything else reaches tenant data through a
+ * `TenantContext` (platform/context.ts); feature code may not import the raw
+ * handle (eslint.config.js, test/node/imports.test.ts).
+ */
+import { and, asc, desc, eq, gt, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
+import type { Env } from '../env';
+import { database } from './client';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants } from './schema';
+
+type DbEnv = Pick<Env, 'DB'>;
+
+const tenantColumns = { id: tenants.id, slug: tenants.slug, name: tenants.name };
+
+/** A tenant by id, before a context for it exists (system work names tenants by id). */
+export async function tenantById(env: DbEnv, tenantId: string) {
+  const [tenant] = await database(env.DB).select(tenantColumns).from(tenants).where(eq(tenants.id, tenantId)).limit(1);
+  return tenant;
+}
+
+/** The tenants a user belongs to, by name: the organisation switcher and GET /api/me. */
+export function membershipsOfUser(env: DbEnv, userId: string) {
+  return database(env.DB)
+    .select({ ...tenantColumns, role: memberships.role })
+    .from(memberships)
+    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(tenants.name);
+}
+
+/** An invitation by its token's hash: the link is all its holder has, so the tenant is learnt from it. */
+export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
+  const [found] = await database(env.DB)
+    .select({ invitation: invitations, tenant: tenantColumns })
+    .from(invitations)
+    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+    .where(eq(invitations.tokenHash, tokenHash))
+    .limit(1);
+  return found;
+}
+
+/** An unrevoked API key by its secret's hash: a request presents only the secret. */
+export async function apiKeyBySecretHash(env: DbEnv, secretHash: string) {
+  const [key] = await database(env.DB)
+    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return key;
+}
+
+/** Records a key's use, at most once per `resolutionMs`: most requests read, none need write. */
+export async function noteApiKeyUse(env: DbEnv, keyId: string, now: number, resolutionMs: number): Promise<void> {
+  await database(env.DB)
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`${now - resolutionMs}`))));
+}
+
+/** The tenant whose Stripe customer this is: webhooks name a customer, not a tenant. */
+export async function tenantOfStripeCustomer(env: DbEnv, customerId: string): Promise<string | undefined> {
+  const [row] = await database(env.DB)
+    .select({ tenantId: subscriptions.tenantId })
+    .from(subscriptions)
+    .where(eq(subscriptions.stripeCustomerId, customerId))
+    .limit(1);
+  return row?.tenantId;
+}
+
+/** Whether a tenant existed and was deleted (late Stripe news about it is ignored, its subscription stopped). */
+export async function wasDeleted(env: DbEnv, tenantId: string): Promise<boolean> {
+  const [row] = await database(env.DB).select({ id: deletedTenants.id }).from(deletedTenants).where(eq(deletedTenants.id, tenantId)).limit(1);
+  return row !== undefined;
+}
+
+/**
+ * The reconciliation job's next batch: every tenant that ever reached
+ * Stripe, least recently looked at first (never looked at first of all), so
+ * each tick takes the next batch and every tenant comes round.
+ */
+export function stripeCustomersToReconcile(env: DbEnv, limit: number) {
+  return database(env.DB)
+    .select({ tenantId: subscriptions.tenantId, customerId: subscriptions.stripeCustomerId })
+    .from(subscriptions)
+    .where(isNotNull(subscriptions.stripeCustomerId))
+    .orderBy(asc(subscriptions.reconciledAt), asc(subscriptions.tenantId))
+    .limit(limit);
+}
+
+export async function markReconciled(env: DbEnv, tenantId: string, at: number): Promise<void> {
+  await database(env.DB).update(subscriptions).set({ reconciledAt: at }).where(eq(subscriptions.tenantId, tenantId));
+}
+
+/**
+ * What the tenant's seat object recomputes itself from, in one batch:
+ * members, pending unexpired invitations, and the subscription. The object
+ * knows its tenant by id only, so it reads by id rather than through a context.
+ */
+export async function seatLedger(env: DbEnv, tenantId: string, now: number) {
+  const db = database(env.DB);
+  const [members, pending, subscription] = await db.batch([
+    db.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.tenantId, tenantId)),
+    db
+      .select({ id: invitations.id, expiresAt: invitations.expiresAt })
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, tenantId), eq(invitations.status, 'pending'), gt(invitations.expiresAt, now))),
+    db
+      .select({
+        plan: subscriptions.plan,
+        status: subscriptions.status,
+        seatQuantity: subscriptions.seatQuantity,
+        seatLimitOverride: subscriptions.seatLimitOverride,
+        pastDueSince: subscriptions.pastDueSince,
+      })
+      .from(subscriptions)
+      .where(eq(subscriptions.tenantId, tenantId))
+      .limit(1),
+  ]);
+  return { members, pending, subscription: subscription[0] };
+}
+
+/**
+ * An operator's view of one tenant, live or deleted, by id or slug: its
+ * row, its subscription, its newest audit entries and the Stripe events
+ * that name its customer.
+ */
+export async function tenantRecordsForOperator(env: DbEnv, tenantRef: string, limit: number) {
+  const db = database(env.DB);
+  const [tenant] = await db.select().from(tenants).where(or(eq(tenants.id, tenantRef), eq(tenants.slug, tenantRef))).limit(1);
+  const [deleted] = tenant ? [] : await db.select().from(deletedTenants).where(or(eq(deletedTenants.id, tenantRef), eq(deletedTenants.slug, tenantRef))).limit(1);
+  const tenantId = tenant?.id ?? deleted?.id;
+  if (!tenantId) return undefined;
+
+  const [subscription] = await db.select().from(subscriptions).where(eq(subscriptions.tenantId, tenantId)).limit(1);
+  const audit = await db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId)).orderBy(desc(auditLog.id)).limit(limit);
+  // Events name a customer, not a tenant; an operator's occasional scan of the payloads is fine.
+  const customerId = subscription?.stripeCustomerId;
+  const events = customerId
+    ? await db
+        .select()
+        .from(stripeEvents)
+        .where(like(stripeEvents.payload, `%"${customerId}"%`))
+        .orderBy(desc(stripeEvents.receivedAt))
+        .limit(limit)
+    : [];
+  return { tenant, deleted, subscription, audit, events };
+}

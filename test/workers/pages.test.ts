@@ -1,0 +1,356 @@
+/**
+ * The pages' security properties over HTTP, through the Worker's real fetch:
+ * headers, sign-in redirects, CSRF (token and origin), tenancy (404) and
+ * permissions (403). The browser story is in test/e2e.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { addMember, call, PASSWORD, signUpOwner, uniqueEmail } from './helpers';
+import { safeNext } from '../../src/platform/ui/page-session';
+import { STYLESHEET_PATH } from '../../src/platform/ui/styles';
+
+const ORIGIN = 'https://app.test';
+
+/** A browser, as far as the pages care: a cookie jar and an Origin header on posts. */
+class Browser {
+  cookies = new Map<string, string>();
+
+  async fetch(path: string, init: { method?: string; form?: Record<string, string>; origin?: string | null } = {}): Promise<Response> {
+    const headers = new Headers();
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    let body: string | undefined;
+    if (init.form) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      body = new URLSearchParams(init.form).toString();
+    }
+    const method = init.method ?? (init.form ? 'POST' : 'GET');
+    if (method === 'POST' && init.origin !== null) headers.set('origin', init.origin ?? ORIGIN);
+    const res = await exports.default.fetch(`${ORIGIN}${path}`, { method, headers, body, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = line.split(';');
+      const [name = '', value = ''] = pair.split('=');
+      if (attrs.some((a) => /max-age=0\b/i.test(a.trim())) || value === '') this.cookies.delete(name.trim());
+      else this.cookies.set(name.trim(), value);
+    }
+    return res;
+  }
+
+  /** The CSRF token of the first form on `path`. */
+  async token(path: string): Promise<string> {
+    const html = await (await this.fetch(path)).text();
+    const match = /name="_csrf" value="([^"]+)"/.exec(html);
+    if (!match?.[1]) throw new Error(`no CSRF token on ${path}`);
+    return match[1];
+  }
+
+  async signIn(email: string): Promise<void> {
+    const res = await this.fetch('/signin', { form: { _csrf: await this.token('/signin'), email, password: PASSWORD } });
+    if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
+  }
+}
+
+async function projectNames(token: string, slug: string): Promise<string[]> {
+  const res = await call('GET', `/api/t/${slug}/projects`, { token });
+  return res.body.projects.map((p: { name: string }) => p.name);
+}
+
+describe('page security headers', () => {
+  it('serves pages with a strict CSP and no caching', async () => {
+    const res = await new Browser().fetch('/signin');
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/form-action 'self'/);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('script-src');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script|style=/i);
+    expect(html).toContain(`<link rel="stylesheet" href="${STYLESHEET_PATH}"`);
+  });
+
+  it('serves the stylesheet from a hashed, immutable URL', async () => {
+    const res = await new Browser().fetch(STYLESHEET_PATH);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/css');
+    expect(res.headers.get('cache-control')).toContain('immutable');
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await new Browser().fetch('/assets/app.00000000.css')).status).toBe(404);
+  });
+
+  it('leaves the JSON API alone', async () => {
+    const res = await call('GET', '/healthz');
+    expect(res.headers.get('content-security-policy')).toBeNull();
+    const api = await call('GET', '/api/me');
+    expect(api.status).toBe(401);
+    expect(api.body.error.code).toBe('unauthenticated');
+  });
+});
+
+describe('signing in to pages', () => {
+  it('sends a signed-out visitor to sign in and back', async () => {
+    const owner = await signUpOwner('Redirect Co');
+    const browser = new Browser();
+    const res = await browser.fetch(`/t/${owner.tenant.slug}/projects`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/signin?next=%2Ft%2F${owner.tenant.slug}%2Fprojects`);
+
+    const token = await browser.token(res.headers.get('location') ?? '');
+    const signedIn = await browser.fetch('/signin', { form: { _csrf: token, email: owner.user.email, password: PASSWORD, next: `/t/${owner.tenant.slug}/projects` } });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('location')).toBe(`/t/${owner.tenant.slug}/projects`);
+    expect(browser.cookies.has('sid')).toBe(true);
+    expect((await browser.fetch(`/t/${owner.tenant.slug}/projects`)).status).toBe(200);
+  });
+
+  it('never follows a next that leaves the site', async () => {
+    for (const bad of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/api/me', '/signout', '/a\r\nSet-Cookie: x=1', '']) {
+      expect(safeNext(bad), bad).toBeUndefined();
+    }
+    expect(safeNext('/t/acme/billing?checkout=success')).toBe('/t/acme/billing?checkout=success');
+  });
+
+  it('shows a wrong password next to the form, keeping the email and not the password', async () => {
+    const owner = await signUpOwner('Typo Co');
+    const browser = new Browser();
+    const res = await browser.fetch('/signin', { form: { _csrf: await browser.token('/signin'), email: owner.user.email, password: 'wrong password!' } });
+    expect(res.status).toBe(401);
+    const html = await res.text();
+    expect(html).toContain('Email or password is incorrect');
+    expect(html).toContain(`value="${owner.user.email}"`);
+    expect(html).not.toContain('wrong password!');
+  });
+
+  it('treats a stale session cookie as signed out, not as a JSON 401', async () => {
+    const browser = new Browser();
+    browser.cookies.set('sid', 'not-a-jwt');
+    const res = await browser.fetch('/t/anything');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toContain('/signin?next=');
+    expect(browser.cookies.has('sid')).toBe(false);
+  });
+});
+
+describe('CSRF on page forms', () => {
+  async function ownerBrowser() {
+    const owner = await signUpOwner('Csrf Co');
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const projects = `/t/${owner.tenant.slug}/projects`;
+    return { owner, browser, projects, token: await browser.token(projects) };
+  }
+
+  it('accepts a form with its token from this origin', async () => {
+    const { owner, browser, projects, token } = await ownerBrowser();
+    const res = await browser.fetch(projects, { form: { _csrf: token, name: 'Allowed' } });
+    expect(res.status).toBe(303);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual(['Allowed']);
+  });
+
+  it('refuses a form without its token, and changes nothing', async () => {
+    const { owner, browser, projects } = await ownerBrowser();
+    const res = await browser.fetch(projects, { form: { name: 'No token' } });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(await res.text()).toContain('did not come from this site');
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual([]);
+  });
+
+  it('refuses a valid token posted from another origin, or with no origin at all', async () => {
+    const { owner, browser, projects, token } = await ownerBrowser();
+    expect((await browser.fetch(projects, { form: { _csrf: token, name: 'Foreign' }, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await browser.fetch(projects, { form: { _csrf: token, name: 'Originless' }, origin: null })).status).toBe(403);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual([]);
+  });
+
+  it("refuses another session's token", async () => {
+    const { owner, browser, projects, token } = await ownerBrowser();
+    const other = new Browser();
+    await other.signIn(owner.user.email);
+    expect((await other.fetch(projects, { form: { _csrf: token, name: 'Stolen token' } })).status).toBe(403);
+    expect((await browser.fetch(projects, { form: { _csrf: `${token.slice(0, -2)}AA`, name: 'Forged' } })).status).toBe(403);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual([]);
+  });
+
+  it('protects the sign-in form too (no login CSRF)', async () => {
+    const owner = await signUpOwner('Login Csrf Co');
+    const res = await new Browser().fetch('/signin', { form: { email: owner.user.email, password: PASSWORD } });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('tenancy and permissions on pages', () => {
+  it('shows a 404 page to a non-member, the same as for no tenant at all', async () => {
+    const owner = await signUpOwner('Private Co');
+    const stranger = await signUpOwner('Stranger Co');
+    const browser = new Browser();
+    await browser.signIn(stranger.user.email);
+    const theirs = await browser.fetch(`/t/${owner.tenant.slug}/members`);
+    const none = await browser.fetch('/t/no-such-tenant/members');
+    expect(theirs.status).toBe(404);
+    expect(none.status).toBe(404);
+    expect(theirs.headers.get('content-type')).toContain('text/html');
+    expect(await theirs.text()).not.toContain('Private Co');
+  });
+
+  it('shows a member no member controls, and refuses their crafted post (403, nothing changed)', async () => {
+    const owner = await signUpOwner('Roles Co');
+    const member = await addMember(owner, 'member');
+    const browser = new Browser();
+    await browser.signIn(member.user.email);
+    const members = `/t/${owner.tenant.slug}/members`;
+    const html = await (await browser.fetch(members)).text();
+    expect(html).not.toContain('Change role');
+    expect(html).not.toContain('Send invitation');
+    expect(html).not.toContain('Billing</a>');
+
+    const token = await browser.token(members);
+    const res = await browser.fetch(`${members}/${owner.user.id}/role`, { form: { _csrf: token, role: 'member' } });
+    expect(res.status).toBe(403);
+    const invite = await browser.fetch(`${members}/invitations`, { form: { _csrf: token, email: uniqueEmail('sneaky'), role: 'owner' } });
+    expect(invite.status).toBe(403);
+    expect((await browser.fetch(`/t/${owner.tenant.slug}/billing`)).status).toBe(403);
+
+    const list = await call('GET', `/api/t/${owner.tenant.slug}/members`, { token: owner.token });
+    expect(list.body.members.find((m: { user: { id: string } }) => m.user.id === owner.user.id).role).toBe('owner');
+    const invitations = await call('GET', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token });
+    expect(invitations.body.invitations).toEqual([]);
+  });
+
+  it('offers only the roles the viewer may grant', async () => {
+    const owner = await signUpOwner('Grant Co');
+    const admin = await addMember(owner, 'admin');
+    const browser = new Browser();
+    await browser.signIn(admin.user.email);
+    const html = await (await browser.fetch(`/t/${owner.tenant.slug}/members`)).text();
+    const inviteRoles = /<select id="invite-role"[^>]*>(.*?)<\/select>/s.exec(html)?.[1] ?? '';
+    expect(inviteRoles).toContain('value="admin"');
+    expect(inviteRoles).toContain('value="member"');
+    expect(inviteRoles).not.toContain('value="owner"');
+  });
+});
+
+describe('forms and errors as pages', () => {
+  it('re-renders invalid input next to its field, and a plan limit (402) in the flash, keeping the input', async () => {
+    const owner = await signUpOwner('Limits Co');
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const projects = `/t/${owner.tenant.slug}/projects`;
+    const token = await browser.token(projects);
+
+    const empty = await browser.fetch(projects, { form: { _csrf: token, name: '   ' } });
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+
+    for (const name of ['One', 'Two', 'Three']) expect((await browser.fetch(projects, { form: { _csrf: token, name } })).status).toBe(303);
+    const fourth = await browser.fetch(projects, { form: { _csrf: token, name: 'Fourth <b>project</b>' } });
+    expect(fourth.status).toBe(402);
+    const html = await fourth.text();
+    expect(html).toContain('class="flash flash-error" role="alert"');
+    expect(html).toContain('Your plan allows 3 projects');
+    expect(html).toContain('value="Fourth &lt;b&gt;project&lt;/b&gt;"');
+    expect(await projectNames(owner.token, owner.tenant.slug)).toHaveLength(3);
+  });
+
+  it('answers an unknown page under an organisation with an HTML 404', async () => {
+    const owner = await signUpOwner('Lost Co');
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const res = await browser.fetch(`/t/${owner.tenant.slug}/no-such-page`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('ignores a forged flash cookie', async () => {
+    const browser = new Browser();
+    browser.cookies.set('flash', 'eyJraW5kIjoiZXJyb3IiLCJtZXNzYWdlIjoiZm9yZ2VkIn0');
+    const res = await browser.fetch('/signin');
+    expect(res.status).toBe(200);
+    expect(await res.text()).not.toContain('forged');
+  });
+});
+
+describe('every page route', () => {
+  const NOT_PAGES = /^\/(api|webhooks|ops|healthz)(\/|$)/;
+  const routes = createApp().routes.filter((r) => (r.method === 'GET' || r.method === 'POST') && !NOT_PAGES.test(r.path));
+  const filled = (path: string) => path.replace(/:(\w+)/g, 'x');
+
+  it('is behind the page middleware: a form post without a token is refused', async () => {
+    const posts = [...new Set(routes.filter((r) => r.method === 'POST').map((r) => r.path))];
+    expect(posts.length).toBeGreaterThanOrEqual(15);
+    for (const path of posts) {
+      const res = await new Browser().fetch(filled(path), { form: { name: 'x' } });
+      expect(res.status, path).toBe(403);
+    }
+  });
+
+  it('is served with the CSP', async () => {
+    const gets = [...new Set(routes.filter((r) => r.method === 'GET').map((r) => r.path))];
+    for (const path of gets) {
+      const res = await new Browser().fetch(filled(path));
+      expect(res.headers.get('content-security-policy'), path).toContain("default-src 'none'");
+    }
+  });
+});
+
+describe('dev mailbox', () => {
+  it('exists in development and test only', async () => {
+    expect((await new Browser().fetch('/dev/mailbox')).status).toBe(200);
+    const ctx = createExecutionContext();
+    const res = await createApp().fetch(new Request(`${ORIGIN}/dev/mailbox`), { ...env, ENVIRONMENT: 'production' }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('settings: export and delete', () => {
+  it('lets the owner download the export, and delete only after typing the slug', async () => {
+    const owner = await signUpOwner('Settings Co');
+    const slug = owner.tenant.slug;
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+
+    const html = await (await browser.fetch(`/t/${slug}/settings`)).text();
+    expect(html).toContain('Download export');
+    expect(html).toContain('Delete organisation');
+
+    const download = await browser.fetch(`/t/${slug}/settings/export`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toContain(`${slug}-export.json`);
+    expect((await download.json()) as { tenant: { slug: string } }).toMatchObject({ tenant: { slug } });
+
+    const csrf = await browser.token(`/t/${slug}/settings`);
+    const wrong = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: 'not-the-slug' } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain(`Type ${slug} exactly to confirm`);
+    expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
+
+    const deleted = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } });
+    expect(deleted.status).toBe(303);
+    expect(deleted.headers.get('location')).toBe('/');
+    expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(404);
+  });
+
+  it('shows an admin neither control and refuses the post', async () => {
+    const owner = await signUpOwner('Admin Settings Co');
+    const admin = await addMember(owner, 'admin');
+    const browser = new Browser();
+    await browser.signIn(admin.user.email);
+    const slug = owner.tenant.slug;
+    const html = await (await browser.fetch(`/t/${slug}/settings`)).text();
+    expect(html).not.toContain('Download export');
+    expect(html).not.toContain('Delete organisation');
+    const csrf = await browser.token(`/t/${slug}/settings`);
+    expect((await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } })).status).toBe(403);
+    expect((await browser.fetch(`/t/${slug}/settings/export`)).status).toBe(403);
+    expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
+  });
+});
