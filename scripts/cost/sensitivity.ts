@@ -68,7 +68,10 @@ export const PERTURBATIONS: Perturbation[] = [
   { name: 'Pro seat at half price ($6)', apply: (i) => ({ ...i, planPrices: { ...i.planPrices, proPerSeatMonthly: i.planPrices.proPerSeatMonthly / 2 } }) },
   {
     name: "Enterprise priced per seat at pro's price",
-    apply: (i) => ({ ...i, planPrices: { ...i.planPrices, enterpriseMonthly: 500 * i.planPrices.proPerSeatMonthly } }),
+    apply: (i) => {
+      const seats = i.profiles.find((p) => p.plan === 'enterprise')?.seats ?? 0;
+      return { ...i, planPrices: { ...i.planPrices, enterpriseMonthly: seats * i.planPrices.proPerSeatMonthly } };
+    },
   },
 ];
 
