@@ -19,6 +19,8 @@ import { ASSUMPTIONS, PLAN_PRICES, PROFILES } from './cost/profiles.ts';
 import { CHART_FILE, costChart, costModelMarkdown } from './cost/report.ts';
 
 const DIR = join(ROOT, 'docs', 'economics');
+// Ctrl-C or a kill ends the run through process.exit, so the exit hooks stop the emulator's process group.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const { values: options } = parseArgs({ options: { 'model-only': { type: 'boolean', default: false }, provisional: { type: 'boolean', default: false } } });
 
 async function main(): Promise<void> {

@@ -80,6 +80,11 @@ export async function startEmulator(): Promise<Emulator> {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...OFFLINE_ENV, STRIPE_EMULATOR_PORT: '0', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_WEBHOOK_URL: '' },
   });
+  /** Its whole process group, and only that: also when this process ends early (an error, Ctrl-C). */
+  const stop = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGTERM');
+  };
+  process.once('exit', stop);
   let apiCalls = 0;
   let buffered = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -107,9 +112,7 @@ export async function startEmulator(): Promise<Emulator> {
       if (!res.ok) throw new Error(`emulator ${path} answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as T;
     },
-    stop() {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
-    },
+    stop,
   };
 }
 
@@ -440,7 +443,9 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
     };
     const events = app.wideEvents().slice(eventsSeen);
     eventsSeen += events.length;
-    return { usage, metered: meteredUsage(events, options.requireMetering) };
+    // Work that never entered the Worker (an object's alarm) may have no wide event: the harness's figures stand.
+    const invoked = meter.invocations.fetch + meter.invocations.queue + meter.invocations.scheduled > 0;
+    return { usage, metered: events.length === 0 && !invoked ? null : meteredUsage(events, options.requireMetering) };
   }
 
   /** Runs `work` (which says how many operations it performed) and adds what it used to the kind's totals. */

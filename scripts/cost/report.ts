@@ -170,8 +170,8 @@ function measuredSection(inputs: ModelInputs): string {
       Object.entries(cron.scanRowsReadPerRow)
         .map(([t, r]) => `\`${t}\` ${num(r)}`)
         .join(', ') || 'none'
-    }; per customer reconciled: ${num(cron.perCustomer.d1Queries)} D1 queries, ${num(cron.perCustomer.d1RowsWritten)} rows written, ` +
-      `${num(cron.perCustomer.stripeCalls)} Stripe calls, ${num(cron.perCustomer.doRequests)} object requests.`,
+    }; per customer reconciled: D1 queries ${num(cron.perCustomer.d1Queries)}, rows written ${num(cron.perCustomer.d1RowsWritten)}, ` +
+      `Stripe calls ${num(cron.perCustomer.stripeCalls)}, object requests ${num(cron.perCustomer.doRequests)}.`,
     '',
     `**Storage.** Bytes per row, indexes included: ${Object.entries(m.storage.bytesPerRow)
       .map(([t, n]) => `\`${t}\` ${num(n)}`)
@@ -197,7 +197,7 @@ function profilesSection(inputs: ModelInputs, economics: TenantEconomics[]): str
     '## 3. How tenants use it (assumptions)',
     '',
     'Requests per seat per day are stated per calendar day, averaged over all seats; they follow from what an active seat does on a working ' +
-      `day (one sign-in, as sessions last 12 hours; about 15 server-rendered page views, each one request; a few API reads; a handful of project edits), ` +
+      `day (one sign-in, as sessions last 12 hours; about 15 server-rendered page views, each one request; a few API reads; an edit to a project), ` +
       `the share of seats active on a working day, and ${num(CALENDAR.workingDaysPerMonth)} working days in a ${CALENDAR.daysPerMonth}-day month. ` +
       'Integrations holding an API key poll every 5 minutes, every day. Membership changes a tenth of the seats a month.',
     '',
