@@ -331,11 +331,19 @@ export async function storageBytesPerRow(): Promise<Record<string, number>> {
 
 // ---------------------------------------------------------------- measuring blocks of operations
 
+/** One measured block: how many operations, how big each table was meanwhile, how many of its rows they read. */
+export interface Block {
+  samples: number;
+  rowsHeld: Record<string, number>;
+  rowsRead: Record<string, number>;
+}
+
 interface Totals {
   samples: number;
   description: string;
   usage: Usage;
   metered: WideEventUsage | null;
+  blocks: Block[];
 }
 
 export interface Recorder {
@@ -405,7 +413,7 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
     }
   }
 
-  async function observeWithEvents(work: () => Promise<void>): Promise<{ usage: Usage; metered: WideEventUsage | null }> {
+  async function observeWithEvents(work: () => Promise<void>): Promise<{ usage: Usage; metered: WideEventUsage | null; rowsHeld: Record<string, number> }> {
     await app.harness('take');
     const rowsBefore = await app.harness<Record<string, number>>('table-rows');
     const stripeBefore = emulator.apiCalls();
@@ -445,18 +453,20 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
     eventsSeen += events.length;
     // Work that never entered the Worker (an object's alarm) may have no wide event: the harness's figures stand.
     const invoked = meter.invocations.fetch + meter.invocations.queue + meter.invocations.scheduled > 0;
-    return { usage, metered: events.length === 0 && !invoked ? null : meteredUsage(events, options.requireMetering) };
+    const rowsHeld = Object.fromEntries(Object.entries(rowsAfter).map(([table, n]) => [table, (n + (rowsBefore[table] ?? 0)) / 2]));
+    return { usage, rowsHeld, metered: events.length === 0 && !invoked ? null : meteredUsage(events, options.requireMetering) };
   }
 
   /** Runs `work` (which says how many operations it performed) and adds what it used to the kind's totals. */
   async function add(kind: string, description: string, work: () => Promise<number>): Promise<void> {
     let count = 0;
-    const { usage, metered } = await observeWithEvents(async () => {
+    const { usage, metered, rowsHeld } = await observeWithEvents(async () => {
       count = await work();
     });
     if (count === 0) throw new Error(`${kind}: the work performed no operation to measure`);
-    const totals = kinds.get(kind) ?? { samples: 0, description, usage: emptyUsage(), metered: metered && zeroWide() };
+    const totals = kinds.get(kind) ?? { samples: 0, description, usage: emptyUsage(), metered: metered && zeroWide(), blocks: [] };
     totals.samples += count;
+    totals.blocks.push({ samples: count, rowsHeld, rowsRead: Object.fromEntries(Object.entries(usage.d1ByTable).map(([t, u]) => [t, u.rowsRead])) });
     addInto(totals.usage, usage);
     if (totals.metered && metered) for (const f of WIDE_EVENT_FIELDS) totals.metered[f] += metered[f];
     kinds.set(kind, totals);

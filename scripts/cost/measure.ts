@@ -21,9 +21,11 @@ import {
   startEmulator,
   storageBytesPerRow,
   WIDE_EVENT_FIELDS,
+  type Block,
   type Recorder,
   type WideEventUsage,
 } from './harness.ts';
+import { scanSlope } from './model.ts';
 import { runWorkload } from './workload.ts';
 
 const WRITE_BENCH = { writes: 2_000, concurrency: 20 };
@@ -76,6 +78,21 @@ function average(usage: Usage, samples: number, bytesPerRow: Record<string, numb
   };
 }
 
+/**
+ * Tables an operation reads in full: between its smallest and largest
+ * measured block, its reads per operation grew with the table's size.
+ */
+function scansOf(blocks: Block[]): Measurements['operations'][OperationKind]['scans'] {
+  const scans: Measurements['operations'][OperationKind]['scans'] = {};
+  const samples = blocks.reduce((n, b) => n + b.samples, 0);
+  for (const table of new Set(blocks.flatMap((b) => Object.keys(b.rowsRead)))) {
+    const points = blocks.map((b) => ({ rows: b.rowsHeld[table] ?? 0, read: (b.rowsRead[table] ?? 0) / b.samples })).sort((a, b) => a.rows - b.rows);
+    const perRow = scanSlope(points[0] ?? { rows: 0, read: 0 }, points[points.length - 1] ?? { rows: 0, read: 0 });
+    if (perRow) scans[table] = { rowsReadPerRow: round(perRow), rowsHeld: round(blocks.reduce((sum, b) => sum + b.samples * (b.rowsHeld[table] ?? 0), 0) / samples) };
+  }
+  return scans;
+}
+
 /** The wide events' counters replace the harness's; where the two differ, the difference is recorded. */
 function applyMetering(kind: string, usage: Usage, metered: WideEventUsage, crossCheck: NonNullable<Measurements['crossCheck']>): Usage {
   for (const field of WIDE_EVENT_FIELDS) {
@@ -124,7 +141,12 @@ export async function measure(options: { provisional: boolean; log: (line: strin
     const totals = recorder.totals().get(kind);
     if (!totals) throw new Error(`the workload never measured ${kind}`);
     const usage = totals.metered ? applyMetering(kind, totals.usage, totals.metered, crossCheck) : totals.usage;
-    operations[kind as OperationKind] = { description: totals.description, samples: totals.samples, perOperation: average(usage, totals.samples, bytesPerRow) };
+    operations[kind as OperationKind] = {
+      description: totals.description,
+      samples: totals.samples,
+      perOperation: average(usage, totals.samples, bytesPerRow),
+      scans: scansOf(totals.blocks),
+    };
   }
   const cronRuns = workload.cronRuns.map((cron) => ({ ...cron, usage: average(cron.usage, 1, bytesPerRow) })) as Measurements['cronRuns'];
   const measurements: Measurements = {

@@ -76,6 +76,12 @@ const operationSchema = z.strictObject({
   description: z.string().min(1),
   samples: z.number().int().positive(),
   perOperation: usageSchema,
+  /**
+   * Tables the operation reads in full: measured in blocks at different table
+   * sizes, its reads grew by `rowsReadPerRow` per row the table held; its
+   * perOperation reads are those at `rowsHeld` rows.
+   */
+  scans: z.record(z.string(), z.strictObject({ rowsReadPerRow: count, rowsHeld: count })),
 });
 
 const cronRunSchema = z.strictObject({

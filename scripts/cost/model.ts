@@ -144,12 +144,23 @@ export function storageBytes(profile: TenantProfile, inputs: ModelInputs, months
   return { d1Bytes: Math.max(0, d1Bytes), rows };
 }
 
-/** A tenant's own monthly usage: its operations, its storage at the assumed age, its object. Fleet-wide work (cron) is apart. */
-export function tenantUsage(profile: TenantProfile, inputs: ModelInputs): ResourceUsage {
+/** An operation's counters in a database whose tables hold `tableRows`: the tables it scans read as many rows as they hold. */
+function countersAt(op: Measurements['operations'][OperationKind], tableRows: Record<string, number>): Counters {
+  const counters = countersOf(op.perOperation);
+  const extra = Object.entries(op.scans).reduce((sum, [table, scan]) => sum + scan.rowsReadPerRow * ((tableRows[table] ?? 0) - scan.rowsHeld), 0);
+  return { ...counters, d1RowsRead: Math.max(0, counters.d1RowsRead + extra) };
+}
+
+/**
+ * A tenant's own monthly usage: its operations (in a database whose tables
+ * hold `tableRows`), its storage at the assumed age, its object. Fleet-wide
+ * work (cron) is apart.
+ */
+export function tenantUsage(profile: TenantProfile, inputs: ModelInputs, tableRows: Record<string, number>): ResourceUsage {
   const { assumptions, measurements } = inputs;
   let usage = zeroUsage();
   for (const [kind, perMonth] of entries(operationsPerMonth(profile, inputs))) {
-    usage = addUsage(usage, resourcesOf(countersOf(measurements.operations[kind].perOperation), perMonth, assumptions));
+    usage = addUsage(usage, resourcesOf(countersAt(measurements.operations[kind], tableRows), perMonth, assumptions));
     // Each alarm re-arms itself with setAlarm(), billed as one SQLite row written.
     if (kind === 'do.alarm') usage.doSqliteRowsWritten += perMonth;
   }
@@ -173,10 +184,21 @@ function scanRowsRead(scan: Record<string, number>, tableRows: Record<string, nu
   return Object.entries(scan).reduce((sum, [table, perRow]) => sum + perRow * (tableRows[table] ?? 0), 0);
 }
 
-/** A table is scanned when a run reads at least half a row per row it holds; an index lookup reads a few rows whatever the size. */
+/** A table is scanned when reads grow by at least half a row per row it holds; an index lookup reads a few rows whatever the size. */
 const SCAN_ROWS_PER_ROW = 0.5;
-/** Fewer rows than this tell nothing about how a read grows with the table. */
+/** Growth of fewer rows than this tells nothing about how a read grows with the table. */
 const MIN_ROWS_FOR_EVIDENCE = 10;
+
+/**
+ * Rows read per row the table holds, from two observations of the same read
+ * at two table sizes; null when the table did not grow enough to tell, 0 when
+ * the growth shows the read does not scan.
+ */
+export function scanSlope(small: { rows: number; read: number }, large: { rows: number; read: number }): number | null {
+  if (large.rows - small.rows < MIN_ROWS_FOR_EVIDENCE) return null;
+  const perRow = (large.read - small.read) / (large.rows - small.rows);
+  return perRow >= SCAN_ROWS_PER_ROW ? perRow : 0;
+}
 
 /**
  * Splits the two measured cron runs into a fixed part, a part per customer
@@ -193,10 +215,9 @@ export function cronModel(runs: readonly [CronRun, CronRun]): CronModel {
     const rowsB = b.tableRows[table] ?? 0;
     const readA = a.usage.d1ByTable[table]?.rowsRead ?? 0;
     const readB = b.usage.d1ByTable[table]?.rowsRead ?? 0;
-    let perRow: number | null = null;
-    if (rowsB - rowsA >= MIN_ROWS_FOR_EVIDENCE) perRow = (readB - readA) / (rowsB - rowsA);
-    else if (rowsA >= MIN_ROWS_FOR_EVIDENCE) perRow = readA / rowsA;
-    if (perRow !== null && perRow >= SCAN_ROWS_PER_ROW) scan[table] = perRow;
+    // The first run reconciles nobody: with the table's size there and an empty table's few reads, it also tells.
+    const perRow = scanSlope({ rows: rowsA, read: readA }, { rows: rowsB, read: readB }) ?? scanSlope({ rows: 0, read: 0 }, { rows: rowsA, read: readA });
+    if (perRow) scan[table] = perRow;
   }
   const ca = countersOf(a.usage);
   const cb = countersOf(b.usage);
@@ -250,8 +271,9 @@ export function cronUsage(n: number, inputs: ModelInputs): ResourceUsage {
 /** Everything a fleet of N tenants uses in a month. */
 export function fleetUsage(n: number, inputs: ModelInputs): ResourceUsage {
   let usage = cronUsage(n, inputs);
+  const { tableRows } = fleet(n, inputs);
   for (const profile of inputs.profiles) {
-    usage = addUsage(usage, tenantUsage(profile, inputs), n * (inputs.assumptions.fleetMix[profile.id] ?? 0));
+    usage = addUsage(usage, tenantUsage(profile, inputs, tableRows), n * (inputs.assumptions.fleetMix[profile.id] ?? 0));
   }
   usage.analyticsEngineReadQueries += inputs.assumptions.analyticsReadQueriesPerMonth;
   return usage;
@@ -305,7 +327,7 @@ export interface TenantEconomics {
   operations: Partial<Record<OperationKind, number>>;
   requestsPerSeatPerDay: number;
   usage: ResourceUsage;
-  /** This tenant's share of the cron job, in a fleet of the reference size. */
+  /** This tenant's share of the cron job, in a fleet of the reference size (whose table sizes its scans also read). */
   cronShare: ResourceUsage;
   cloudflare: Record<CloudflareResource, number>;
   cloudflareTotal: number;
@@ -321,7 +343,7 @@ export const REFERENCE_FLEET = 10_000;
 /** A tenant's month at marginal prices (allowances used up), its share of the cron job included. */
 export function tenantEconomics(profile: TenantProfile, inputs: ModelInputs): TenantEconomics {
   const operations = operationsPerMonth(profile, inputs);
-  const own = tenantUsage(profile, inputs);
+  const own = tenantUsage(profile, inputs, fleet(REFERENCE_FLEET, inputs).tableRows);
   const cronShare = addUsage(zeroUsage(), cronUsage(REFERENCE_FLEET, inputs), 1 / REFERENCE_FLEET);
   const usage = addUsage(own, cronShare);
   const cloudflare = marginalCost(usage, inputs.prices);

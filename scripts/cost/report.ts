@@ -158,6 +158,12 @@ function measuredSection(inputs: ModelInputs): string {
     '',
     table(['operation', 'samples', 'Worker invocations', 'CPU ms (≤)', 'D1 queries (round trips)', 'D1 rows read', 'D1 rows written', 'D1 bytes', 'object requests', 'object ms', 'queue messages', 'emails', 'Stripe calls'], opRows),
     '',
+    `Operations that read a whole table (their reads grew with the table between measured blocks; the model reads as many rows as the table holds): ${
+      OPERATION_KINDS.flatMap((kind) =>
+        Object.entries(m.operations[kind].scans).map(([table, scan]) => `\`${kind}\` reads ${num(scan.rowsReadPerRow)} rows of \`${table}\` per row it holds`),
+      ).join('; ') || 'none'
+    }.`,
+    '',
     `Stripe events the app receives: ${num(m.stripeEvents.perCheckout)} per paid checkout, ${num(m.stripeEvents.perSeatChange)} per seat change, ` +
       `${num(m.stripeEvents.perRenewal)} per monthly renewal.`,
     '',

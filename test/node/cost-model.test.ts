@@ -51,7 +51,7 @@ function fixtureMeasurements(used: Partial<Record<OperationKind, Partial<Usage>>
     methodNote: 'fixture',
     measuredOn: '2026-11-30',
     environment: { host: 'test', node: 'v22', wrangler: '4', miniflare: '5', compatibilityDate: '2026-11-01' },
-    operations: Object.fromEntries(OPERATION_KINDS.map((kind) => [kind, { description: kind, samples: 1, perOperation: usage(used[kind]) }])),
+    operations: Object.fromEntries(OPERATION_KINDS.map((kind) => [kind, { description: kind, samples: 1, perOperation: usage(used[kind]), scans: {} }])),
     stripeEvents: { perCheckout: 4, perSeatChange: 1, perRenewal: 2 },
     cronRuns: [
       { label: 'a', customers: 0, tenants: 1, tableRows: {}, usage: usage() },
@@ -98,7 +98,7 @@ describe('the model on a small fixed profile (worked by hand)', () => {
   //   auth.signup        1/24;  billing.checkout 1/24 (pro buys through checkout)
   //   stripe.webhook     2 per renewal + 4 per checkout / 24      = 2 + 1/6 = 13/6
   test('monthly usage per resource', () => {
-    const u = tenantUsage(SMALL_PRO, inputs);
+    const u = tenantUsage(SMALL_PRO, inputs, {});
     // requests: 300 + 1/24 + 1/24 + 13/6 = 302.25
     expect(u.workersRequests).toBeCloseTo(302.25, 9);
     // CPU: 300 × 5 ms
@@ -149,7 +149,7 @@ describe('the model on a small fixed profile (worked by hand)', () => {
   });
 
   test("the account's bill: the base fee, then only what exceeds each allowance", () => {
-    const u = tenantUsage(SMALL_PRO, inputs);
+    const u = tenantUsage(SMALL_PRO, inputs, {});
     // 40,000 such tenants: 12,090,000 requests → 2,090,000 over 10 M × $0.30/M = $0.627;
     // CPU 60 M ms → 30 M over × $0.02/M = $0.60; object requests 172.8 M → 171.8 M over × $0.15/M = $25.77
     const fleet = Object.fromEntries(Object.entries(u).map(([r, v]) => [r, v * 40_000])) as typeof u;
@@ -160,6 +160,16 @@ describe('the model on a small fixed profile (worked by hand)', () => {
     // D1 rows read, 566.4 M, stay inside 25 B: nothing
     expect(bill.byResource.d1RowsRead).toBe(0);
     expect(bill.total).toBeCloseTo(5 + Object.values(bill.byResource).reduce((a, b) => a + b, 0), 9);
+  });
+
+  test('an operation that reads a table in full reads as many rows as the table holds', () => {
+    // Listing projects, measured at 10 outbox rows, read 4 rows of which 1 per outbox row (a scan):
+    // with 1,010 outbox rows it reads 4 + 1 × (1,010 − 10) = 1,004 rows, 300 times a month.
+    const scanning: ModelInputs = { ...inputs, measurements: structuredClone(inputs.measurements) };
+    scanning.measurements.operations['api.projects.list'].scans = { outbox_emails: { rowsReadPerRow: 1, rowsHeld: 10 } };
+    const small = tenantUsage(SMALL_PRO, scanning, { outbox_emails: 10 });
+    const large = tenantUsage(SMALL_PRO, scanning, { outbox_emails: 1010 });
+    expect(large.d1RowsRead - small.d1RowsRead).toBeCloseTo(300 * 1000, 6);
   });
 
   test('the cron job: a fixed part, a part per customer, and the tables it reads in full', () => {
