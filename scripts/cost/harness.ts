@@ -14,7 +14,8 @@ import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import type { Usage } from './measurements.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const OUT_DIR = join(ROOT, '.tmp', 'cost');
+/** Build output and the run's local state: under dist/, which git and eslint ignore. */
+const OUT_DIR = join(ROOT, 'dist', 'cost');
 export const APP_URL = 'http://cost.local';
 const WEBHOOK_SECRET = 'whsec_cost_harness';
 const OFFLINE_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
