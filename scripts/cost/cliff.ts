@@ -18,8 +18,8 @@ import {
 import { APP_SCHEDULES, CALENDAR, profileById, type TenantProfile } from './profiles.ts';
 
 /** Where load comes from: people follow working hours (× the peak factor); the rest runs around the clock. */
-export const LOAD_SOURCES = ['people', 'integrations', 'alarms', 'stripe', 'cron'] as const;
-export type LoadSource = (typeof LOAD_SOURCES)[number];
+const LOAD_SOURCES = ['people', 'integrations', 'alarms', 'stripe', 'cron'] as const;
+type LoadSource = (typeof LOAD_SOURCES)[number];
 
 const SOURCE_OF: Partial<Record<OperationKind, LoadSource>> = {
   'api.projects.list-api-key': 'integrations',
@@ -45,7 +45,7 @@ function tenantPeakLoad(profile: TenantProfile, inputs: ModelInputs, field: Fiel
 }
 
 /** A fleet of N's rate of `field` per second at the busiest minute, by source; the cron job's spread over its 5 minutes. */
-export function fleetPeakLoad(n: number, inputs: ModelInputs, field: Field): Record<LoadSource, number> {
+function fleetPeakLoad(n: number, inputs: ModelInputs, field: Field): Record<LoadSource, number> {
   const load = zeroLoad();
   for (const profile of inputs.profiles) {
     const count = n * (inputs.assumptions.fleetMix[profile.id] ?? 0);
@@ -58,7 +58,7 @@ export function fleetPeakLoad(n: number, inputs: ModelInputs, field: Field): Rec
   return load;
 }
 
-export function fleetPeakRate(n: number, inputs: ModelInputs, field: Field): number {
+function fleetPeakRate(n: number, inputs: ModelInputs, field: Field): number {
   const load = fleetPeakLoad(n, inputs, field);
   return LOAD_SOURCES.reduce((total, source) => total + load[source], 0);
 }

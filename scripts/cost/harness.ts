@@ -26,7 +26,6 @@ interface MeterUsage {
   d1: { queries: number; roundTrips: number; rowsRead: number; rowsWritten: number; byTable: Usage['d1ByTable'] };
   doCalls: number;
   doRequests: number;
-  doAlarms: number;
   doWallMs: number;
   doSqlRowsRead: number;
   doSqlRowsWritten: number;
@@ -35,18 +34,13 @@ interface MeterUsage {
   emails: number;
 }
 
-/** One wide event's `usage`, as docs WIDE-EVENTS describe it (src/platform/log, once metering lands). */
-export interface WideEventUsage {
-  d1Queries: number;
-  d1RoundTrips: number;
-  d1RowsRead: number;
-  d1RowsWritten: number;
-  doCalls: number;
-  queueMessages: number;
-  emails: number;
-  stripeCalls: number;
-}
+/**
+ * The counters of a wide event's `usage`: the contract of the app's one
+ * logger (one JSON line per request, queue message, cron run and object
+ * call), which the observe work implements.
+ */
 export const WIDE_EVENT_FIELDS = ['d1Queries', 'd1RoundTrips', 'd1RowsRead', 'd1RowsWritten', 'doCalls', 'queueMessages', 'emails', 'stripeCalls'] as const;
+export type WideEventUsage = Record<(typeof WIDE_EVENT_FIELDS)[number], number>;
 const WIDE_EVENT_MESSAGES = new Set(['request', 'queue.message', 'cron', 'do.call']);
 
 export class MeteringMissing extends Error {}
@@ -122,7 +116,7 @@ export async function startEmulator(): Promise<Emulator> {
 const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** User + system CPU of every workerd process this one started (Linux /proc); null elsewhere. */
-export function workerdCpuMs(): number | null {
+function workerdCpuMs(): number | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
@@ -168,7 +162,7 @@ export interface Answer {
   headers: Headers;
 }
 
-export interface CallOptions {
+interface CallOptions {
   method?: string;
   token?: string;
   cookie?: string;
@@ -197,7 +191,7 @@ function compatibility(): { compatibilityDate: string } {
 export const COMPATIBILITY_DATE = compatibility().compatibilityDate;
 
 /** The bundle as deployed (wrangler.toml's top-level bindings), with the meter module as its entry. */
-export const STATE_DIR = join(OUT_DIR, 'state');
+const STATE_DIR = join(OUT_DIR, 'state');
 
 export async function startApp(bundlePath: string, emulator: Emulator): Promise<App> {
   rmSync(STATE_DIR, { recursive: true, force: true });
@@ -488,7 +482,7 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
 }
 
 function zeroWide(): WideEventUsage {
-  return Object.fromEntries(WIDE_EVENT_FIELDS.map((f) => [f, 0])) as unknown as WideEventUsage;
+  return Object.fromEntries(WIDE_EVENT_FIELDS.map((f) => [f, 0])) as WideEventUsage;
 }
 
 /**

@@ -41,7 +41,7 @@ const count = z.number().nonnegative();
 const tableUsage = z.strictObject({ queries: count, rowsRead: count, rowsWritten: count });
 
 /** Resource use of one operation (or one cron run), everything it caused included: background work, the queue, the object. */
-export const usageSchema = z.strictObject({
+const usageSchema = z.strictObject({
   /** Worker invocations: HTTP requests, queue batches and cron runs. */
   requests: count,
   /** CPU of the whole local workerd process (an upper bound: local D1 and Miniflare's plumbing are in it); null where not measurable. */

@@ -29,7 +29,6 @@ function emptyUsage() {
     d1: { queries: 0, roundTrips: 0, rowsRead: 0, rowsWritten: 0, byTable: {} },
     doCalls: 0,
     doRequests: 0,
-    doAlarms: 0,
     doWallMs: 0,
     doSqlRowsRead: 0,
     doSqlRowsWritten: 0,
@@ -171,9 +170,8 @@ export class TenantDO extends AppTenantDO {
     return this.ctx.storage.sql.databaseSize;
   }
 
-  async _timed(name, work) {
+  async _timed(work) {
     usage.doRequests++;
-    if (name === 'alarm') usage.doAlarms++;
     const started = Date.now();
     begin();
     try {
@@ -193,7 +191,7 @@ for (const name of Object.getOwnPropertyNames(AppTenantDO.prototype)) {
     configurable: true,
     writable: true,
     value: function timedMethod(...args) {
-      return this._timed(name, () => original.apply(this, args));
+      return this._timed(() => original.apply(this, args));
     },
   });
 }

@@ -66,7 +66,7 @@ const BYTES_PER_GB = 1e9;
 /** Operations that happen once in a tenant's life: their storage counts once, their cost is spread over its lifetime. */
 const ONCE_PER_LIFETIME: readonly OperationKind[] = ['auth.signup', 'billing.checkout'];
 
-export function zeroUsage(): ResourceUsage {
+function zeroUsage(): ResourceUsage {
   return Object.fromEntries(RESOURCES.map((r) => [r, 0])) as ResourceUsage;
 }
 
@@ -111,7 +111,7 @@ function entries(rates: Partial<Record<OperationKind, number>>): [OperationKind,
 }
 
 /** Billed resources for `times` repetitions of a usage (storage aside: it accumulates, see `storageBytes`). */
-export function resourcesOf(counters: Counters, times: number, assumptions: Assumptions): ResourceUsage {
+function resourcesOf(counters: Counters, times: number, assumptions: Assumptions): ResourceUsage {
   const u = zeroUsage();
   u.workersRequests = counters.requests * times;
   u.workersCpuMs = counters.cpuMs * times;
@@ -130,7 +130,7 @@ export function resourcesOf(counters: Counters, times: number, assumptions: Assu
 }
 
 /** What a tenant's operations add to D1 over `months`, and how many rows per table. */
-export function storageBytes(profile: TenantProfile, inputs: ModelInputs, months: number): { d1Bytes: number; rows: Record<string, number> } {
+function storageBytes(profile: TenantProfile, inputs: ModelInputs, months: number): { d1Bytes: number; rows: Record<string, number> } {
   const ops = operationsPerMonth(profile, inputs);
   let d1Bytes = 0;
   const rows: Record<string, number> = {};
@@ -171,7 +171,7 @@ export function tenantUsage(profile: TenantProfile, inputs: ModelInputs, tableRo
 
 // ---------------------------------------------------------------- the cron job
 
-export interface CronModel {
+interface CronModel {
   /** A run with no Stripe customers and empty tables. */
   base: Counters;
   /** Added per customer reconciled (up to the batch). */
@@ -262,14 +262,14 @@ export function fleet(n: number, inputs: ModelInputs): Fleet {
 }
 
 /** The cron job's month for a fleet of N tenants. */
-export function cronUsage(n: number, inputs: ModelInputs): ResourceUsage {
+function cronUsage(n: number, inputs: ModelInputs): ResourceUsage {
   const f = fleet(n, inputs);
   const run = cronRunCounters(cronModel(inputs.measurements.cronRuns), f.customers, f.tableRows);
   return resourcesOf(run, CRON_RUNS_PER_MONTH, inputs.assumptions);
 }
 
 /** Everything a fleet of N tenants uses in a month. */
-export function fleetUsage(n: number, inputs: ModelInputs): ResourceUsage {
+function fleetUsage(n: number, inputs: ModelInputs): ResourceUsage {
   let usage = cronUsage(n, inputs);
   const { tableRows } = fleet(n, inputs);
   for (const profile of inputs.profiles) {
@@ -282,7 +282,7 @@ export function fleetUsage(n: number, inputs: ModelInputs): ResourceUsage {
 // ---------------------------------------------------------------- money
 
 /** Cost per resource at list price, as if every allowance were used up: the marginal cost. */
-export function marginalCost(usage: ResourceUsage, prices: Prices): Record<CloudflareResource, number> {
+function marginalCost(usage: ResourceUsage, prices: Prices): Record<CloudflareResource, number> {
   return Object.fromEntries(RESOURCES.map((r) => [r, (usage[r] * prices.cloudflare[r].price) / prices.cloudflare[r].per])) as Record<CloudflareResource, number>;
 }
 
@@ -303,7 +303,7 @@ export function sum(values: Iterable<number>): number {
   return total;
 }
 
-export function monthlyRevenue(profile: TenantProfile, planPrices: PlanPrices): number {
+function monthlyRevenue(profile: TenantProfile, planPrices: PlanPrices): number {
   switch (profile.plan) {
     case 'free':
       return 0;
@@ -315,7 +315,7 @@ export function monthlyRevenue(profile: TenantProfile, planPrices: PlanPrices): 
 }
 
 /** One card charge a month per paying tenant, plus Billing's share of the volume. */
-export function stripeFees(revenue: number, prices: Prices): { card: number; billing: number; total: number } {
+function stripeFees(revenue: number, prices: Prices): { card: number; billing: number; total: number } {
   if (revenue <= 0) return { card: 0, billing: 0, total: 0 };
   const card = (revenue * prices.stripe.cardPercent.value) / 100 + prices.stripe.cardFixed.value;
   const billing = (revenue * prices.stripe.billingPercent.value) / 100;

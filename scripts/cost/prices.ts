@@ -28,7 +28,7 @@ const meteredPrice = z.strictObject({
 
 const figure = z.strictObject({ value: z.number().positive(), ...provenance });
 
-export const pricesSchema = z.strictObject({
+const pricesSchema = z.strictObject({
   schemaVersion: z.literal(1),
   currency: z.literal('USD'),
   readOn: isoDate,
@@ -67,7 +67,6 @@ export const pricesSchema = z.strictObject({
 });
 
 export type Prices = z.infer<typeof pricesSchema>;
-export type MeteredPrice = z.infer<typeof meteredPrice>;
 /** The Cloudflare resources billed by usage (everything but the base fee). */
 export type CloudflareResource = Exclude<keyof Prices['cloudflare'], 'workersPaidBase'>;
 

@@ -5,7 +5,7 @@
  */
 import type { OperationKind } from './measurements.ts';
 
-export type Plan = 'free' | 'pro' | 'enterprise';
+type Plan = 'free' | 'pro' | 'enterprise';
 export type OperationRates = Partial<Record<OperationKind, number>>;
 
 export interface TenantProfile {

@@ -7,7 +7,7 @@ import type { OperationKind, Usage } from './measurements.ts';
 import { tenantEconomics, type ModelInputs } from './model.ts';
 import type { OperationRates, TenantProfile } from './profiles.ts';
 
-export interface Perturbation {
+interface Perturbation {
   name: string;
   apply(inputs: ModelInputs): ModelInputs;
 }
@@ -39,7 +39,7 @@ function withStripe(inputs: ModelInputs, change: (stripe: ModelInputs['prices'][
   return { ...inputs, prices };
 }
 
-export const PERTURBATIONS: Perturbation[] = [
+const PERTURBATIONS: Perturbation[] = [
   { name: 'People use the app twice as much (working-day operations ×2)', apply: (i) => scaleProfiles(i, 'perActiveSeatPerWorkingDay', 2) },
   { name: 'Integrations poll twice as often', apply: (i) => scaleProfiles(i, 'perTenantPerDay', 2) },
   { name: 'D1 rows read per operation ×10 (a missing index)', apply: (i) => scaleOperations(i, ['d1RowsRead'], 10) },
@@ -75,7 +75,7 @@ export const PERTURBATIONS: Perturbation[] = [
   },
 ];
 
-export interface SensitivityRow {
+interface SensitivityRow {
   name: string;
   /** Change of each paying profile's gross margin, in percentage points. */
   marginPoints: Record<string, number>;
@@ -83,7 +83,7 @@ export interface SensitivityRow {
   freeCostChange: number;
 }
 
-export interface SensitivityResult {
+interface SensitivityResult {
   baseMargins: Record<string, number>;
   baseFreeCost: number;
   rows: SensitivityRow[];

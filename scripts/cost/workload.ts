@@ -49,7 +49,7 @@ function sessionCookie(answer: Answer): string {
   return sid;
 }
 
-export interface WorkloadResult {
+interface WorkloadResult {
   tenants: number;
   cronRuns: [CronRun, CronRun];
   stripeEvents: { perCheckout: number; perSeatChange: number; perRenewal: number };
