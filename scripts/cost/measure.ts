@@ -31,7 +31,7 @@ import { runWorkload } from './workload.ts';
 const WRITE_BENCH = { writes: 2_000, concurrency: 20 };
 
 const PROVISIONAL_NOTE =
-  'PROVISIONAL. The app does not meter itself yet (no `usage` on its wide events), so every counter here was measured from outside it: ' +
+  'The app does not meter itself yet (no `usage` on its wide events), so every counter here was measured from outside it: ' +
   'the unmodified production bundle ran behind a harness module that wraps its bindings — D1 through a tapped fetcher that sees the ' +
   'meta D1 returns for every statement (rows read and written, database size), TenantDO stubs counted per RPC call and timed inside ' +
   'the object with its SQLite cursors, queue sends and deliveries, email sends — with Stripe calls counted by the emulator and CPU ' +
