@@ -29,6 +29,9 @@ async function main(): Promise<void> {
     const measurements = await measure({ provisional: options.provisional, log: (line) => console.log(line) });
     writeFileSync(join(DIR, 'measurements.json'), `${JSON.stringify(measurements, null, 2)}\n`);
     console.log(`wrote docs/economics/measurements.json (${measurements.method})`);
+    for (const d of measurements.crossCheck ?? []) {
+      console.warn(`metering and the harness disagree: ${d.operation} ${d.field}: wide events ${d.metered}, harness ${d.harness}`);
+    }
   }
   const inputs = {
     prices: loadPrices(join(DIR, 'prices.json')),
