@@ -4,6 +4,7 @@
  * (docs/ARCHITECTURE.md shows how).
  */
 import { apiKeys } from './features/api-keys';
+import { publicApi } from './features/public-api';
 import { auditLog } from './features/audit-log';
 import { auth } from './features/auth';
 import { describeMe } from './features/auth/service';
@@ -20,7 +21,7 @@ import { composeApp } from './platform/compose';
 import type { Feature } from './platform/feature';
 import type { LogSink } from './platform/log/logger';
 
-export const FEATURES: readonly Feature[] = [health, auth, dashboard, projects, members, invitations, billing, auditLog, apiKeys, tenants, ops, devMailbox];
+export const FEATURES: readonly Feature[] = [health, publicApi, auth, dashboard, projects, members, invitations, billing, auditLog, apiKeys, tenants, ops, devMailbox];
 
 export interface AppOptions {
   /** Where log lines go; the console unless a test collects them. */

@@ -9,10 +9,13 @@ import { authenticate } from './auth/middleware';
 import type { AppEnv } from './env';
 import { notFound } from './errors';
 import type { Feature } from './feature';
+import { apiReferenceRoutes } from './http/api-reference';
 import { limitBody } from './http/body-limit';
 import { toAppError, toErrorResponse } from './http/errors';
 import { refuseCrossSiteCookieRequests } from './http/refuse-cross-site';
+import { openApiDocument, type OpenApiDocument } from './http/openapi';
 import { serverRequestId } from './http/request-id';
+import { withDoc } from './http/route-doc';
 import { errorMessage, type LogSink } from './log/logger';
 import { requestLog } from './log/request-log';
 import { resolveTenant } from './tenancy/resolve-tenant';
@@ -21,6 +24,8 @@ import type { LoadViewer } from './ui/page-env';
 
 export const API_BODY_LIMIT_BYTES = 64 * 1024;
 const TENANT_API = '/api/t/:tenant';
+const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
+export const API_VERSION = '1.0.0';
 
 export interface ComposeOptions {
   /** Who the page chrome shows as signed in (the user and their organisations). */
@@ -36,15 +41,25 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   app.use(serverRequestId());
   app.use(requestLog(options.logSink));
 
-  app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
-  app.use('/api/*', refuseCrossSiteCookieRequests());
-  app.use('/api/*', authenticate(all((f) => f.credentials)));
-  app.use(TENANT_API, resolveTenant());
-  app.use(`${TENANT_API}/*`, resolveTenant());
+  // Each piece says which statuses it adds to the routes it covers (the OpenAPI document reads them).
+  app.use('/api/*', withDoc(limitBody(API_BODY_LIMIT_BYTES), { errors: [413], methods: WRITES }));
+  app.use('/api/*', withDoc(refuseCrossSiteCookieRequests(), { errors: [403], methods: WRITES }));
+  app.use('/api/*', withDoc(authenticate(all((f) => f.credentials)), { errors: [401] }));
+  app.use(TENANT_API, withDoc(resolveTenant(), { errors: [404] }));
+  app.use(`${TENANT_API}/*`, withDoc(resolveTenant(), { errors: [404] }));
+  for (const middleware of all((f) => f.tenantApiMiddleware)) {
+    app.use(TENANT_API, middleware);
+    app.use(`${TENANT_API}/*`, middleware);
+  }
 
+  // The document covers every route registered before the pages: built on first request, from the route table.
+  let document: OpenApiDocument | undefined;
+  let apiRouteCount = 0;
+  app.route('/api', apiReferenceRoutes(() => (document ??= openApiDocument(app.routes.slice(0, apiRouteCount), { version: API_VERSION }))));
   for (const mount of all((f) => f.routes)) app.route(mount.path, mount.app);
   for (const mount of all((f) => f.api)) app.route(`/api${mount.path === '/' ? '' : mount.path}`, mount.app);
   for (const mount of all((f) => f.tenantApi)) app.route(`${TENANT_API}${mount.path === '/' ? '' : mount.path}`, mount.app);
+  apiRouteCount = app.routes.length;
 
   // Admin pages (HTML): their own middleware and HTML errors, on page paths only (platform/ui/page-app.tsx).
   const tenantPages = createTenantPageApp();

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'idempotency_mismatch'
   | 'payload_too_large'
   | 'rate_limited'
   | 'internal'

@@ -3,7 +3,7 @@
  * that the composition root (`src/app.ts`) lists. The platform reads these and
  * knows no feature by name: adding one is its folder plus one line in that list.
  */
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import type { CredentialResolver } from './auth/middleware';
 import type { ServiceContext } from './context';
 import type { AppEnv, Env, TenantEnv } from './env';
@@ -46,6 +46,8 @@ export interface Feature {
   api?: readonly Mount<AppEnv>[];
   /** JSON API under /api/t/:tenant: member or 404, `c.var.tenantCtx` set; every route declares its permission. */
   tenantApi?: readonly Mount<TenantEnv>[];
+  /** Middleware for every route under /api/t/:tenant, once the tenant is known (rate limits). */
+  tenantApiMiddleware?: readonly MiddlewareHandler<TenantEnv>[];
   /** Pages outside an organisation. */
   pages?: readonly PageMount[];
   /** Pages under /t/:tenant, behind sign-in and membership. */

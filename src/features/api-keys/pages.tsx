@@ -45,7 +45,7 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: 
       </FormCard>
       <DataTable
         caption="Active keys"
-        head={['Name', 'Key', 'Role', 'Created', 'Last used', 'Actions']}
+        head={['Name', 'Key', 'Role', 'Created', 'Expires', 'Last used', 'Actions']}
         empty="No API keys yet."
         rows={keys.map((k) => (
           <tr>
@@ -57,6 +57,7 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: 
               <span class="pill">{ROLE_LABELS[k.role]}</span>
             </td>
             <td>{formatTime(k.createdAt)}</td>
+            <td>{k.expiresAt ? formatTime(k.expiresAt) : 'Never'}</td>
             <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
             <td>
               <RowAction csrf={csrf} action={tenantPath(ctx.tenant, 'api-keys', k.id, 'revoke')} label="Revoke" describedAs={`Revoke ${k.name}`} />

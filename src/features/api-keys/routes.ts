@@ -1,3 +1,6 @@
+import { idempotent } from '../../platform/http/idempotency';
+import { describe } from '../../platform/http/route-doc';
+import { apiKeyCreatedResponse, apiKeyListResponse } from './outputs';
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
@@ -7,13 +10,13 @@ import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
 /** Mounted at /api/t/:tenant/api-keys. */
 export const apiKeyRoutes = tenantApp()
-  .get('/', requirePermission(apiKeyPermissions.manage), async (c) => {
+  .get('/', describe({ summary: 'List the live API keys', response: { status: 200, schema: apiKeyListResponse } }), requirePermission(apiKeyPermissions.manage), async (c) => {
     return c.json({ apiKeys: await listApiKeys(c.var.tenantCtx) });
   })
-  .post('/', requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), async (c) => {
+  .post('/', describe({ summary: 'Create an API key (the secret is shown once)', response: { status: 201, schema: apiKeyCreatedResponse } }), requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), idempotent(), async (c) => {
     return c.json(await createApiKey(c.var.tenantCtx, c.req.valid('json')), 201);
   })
-  .delete('/:id', requirePermission(apiKeyPermissions.manage), validate('param', apiKeyParams), async (c) => {
+  .delete('/:id', describe({ summary: 'Revoke an API key', response: { status: 204 } }), requirePermission(apiKeyPermissions.manage), validate('param', apiKeyParams), async (c) => {
     await revokeApiKey(c.var.tenantCtx, c.req.valid('param').id);
     return c.body(null, 204);
   });

@@ -9,10 +9,14 @@ import { AppError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { canGrant } from '../../platform/tenancy/policy';
 import type { CreateApiKeyBody } from './inputs';
+import { checkScopes } from './scopes';
 
 /** Our own recognisable prefix, so leaked keys are easy to spot (and to scan for). */
 const API_KEY_PREFIX = 'ssk_';
 const VISIBLE_CHARS = API_KEY_PREFIX.length + 8;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long before expiry the key's creator is told. */
+export const EXPIRY_NOTICE_MS = 7 * DAY_MS;
 /** Writing last-used on every request would make each read a write; once a minute is enough. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -21,12 +25,14 @@ export interface ApiKeyView {
   name: string;
   role: Role;
   prefix: string;
+  scopes: string[] | null;
   createdAt: number;
+  expiresAt: number | null;
   lastUsedAt: number | null;
 }
 
 function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
-  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt };
+  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, scopes: row.scopes, createdAt: row.createdAt, expiresAt: row.expiresAt, lastUsedAt: row.lastUsedAt };
 }
 
 export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
@@ -42,7 +48,9 @@ export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
 export async function createApiKey(ctx: TenantContext, input: CreateApiKeyBody): Promise<{ apiKey: ApiKeyView; secret: string }> {
   if (ctx.actor.type !== 'user') throw new AppError('forbidden', 'API keys cannot create API keys; sign in as a person');
   if (!canGrant(ctx.role, input.role)) throw new AppError('forbidden', `You cannot create a key with the ${input.role} role`);
+  const scopes = checkScopes(input.role, input.scopes);
   const secret = `${API_KEY_PREFIX}${randomToken(24)}`;
+  const now = Date.now();
   const row = {
     id: newId('key'),
     name: input.name,
@@ -50,13 +58,15 @@ export async function createApiKey(ctx: TenantContext, input: CreateApiKeyBody):
     prefix: secret.slice(0, VISIBLE_CHARS),
     secretHash: await sha256Hex(secret),
     createdBy: ctx.actor.id,
-    createdAt: Date.now(),
+    createdAt: now,
+    scopes,
+    expiresAt: now + input.expiresInDays * DAY_MS,
   };
   await ctx.db.batch([
     ctx.db.insert(apiKeys, row),
-    auditEntry(ctx, 'api_key.created', { type: 'api_key', id: row.id }, { name: row.name, role: row.role, prefix: row.prefix }),
+    auditEntry(ctx, 'api_key.created', { type: 'api_key', id: row.id }, { name: row.name, role: row.role, prefix: row.prefix, scopes, expiresAt: row.expiresAt }),
   ]);
-  return { apiKey: toView({ ...row, tenantId: ctx.tenant.id, lastUsedAt: null, revokedAt: null }), secret };
+  return { apiKey: toView({ ...row, tenantId: ctx.tenant.id, lastUsedAt: null, revokedAt: null, expiryNoticeAt: null }), secret };
 }
 
 export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void> {
@@ -78,6 +88,8 @@ export const apiKeyResolver: CredentialResolver = async (request, token) => {
   if (!token.startsWith(API_KEY_PREFIX)) return undefined;
   const key = await apiKeyBySecretHash(request.env, await sha256Hex(token));
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
-  request.waitUntil(noteApiKeyUse(request.env, key.id, Date.now(), LAST_USED_RESOLUTION_MS));
-  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role };
+  const now = Date.now();
+  if (key.expiresAt !== null && key.expiresAt <= now) throw new AppError('unauthenticated', 'API key has expired; create a new one');
+  request.waitUntil(noteApiKeyUse(request.env, key.id, now, LAST_USED_RESOLUTION_MS));
+  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, scopes: key.scopes };
 };

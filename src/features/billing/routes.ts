@@ -1,3 +1,6 @@
+import { idempotent } from '../../platform/http/idempotency';
+import { describe } from '../../platform/http/route-doc';
+import { billingSummaryResponse, redirectResponse, seatChangeResponse } from './outputs';
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
@@ -8,16 +11,16 @@ import { getBillingSummary } from './summary';
 
 /** Mounted at /api/t/:tenant/billing. Only owners manage billing. */
 export const billingRoutes = tenantApp()
-  .get('/', requirePermission(billingPermissions.read), async (c) => {
+  .get('/', describe({ summary: 'Plan, status, seats, limits and usage', response: { status: 200, schema: billingSummaryResponse } }), requirePermission(billingPermissions.read), async (c) => {
     return c.json(await getBillingSummary(c.var.tenantCtx));
   })
-  .post('/checkout', requirePermission(billingPermissions.manage), validate('json', checkoutBody), async (c) => {
+  .post('/checkout', describe({ summary: 'Start a Stripe Checkout for pro seats', errors: [409, 503], response: { status: 200, schema: redirectResponse } }), requirePermission(billingPermissions.manage), validate('json', checkoutBody), idempotent(), async (c) => {
     return c.json(await startCheckout(c.var.tenantCtx, c.req.valid('json')));
   })
-  .post('/portal', requirePermission(billingPermissions.manage), async (c) => {
+  .post('/portal', describe({ summary: "Open Stripe's customer portal", errors: [409, 503], response: { status: 200, schema: redirectResponse } }), requirePermission(billingPermissions.manage), async (c) => {
     return c.json(await openBillingPortal(c.var.tenantCtx));
   })
-  .post('/seats', requirePermission(billingPermissions.manage), validate('json', seatChangeBody), async (c) => {
+  .post('/seats', describe({ summary: 'Change the number of pro seats (applies when Stripe confirms)', errors: [402, 409, 503], response: { status: 202, schema: seatChangeResponse } }), requirePermission(billingPermissions.manage), validate('json', seatChangeBody), async (c) => {
     const { appliesNow } = await requestSeatChange(c.var.tenantCtx, c.req.valid('json'));
     return c.json({ status: 'requested', quantity: c.req.valid('json').quantity, appliesNow }, 202);
   });

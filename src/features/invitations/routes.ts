@@ -1,3 +1,6 @@
+import { idempotent } from '../../platform/http/idempotency';
+import { describe } from '../../platform/http/route-doc';
+import { acceptedResponse, invitationCreatedResponse, invitationListResponse } from './outputs';
 import { requireUser, usersOnly } from '../../platform/auth/middleware';
 import { deliverOutbox } from '../../platform/email/outbox';
 import { publicApp, tenantApp } from '../../platform/http/apps';
@@ -10,21 +13,21 @@ import { acceptInvitation, createInvitation, listInvitations, revokeInvitation }
 
 /** Mounted at /api/t/:tenant/invitations. */
 export const invitationRoutes = tenantApp()
-  .get('/', requirePermission(memberPermissions.invite), async (c) => {
+  .get('/', describe({ summary: 'Pending invitations', response: { status: 200, schema: invitationListResponse } }), requirePermission(memberPermissions.invite), async (c) => {
     return c.json({ invitations: await listInvitations(c.var.tenantCtx) });
   })
-  .post('/', requirePermission(memberPermissions.invite), validate('json', createInvitationBody), async (c) => {
+  .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), validate('json', createInvitationBody), idempotent(), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));
     c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
     return c.json(result, 201);
   })
-  .delete('/:id', requirePermission(memberPermissions.invite), validate('param', invitationParams), async (c) => {
+  .delete('/:id', describe({ summary: 'Revoke a pending invitation', errors: [409], response: { status: 204 } }), requirePermission(memberPermissions.invite), validate('param', invitationParams), async (c) => {
     await revokeInvitation(c.var.tenantCtx, c.req.valid('param').id);
     return c.body(null, 204);
   });
 
 /** Mounted at /api/invitations: the invitee is not a member yet, so this is not tenant-scoped. */
-export const invitationAcceptRoutes = publicApp().post('/:token/accept', usersOnly(), validate('param', tokenParams), async (c) => {
+export const invitationAcceptRoutes = publicApp().post('/:token/accept', describe({ summary: 'Accept an invitation, signed in as the invited address', errors: [402, 404, 409], response: { status: 200, schema: acceptedResponse } }), usersOnly(), validate('param', tokenParams), async (c) => {
   const result = await acceptInvitation(requestContext(c), requireUser(c), c.req.valid('param').token);
   return c.json(result);
 });

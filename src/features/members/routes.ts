@@ -1,3 +1,5 @@
+import { describe } from '../../platform/http/route-doc';
+import { memberListResponse, memberResponse } from './outputs';
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
@@ -7,14 +9,14 @@ import { changeMemberRole, listMembers, removeMember } from './service';
 
 /** Mounted at /api/t/:tenant/members. */
 export const memberRoutes = tenantApp()
-  .get('/', requirePermission(memberPermissions.read), async (c) => {
+  .get('/', describe({ summary: 'Members and their roles', response: { status: 200, schema: memberListResponse } }), requirePermission(memberPermissions.read), async (c) => {
     return c.json({ members: await listMembers(c.var.tenantCtx) });
   })
-  .patch('/:userId', requirePermission(memberPermissions.manage), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {
+  .patch('/:userId', describe({ summary: "Change a member's role", errors: [409], response: { status: 200, schema: memberResponse } }), requirePermission(memberPermissions.manage), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {
     const member = await changeMemberRole(c.var.tenantCtx, c.req.valid('param').userId, c.req.valid('json'));
     return c.json({ member });
   })
-  .delete('/:userId', requirePermission(memberPermissions.manage, { orSelf: 'userId' }), validate('param', memberParams), async (c) => {
+  .delete('/:userId', describe({ summary: 'Remove a member (or leave)', errors: [409], response: { status: 204 } }), requirePermission(memberPermissions.manage, { orSelf: 'userId' }), validate('param', memberParams), async (c) => {
     await removeMember(c.var.tenantCtx, c.req.valid('param').userId);
     return c.body(null, 204);
   });

@@ -1,3 +1,5 @@
+import { describe } from '../../platform/http/route-doc';
+import { replayedResponse, stripeEventsResponse, timelineResponse } from './outputs';
 import { z } from 'zod';
 import { secretsEqual } from '../../platform/crypto';
 import { AppError } from '../../platform/errors';
@@ -27,7 +29,7 @@ export const opsRoutes = publicApp()
     if (!(await secretsEqual(presented, expected))) throw new AppError('unauthenticated', 'Operator token required');
     await next();
   })
-  .get('/stripe-events', validate('query', eventsQuery), async (c) => {
+  .get('/stripe-events', describe({ summary: 'Dead or unprocessed Stripe events', security: 'operator', errors: [401, 404], response: { status: 200, schema: stripeEventsResponse } }), validate('query', eventsQuery), async (c) => {
     const { state, limit } = c.req.valid('query');
     const ctx = requestContext(c);
     const rows = state === 'dead' ? await deadEvents(ctx, limit) : await unprocessedEvents(ctx, Date.now(), limit);
@@ -35,10 +37,10 @@ export const opsRoutes = publicApp()
       events: rows.map(({ payload: _payload, ...row }) => row),
     });
   })
-  .post('/stripe-events/:id/replay', validate('param', eventParams), async (c) => {
+  .post('/stripe-events/:id/replay', describe({ summary: 'Re-enqueue a Stripe event', security: 'operator', errors: [401, 404], response: { status: 202, schema: replayedResponse } }), validate('param', eventParams), async (c) => {
     await replayEvent(requestContext(c), c.req.valid('param').id);
     return c.json({ replayed: c.req.valid('param').id }, 202);
   })
-  .get('/tenants/:tenant/timeline', validate('param', timelineParams), validate('query', timelineQuery), async (c) => {
+  .get('/tenants/:tenant/timeline', describe({ summary: "A tenant's timeline", security: 'operator', errors: [401, 404], response: { status: 200, schema: timelineResponse } }), validate('param', timelineParams), validate('query', timelineQuery), async (c) => {
     return c.json(await tenantTimeline(requestContext(c), c.req.valid('param').tenant, c.req.valid('query').limit));
   });

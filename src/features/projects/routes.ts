@@ -1,3 +1,6 @@
+import { idempotent } from '../../platform/http/idempotency';
+import { describe } from '../../platform/http/route-doc';
+import { projectListResponse, projectResponse } from './outputs';
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
@@ -7,21 +10,21 @@ import { createProject, deleteProject, getProject, listProjects, updateProject }
 
 /** Mounted at /api/t/:tenant/projects. */
 export const projectRoutes = tenantApp()
-  .get('/', requirePermission(projectPermissions.read), async (c) => {
+  .get('/', describe({ summary: 'List projects', response: { status: 200, schema: projectListResponse } }), requirePermission(projectPermissions.read), async (c) => {
     return c.json({ projects: await listProjects(c.var.tenantCtx) });
   })
-  .post('/', requirePermission(projectPermissions.write), validate('json', createProjectBody), async (c) => {
+  .post('/', describe({ summary: 'Create a project', errors: [402], response: { status: 201, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('json', createProjectBody), idempotent(), async (c) => {
     const project = await createProject(c.var.tenantCtx, c.req.valid('json'));
     return c.json({ project }, 201);
   })
-  .get('/:id', requirePermission(projectPermissions.read), validate('param', projectParams), async (c) => {
+  .get('/:id', describe({ summary: 'A project', response: { status: 200, schema: projectResponse } }), requirePermission(projectPermissions.read), validate('param', projectParams), async (c) => {
     return c.json({ project: await getProject(c.var.tenantCtx, c.req.valid('param').id) });
   })
-  .patch('/:id', requirePermission(projectPermissions.write), validate('param', projectParams), validate('json', updateProjectBody), async (c) => {
+  .patch('/:id', describe({ summary: 'Rename a project', errors: [402], response: { status: 200, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('param', projectParams), validate('json', updateProjectBody), async (c) => {
     const project = await updateProject(c.var.tenantCtx, c.req.valid('param').id, c.req.valid('json'));
     return c.json({ project });
   })
-  .delete('/:id', requirePermission(projectPermissions.write), validate('param', projectParams), async (c) => {
+  .delete('/:id', describe({ summary: 'Delete a project', response: { status: 204 } }), requirePermission(projectPermissions.write), validate('param', projectParams), async (c) => {
     await deleteProject(c.var.tenantCtx, c.req.valid('param').id);
     return c.body(null, 204);
   });

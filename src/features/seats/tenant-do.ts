@@ -9,6 +9,7 @@
  * check-then-write below (count, then insert) runs with no `await` between
  * the check and the write; keep it that way.
  */
+import { RATE_WINDOW_MS, rateTierFor, type RateDecision } from '../public-api/policy';
 import { DurableObject } from 'cloudflare:workers';
 import { seatLedger } from '../../platform/db/cross-tenant';
 import type { Env } from '../../platform/env';
@@ -93,6 +94,11 @@ export class TenantDO extends DurableObject<Env> {
         holder TEXT PRIMARY KEY,
         expires_at INTEGER,
         created_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS rate_buckets (
+        bucket TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL
       );
       CREATE TABLE IF NOT EXISTS tenant_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -199,6 +205,41 @@ export class TenantDO extends DurableObject<Env> {
     this.#claimTenant(tenantId);
     await this.#ensureAlarm();
     return this.#queueReconcile(tenantId);
+  }
+
+  /**
+   * Counts one API request against the tenant's bucket and, for an API key,
+   * the key's, in fixed windows sized by the plan the object already holds.
+   * A refused request counts against nothing. Synchronous after the claim, so
+   * concurrent requests cannot both take the last one.
+   */
+  async takeRequest(tenantId: string, keyId: string | null, now: number): Promise<RateDecision> {
+    this.#claimTenant(tenantId);
+    const tier = rateTierFor(this.#state().projects_limit);
+    const windowStart = now - (now % RATE_WINDOW_MS);
+    const buckets = [
+      { name: 'tenant' as const, id: 'tenant', quota: tier.tenant },
+      ...(keyId ? [{ name: 'key' as const, id: `key:${keyId}`, quota: tier.key }] : []),
+    ].map((bucket) => {
+      const row = this.#sql.exec<{ count: number }>('SELECT count FROM rate_buckets WHERE bucket = ? AND window_start = ?', bucket.id, windowStart).toArray()[0];
+      return { ...bucket, used: row?.count ?? 0 };
+    });
+    const allowed = buckets.every((b) => b.used < b.quota);
+    if (allowed) {
+      for (const bucket of buckets) {
+        this.#sql.exec(
+          `INSERT INTO rate_buckets (bucket, window_start, count) VALUES (?, ?, 1)
+           ON CONFLICT (bucket) DO UPDATE SET count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END, window_start = excluded.window_start`,
+          bucket.id,
+          windowStart,
+        );
+      }
+    }
+    return {
+      allowed,
+      resetMs: windowStart + RATE_WINDOW_MS - now,
+      buckets: buckets.map((b) => ({ name: b.name, quota: b.quota, remaining: Math.max(0, b.quota - b.used - (allowed ? 1 : 0)) })),
+    };
   }
 
   /** The tenant was deleted: forget its seats, limits and alarm. Nothing calls the object again. */

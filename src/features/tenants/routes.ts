@@ -1,3 +1,6 @@
+import { idempotent } from '../../platform/http/idempotency';
+import { describe } from '../../platform/http/route-doc';
+import { tenantExportResponse, tenantResponse, tenantWithRoleResponse } from './outputs';
 import { requireUser, usersOnly } from '../../platform/auth/middleware';
 import { publicApp, tenantApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
@@ -9,7 +12,7 @@ import { tenantPermissions } from './permissions';
 import { createTenant, renameTenant } from './service';
 
 /** POST /api/tenants: not under a tenant, so it is not tenant-scoped. */
-export const tenantCreationRoutes = publicApp().post('/', usersOnly(), validate('json', createTenantBody), async (c) => {
+export const tenantCreationRoutes = publicApp().post('/', describe({ summary: 'Create an organisation (you become its owner)', response: { status: 201, schema: tenantResponse } }), usersOnly(), validate('json', createTenantBody), idempotent(), async (c) => {
   const user = requireUser(c);
   const tenant = await createTenant(requestContext(c), { name: c.req.valid('json').name, ownerId: user.userId });
   return c.json({ tenant }, 201);
@@ -17,18 +20,18 @@ export const tenantCreationRoutes = publicApp().post('/', usersOnly(), validate(
 
 /** Mounted at /api/t/:tenant, behind the tenancy middleware. */
 export const tenantRoutes = tenantApp()
-  .get('/', requirePermission(tenantPermissions.read), (c) => {
+  .get('/', describe({ summary: 'The organisation and your role in it', response: { status: 200, schema: tenantWithRoleResponse } }), requirePermission(tenantPermissions.read), (c) => {
     const { tenant, role } = c.var.tenantCtx;
     return c.json({ tenant, role });
   })
-  .patch('/', requirePermission(tenantPermissions.update), validate('json', renameTenantBody), async (c) => {
+  .patch('/', describe({ summary: 'Rename the organisation', response: { status: 200, schema: tenantResponse } }), requirePermission(tenantPermissions.update), validate('json', renameTenantBody), async (c) => {
     return c.json({ tenant: await renameTenant(c.var.tenantCtx, c.req.valid('json')) });
   })
-  .delete('/', requirePermission(tenantPermissions.delete), async (c) => {
+  .delete('/', describe({ summary: 'Delete the organisation (cancels its subscription first)', errors: [503], response: { status: 204 } }), requirePermission(tenantPermissions.delete), async (c) => {
     await deleteTenant(c.var.tenantCtx);
     return c.body(null, 204);
   })
-  .get('/export', requirePermission(tenantPermissions.export), async (c) => {
+  .get('/export', describe({ summary: "All the organisation's data, without secrets", response: { status: 200, schema: tenantExportResponse } }), requirePermission(tenantPermissions.export), async (c) => {
     const data = await exportTenant(c.var.tenantCtx);
     c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
     return c.json(data);

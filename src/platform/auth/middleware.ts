@@ -4,6 +4,7 @@ import { database } from '../db/client';
 import { users } from '../db/schema';
 import type { AppEnv, Env } from '../env';
 import { AppError } from '../errors';
+import { withDoc } from '../http/route-doc';
 import { readSessionCookie } from './cookie';
 import type { Principal } from './principal';
 import { verifySession } from './session-token';
@@ -76,8 +77,11 @@ export function requireUser<E extends AppEnv>(c: Context<E>): Extract<Principal,
 
 /** `requireUser` as route middleware, placed before validation so 401 and 403 come before 400. */
 export function usersOnly(): MiddlewareHandler<AppEnv> {
-  return async function usersOnlyMiddleware(c, next) {
-    requireUser(c);
-    await next();
-  };
+  return withDoc(
+    async function usersOnlyMiddleware(c, next) {
+      requireUser(c);
+      await next();
+    },
+    { errors: [401, 403], security: 'user' },
+  );
 }

@@ -7,7 +7,7 @@
 import { and, asc, desc, eq, gt, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants, users } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -43,11 +43,22 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
 /** An unrevoked API key by its secret's hash: a request presents only the secret. */
 export async function apiKeyBySecretHash(env: DbEnv, secretHash: string) {
   const [key] = await database(env.DB)
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role })
+    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt })
     .from(apiKeys)
     .where(and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt)))
     .limit(1);
   return key;
+}
+
+/** Live keys, of every tenant, that expire before `before` and whose owner has not been told yet (the expiry notice job). */
+export function apiKeysExpiringBefore(env: DbEnv, now: number, before: number, limit: number) {
+  return database(env.DB)
+    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, name: apiKeys.name, prefix: apiKeys.prefix, expiresAt: apiKeys.expiresAt, email: users.email })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.createdBy))
+    .where(and(isNull(apiKeys.revokedAt), isNull(apiKeys.expiryNoticeAt), gt(apiKeys.expiresAt, now), lt(apiKeys.expiresAt, before)))
+    .orderBy(asc(apiKeys.expiresAt))
+    .limit(limit);
 }
 
 /** Records a key's use, at most once per `resolutionMs`: most requests read, none need write. */

@@ -80,6 +80,32 @@ export const deletedTenants = sqliteTable('deleted_tenants', {
   deletedAt: timestampMs('deleted_at').notNull().default(nowMs),
 });
 
+/**
+ * The first answer to each Idempotency-Key, for 24 hours. Global because a
+ * key may precede any tenant (POST /api/tenants); the row is found by a hash
+ * of the caller, the tenant, the route and the key, and the stored answer is
+ * encrypted with a key derived from the Idempotency-Key itself, so the table
+ * alone reveals no secret it replays (an API key's). Expired rows are swept
+ * by a cron job.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    id: text('id').primaryKey(),
+    /** SHA-256 of the request's body: the same key with another body is refused. */
+    requestHash: text('request_hash').notNull(),
+    /** Which request holds the key while it runs. */
+    lockToken: text('lock_token').notNull(),
+    lockedAt: timestampMs('locked_at').notNull(),
+    /** Null while the first request is still running. */
+    responseStatus: integer('response_status'),
+    /** AES-GCM: base64url of IV ‖ ciphertext of `{status, body}`. */
+    response: text('response'),
+    expiresAt: timestampMs('expires_at').notNull(),
+  },
+  (t) => [index('idempotency_keys_expires_idx').on(t.expiresAt)],
+);
+
 // ---------------------------------------------------------------- tenant-scoped
 
 const tenantId = () =>
@@ -191,6 +217,12 @@ export const apiKeys = sqliteTable(
     createdAt: timestampMs('created_at').notNull().default(nowMs),
     lastUsedAt: timestampMs('last_used_at'),
     revokedAt: timestampMs('revoked_at'),
+    /** JSON: `["read"]`, or permission names within its role; null: everything its role allows. */
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>(),
+    /** Null: never (keys made before expiry existed). */
+    expiresAt: timestampMs('expires_at'),
+    /** When the "expires in a week" email was queued, so it is sent once. */
+    expiryNoticeAt: timestampMs('expiry_notice_at'),
   },
   (t) => [
     uniqueIndex('api_keys_tenant_id_uq').on(t.tenantId, t.id),

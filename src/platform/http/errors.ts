@@ -17,6 +17,7 @@ const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  idempotency_mismatch: 422,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

@@ -35,3 +35,17 @@ export function canGrant(actorRole: Role, role: Role): boolean {
 export function grantableRoles(actorRole: Role): Role[] {
   return [...ROLES].filter((role) => canGrant(actorRole, role));
 }
+
+/** The scope that lets a key read whatever its role may read, and write nothing. */
+export const READ_SCOPE = 'read';
+
+/**
+ * Whether a key with `scopes` may pass a guard for `permission` on a request
+ * with `method`: a named permission allows its routes; `read` allows any
+ * GET. Null scopes: the role alone decides.
+ */
+export function scopeAllows(scopes: readonly string[] | null, permission: Permission, method: string): boolean {
+  if (scopes === null) return true;
+  if (scopes.includes(permission.name)) return true;
+  return scopes.includes(READ_SCOPE) && (method === 'GET' || method === 'HEAD');
+}

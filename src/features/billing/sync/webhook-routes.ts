@@ -1,3 +1,5 @@
+import { describe } from '../../../platform/http/route-doc';
+import { webhookReceivedResponse } from '../outputs';
 import { AppError } from '../../../platform/errors';
 import { publicApp } from '../../../platform/http/apps';
 import { limitBody } from '../../../platform/http/body-limit';
@@ -14,7 +16,7 @@ const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
  * event by id (a duplicate is a no-op), enqueue `{eventId}`, answer 200.
  * Processing happens in the queue consumer, off Stripe's request.
  */
-export const stripeWebhookRoutes = publicApp().post('/stripe', limitBody(WEBHOOK_BODY_LIMIT_BYTES), async (c) => {
+export const stripeWebhookRoutes = publicApp().post('/stripe', describe({ summary: "Stripe's webhook: verify, store, enqueue", security: 'none', errors: [400, 413], response: { status: 200, schema: webhookReceivedResponse } }), limitBody(WEBHOOK_BODY_LIMIT_BYTES), async (c) => {
   const signature = c.req.header('Stripe-Signature');
   if (!signature) throw new AppError('bad_request', 'Missing Stripe-Signature header');
   const rawBody = await c.req.text();

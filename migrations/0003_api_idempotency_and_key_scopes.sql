@@ -1,0 +1,14 @@
+CREATE TABLE `idempotency_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`request_hash` text NOT NULL,
+	`lock_token` text NOT NULL,
+	`locked_at` integer NOT NULL,
+	`response_status` integer,
+	`response` text,
+	`expires_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
+ALTER TABLE `api_keys` ADD `scopes` text;--> statement-breakpoint
+ALTER TABLE `api_keys` ADD `expires_at` integer;--> statement-breakpoint
+ALTER TABLE `api_keys` ADD `expiry_notice_at` integer;
