@@ -1,3 +1,4 @@
+-- migration-safety: global-table idempotency_keys (a key may precede any tenant, as for POST /api/tenants; rows are found by a hash of caller, tenant, route and key, and expire in 24 hours)
 CREATE TABLE `idempotency_keys` (
 	`id` text PRIMARY KEY NOT NULL,
 	`request_hash` text NOT NULL,
