@@ -5,6 +5,8 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { noticeExpiringApiKeys } from '../../src/features/api-keys/jobs';
+import { serviceContext } from '../../src/platform/context';
 import { call, signUpOwner, type SignedUp } from './helpers';
 
 async function countRows(table: string, tenantId: string): Promise<number> {
@@ -171,11 +173,50 @@ describe('API keys with scopes and expiry', () => {
     expect(expired.body.error.message).toMatch(/expired/);
   });
 
+  it('tells the key creator a week before expiry, once', async () => {
+    const owner = await signUpOwner();
+    const { id } = await createKey(owner, { expiresInDays: 30 });
+    const now = Date.now();
+    const ctx = serviceContext(env, 'test-expiry-notice');
+    expect(await noticeExpiringApiKeys.run(ctx, now)).toEqual({ noticed: 0 });
+    await env.DB.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?').bind(now + 3 * 86_400_000, id).run();
+    await noticeExpiringApiKeys.run(ctx, now);
+    await noticeExpiringApiKeys.run(ctx, now);
+    const mail = await env.DB.prepare('SELECT "to", subject FROM outbox_emails WHERE tenant_id = ? AND subject LIKE ?').bind(owner.tenant.id, '%expires%').all<{ to: string; subject: string }>();
+    expect(mail.results).toEqual([{ to: owner.user.email, subject: expect.stringContaining('"Client"') }]);
+  });
+
   it('the audit log records which key did what', async () => {
     const owner = await signUpOwner();
     const { id, secret } = await createKey(owner, {});
     const created = await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: secret, body: { name: 'By key' } });
     const log = await call('GET', `/api/t/${owner.tenant.slug}/audit-log?action=project.created`, { token: owner.token });
     expect(log.body.entries[0]).toMatchObject({ actor: { type: 'api_key', id }, target: { type: 'project', id: created.body.project.id } });
+  });
+});
+
+describe('pagination', () => {
+  it('every list takes cursor and limit and answers nextCursor, walking all rows once', async () => {
+    const owner = await signUpOwner();
+    for (const name of ['One', 'Two', 'Three']) await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name } });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const res = await call('GET', `/api/t/${owner.tenant.slug}/projects${query}`, { token: owner.token });
+      expect(res.status).toBe(200);
+      expect(res.body.projects.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.projects.map((p: { name: string }) => p.name));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    // Every row exactly once (rows made in the same millisecond are ordered by id).
+    expect([...seen].sort()).toEqual(['One', 'Three', 'Two']);
+    for (const list of ['members', 'invitations', 'api-keys']) {
+      const res = await call('GET', `/api/t/${owner.tenant.slug}/${list}?limit=1`, { token: owner.token });
+      expect(res.status, list).toBe(200);
+      expect(res.body).toHaveProperty('nextCursor');
+    }
+    const forged = await call('GET', `/api/t/${owner.tenant.slug}/projects?cursor=bm9wZQ`, { token: owner.token });
+    expect(forged.status).toBe(400);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleOut, timestampOut } from '../../platform/http/outputs';
+import { nextCursorOut, roleOut, timestampOut } from '../../platform/http/outputs';
 
 const apiKeyOut = z.object({
   id: z.string(),
@@ -12,4 +12,4 @@ const apiKeyOut = z.object({
   lastUsedAt: timestampOut.nullable(),
 });
 export const apiKeyCreatedResponse = z.object({ apiKey: apiKeyOut, secret: z.string().startsWith('ssk_') });
-export const apiKeyListResponse = z.object({ apiKeys: z.array(apiKeyOut) });
+export const apiKeyListResponse = z.object({ apiKeys: z.array(apiKeyOut), nextCursor: nextCursorOut });

@@ -1,3 +1,4 @@
+import { pageQuery, toPage } from '../../platform/pagination';
 import { idempotent } from '../../platform/http/idempotency';
 import { describe } from '../../platform/http/route-doc';
 import { apiKeyCreatedResponse, apiKeyListResponse } from './outputs';
@@ -10,8 +11,10 @@ import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
 /** Mounted at /api/t/:tenant/api-keys. */
 export const apiKeyRoutes = tenantApp()
-  .get('/', describe({ summary: 'List the live API keys', response: { status: 200, schema: apiKeyListResponse } }), requirePermission(apiKeyPermissions.manage), async (c) => {
-    return c.json({ apiKeys: await listApiKeys(c.var.tenantCtx) });
+  .get('/', describe({ summary: 'List the live API keys', response: { status: 200, schema: apiKeyListResponse } }), requirePermission(apiKeyPermissions.manage), validate('query', pageQuery), async (c) => {
+    const page = c.req.valid('query');
+    const { items, nextCursor } = toPage(await listApiKeys(c.var.tenantCtx, page), page, (k) => ({ at: k.createdAt, id: k.id }));
+    return c.json({ apiKeys: items, nextCursor });
   })
   .post('/', describe({ summary: 'Create an API key (the secret is shown once)', response: { status: 201, schema: apiKeyCreatedResponse } }), requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), idempotent(), async (c) => {
     return c.json(await createApiKey(c.var.tenantCtx, c.req.valid('json')), 201);

@@ -1,3 +1,4 @@
+import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
 import { desc, eq, isNull } from 'drizzle-orm';
 import { auditEntry } from '../../platform/audit';
 import type { CredentialResolver } from '../../platform/auth/middleware';
@@ -35,8 +36,10 @@ function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, scopes: row.scopes, createdAt: row.createdAt, expiresAt: row.expiresAt, lastUsedAt: row.lastUsedAt };
 }
 
-export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
-  const rows = await ctx.db.select(apiKeys, isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt));
+/** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
+export async function listApiKeys(ctx: TenantContext, page?: PageQuery): Promise<ApiKeyView[]> {
+  const query = ctx.db.select(apiKeys, isNull(apiKeys.revokedAt), afterCursor(page, apiKeys.createdAt, apiKeys.id, 'desc')).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  const rows = await (page ? query.limit(rowsFor(page)) : query);
   return rows.map(toView);
 }
 

@@ -10,7 +10,7 @@ import { describeMe, logIn, signUp } from './service';
 
 /** Mounted at /api. */
 export const authRoutes = publicApp()
-  .post('/auth/signup', describe({ summary: 'Sign up (and optionally create an organisation)', security: 'none', response: { status: 201, schema: signupOut } }), validate('json', signupBody), async (c) => {
+  .post('/auth/signup', describe({ summary: 'Sign up (and optionally create an organisation)', security: 'none', errors: [409], response: { status: 201, schema: signupOut } }), validate('json', signupBody), async (c) => {
     const result = await signUp(requestContext(c), c.req.valid('json'));
     setSessionCookie(c, result.token);
     return c.json(result, 201);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleOut, tenantOut, timestampOut } from '../../platform/http/outputs';
+import { nextCursorOut, roleOut, tenantOut, timestampOut } from '../../platform/http/outputs';
 
 const invitationOut = z.object({
   id: z.string(),
@@ -10,5 +10,5 @@ const invitationOut = z.object({
   createdAt: timestampOut,
 });
 export const invitationCreatedResponse = z.object({ invitation: invitationOut, acceptUrl: z.url() });
-export const invitationListResponse = z.object({ invitations: z.array(invitationOut) });
+export const invitationListResponse = z.object({ invitations: z.array(invitationOut), nextCursor: nextCursorOut });
 export const acceptedResponse = z.object({ tenant: tenantOut, role: roleOut });

@@ -1,3 +1,4 @@
+import { pageQuery, toPage } from '../../platform/pagination';
 import { idempotent } from '../../platform/http/idempotency';
 import { describe } from '../../platform/http/route-doc';
 import { acceptedResponse, invitationCreatedResponse, invitationListResponse } from './outputs';
@@ -13,8 +14,10 @@ import { acceptInvitation, createInvitation, listInvitations, revokeInvitation }
 
 /** Mounted at /api/t/:tenant/invitations. */
 export const invitationRoutes = tenantApp()
-  .get('/', describe({ summary: 'Pending invitations', response: { status: 200, schema: invitationListResponse } }), requirePermission(memberPermissions.invite), async (c) => {
-    return c.json({ invitations: await listInvitations(c.var.tenantCtx) });
+  .get('/', describe({ summary: 'Pending invitations', response: { status: 200, schema: invitationListResponse } }), requirePermission(memberPermissions.invite), validate('query', pageQuery), async (c) => {
+    const page = c.req.valid('query');
+    const { items, nextCursor } = toPage(await listInvitations(c.var.tenantCtx, page), page, (i) => ({ at: i.createdAt, id: i.id }));
+    return c.json({ invitations: items, nextCursor });
   })
   .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), validate('json', createInvitationBody), idempotent(), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));

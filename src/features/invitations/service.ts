@@ -1,3 +1,4 @@
+import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
 import { desc, eq, lte, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
@@ -39,8 +40,12 @@ function acceptUrlFor(env: Env, token: string): string {
   return `${env.APP_URL.replace(/\/$/, '')}/invitations/${token}`;
 }
 
-export async function listInvitations(ctx: TenantContext): Promise<InvitationView[]> {
-  const rows = await ctx.db.select(invitations, eq(invitations.status, 'pending')).orderBy(desc(invitations.createdAt));
+/** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
+export async function listInvitations(ctx: TenantContext, page?: PageQuery): Promise<InvitationView[]> {
+  const query = ctx.db
+    .select(invitations, eq(invitations.status, 'pending'), afterCursor(page, invitations.createdAt, invitations.id, 'desc'))
+    .orderBy(desc(invitations.createdAt), desc(invitations.id));
+  const rows = await (page ? query.limit(rowsFor(page)) : query);
   return rows.map((row) => toView(row));
 }
 

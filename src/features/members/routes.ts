@@ -1,3 +1,4 @@
+import { pageQuery, toPage } from '../../platform/pagination';
 import { describe } from '../../platform/http/route-doc';
 import { memberListResponse, memberResponse } from './outputs';
 import { tenantApp } from '../../platform/http/apps';
@@ -9,8 +10,10 @@ import { changeMemberRole, listMembers, removeMember } from './service';
 
 /** Mounted at /api/t/:tenant/members. */
 export const memberRoutes = tenantApp()
-  .get('/', describe({ summary: 'Members and their roles', response: { status: 200, schema: memberListResponse } }), requirePermission(memberPermissions.read), async (c) => {
-    return c.json({ members: await listMembers(c.var.tenantCtx) });
+  .get('/', describe({ summary: 'Members and their roles', response: { status: 200, schema: memberListResponse } }), requirePermission(memberPermissions.read), validate('query', pageQuery), async (c) => {
+    const page = c.req.valid('query');
+    const { items, nextCursor } = toPage(await listMembers(c.var.tenantCtx, page), page, (m) => ({ at: m.joinedAt, id: m.user.id }));
+    return c.json({ members: items, nextCursor });
   })
   .patch('/:userId', describe({ summary: "Change a member's role", errors: [409], response: { status: 200, schema: memberResponse } }), requirePermission(memberPermissions.manage), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {
     const member = await changeMemberRole(c.var.tenantCtx, c.req.valid('param').userId, c.req.valid('json'));

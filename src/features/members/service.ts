@@ -1,3 +1,4 @@
+import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntryIf } from '../../platform/audit';
 import type { TenantContext } from '../../platform/context';
@@ -15,8 +16,12 @@ export interface MemberView {
   joinedAt: number;
 }
 
-export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
-  const rows = await ctx.db.selectWithUser(memberships, memberships.userId).orderBy(memberships.createdAt);
+/** Oldest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
+export async function listMembers(ctx: TenantContext, page?: PageQuery): Promise<MemberView[]> {
+  const query = ctx.db
+    .selectWithUser(memberships, memberships.userId, afterCursor(page, memberships.createdAt, memberships.userId, 'asc'))
+    .orderBy(memberships.createdAt, memberships.userId);
+  const rows = await (page ? query.limit(rowsFor(page)) : query);
   return rows.map(({ row, user }) => ({ user, role: row.role, joinedAt: row.createdAt }));
 }
 

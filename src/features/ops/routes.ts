@@ -37,7 +37,7 @@ export const opsRoutes = publicApp()
       events: rows.map(({ payload: _payload, ...row }) => row),
     });
   })
-  .post('/stripe-events/:id/replay', describe({ summary: 'Re-enqueue a Stripe event', security: 'operator', errors: [401, 404], response: { status: 202, schema: replayedResponse } }), validate('param', eventParams), async (c) => {
+  .post('/stripe-events/:id/replay', describe({ summary: 'Re-enqueue a Stripe event', security: 'operator', errors: [401, 404, 409], response: { status: 202, schema: replayedResponse } }), validate('param', eventParams), async (c) => {
     await replayEvent(requestContext(c), c.req.valid('param').id);
     return c.json({ replayed: c.req.valid('param').id }, 202);
   })

@@ -1,3 +1,4 @@
+import { pageQuery, toPage } from '../../platform/pagination';
 import { idempotent } from '../../platform/http/idempotency';
 import { describe } from '../../platform/http/route-doc';
 import { projectListResponse, projectResponse } from './outputs';
@@ -10,8 +11,10 @@ import { createProject, deleteProject, getProject, listProjects, updateProject }
 
 /** Mounted at /api/t/:tenant/projects. */
 export const projectRoutes = tenantApp()
-  .get('/', describe({ summary: 'List projects', response: { status: 200, schema: projectListResponse } }), requirePermission(projectPermissions.read), async (c) => {
-    return c.json({ projects: await listProjects(c.var.tenantCtx) });
+  .get('/', describe({ summary: 'List projects', response: { status: 200, schema: projectListResponse } }), requirePermission(projectPermissions.read), validate('query', pageQuery), async (c) => {
+    const page = c.req.valid('query');
+    const { items, nextCursor } = toPage(await listProjects(c.var.tenantCtx, page), page, (p) => ({ at: p.createdAt, id: p.id }));
+    return c.json({ projects: items, nextCursor });
   })
   .post('/', describe({ summary: 'Create a project', errors: [402], response: { status: 201, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('json', createProjectBody), idempotent(), async (c) => {
     const project = await createProject(c.var.tenantCtx, c.req.valid('json'));

@@ -1,3 +1,4 @@
+import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
 import { desc, eq, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, type Project } from '../../platform/db/schema';
@@ -25,8 +26,10 @@ export async function getProject(ctx: TenantContext, id: string): Promise<Projec
   return toView(await getProjectInTenant(ctx, id));
 }
 
-export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
-  const rows = await ctx.db.select(projects).orderBy(desc(projects.createdAt), projects.id);
+/** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
+export async function listProjects(ctx: TenantContext, page?: PageQuery): Promise<ProjectView[]> {
+  const query = ctx.db.select(projects, afterCursor(page, projects.createdAt, projects.id, 'desc')).orderBy(desc(projects.createdAt), desc(projects.id));
+  const rows = await (page ? query.limit(rowsFor(page)) : query);
   return rows.map(toView);
 }
 
