@@ -4,12 +4,13 @@ import { clearSessionCookie, setSessionCookie } from '../../platform/auth/cookie
 import { pageApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { redirectWithFlash } from '../../platform/ui/flash';
-import { EMPTY_FORM, Field, formAction, FormErrors, formField, type FormState, type PageStatus } from '../../platform/ui/form';
+import { Field, formAction, FormErrors, formField, keptForm, type FormState } from '../../platform/ui/form';
 import { Form } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { currentUser, safeNext } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
+import { invitedAddress, joinOnArrival } from '../invitations/arrival';
 import { loginBody, signupBody } from './inputs';
 import { logIn, signUp } from './service';
 
@@ -20,10 +21,10 @@ function withNext(path: string, next: string | undefined): string {
   return next ? `${path}?${new URLSearchParams({ next })}` : path;
 }
 
-function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageStatus = 200) {
+function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefined) {
   return renderPage(
     c,
-    { title: 'Sign in', narrow: true, status },
+    { title: 'Sign in', narrow: true },
     <div class="card">
       <h1>Sign in</h1>
       {isInvitation(next) && <p>Sign in to accept your invitation.</p>}
@@ -43,19 +44,29 @@ function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefi
   );
 }
 
-function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefined, status: PageStatus = 200) {
+async function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefined) {
   const invited = isInvitation(next);
+  // Reached from an invitation: the account is for the address it was sent to, so that address is filled in and fixed.
+  const address = invited ? await invitedAddress(c, next) : undefined;
   return renderPage(
     c,
-    { title: 'Create your account', narrow: true, status },
+    { title: 'Create your account', narrow: true },
     <div class="card">
       <h1>Create your account</h1>
-      {invited && <p>Create an account with the email address your invitation was sent to, then accept it.</p>}
+      {address && (
+        <p>
+          Create your account for <strong>{address.email}</strong>, the address the invitation was sent to. You join {address.tenantName} as soon as it is created.
+        </p>
+      )}
       <Form csrf={c.var.csrfToken} action="/signup" label="Create your account">
         {next && <input type="hidden" name="next" value={next} />}
         <FormErrors state={state} />
         <Field name="name" label="Your name" state={state} autocomplete="name" required />
-        <Field name="email" label="Work email" type="email" state={state} autocomplete="email" required />
+        {address ? (
+          <Field name="email" label="Work email" type="email" state={EMPTY_VALUES} initial={address.email} readonly hint="The invitation is for this address." required />
+        ) : (
+          <Field name="email" label="Work email" type="email" state={state} autocomplete="email" required />
+        )}
         <Field name="password" label="Password" type="password" state={state} autocomplete="new-password" hint="At least 10 characters." required keepValue={false} />
         {!invited && (
           <Field name="tenantName" label="Organisation name" state={state} autocomplete="organization" hint="Optional: you can create or join one later." />
@@ -71,11 +82,14 @@ function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefi
   );
 }
 
-/** Sign-in or sign-up, empty; someone already signed in goes on to `next`. */
-function entryPage(c: Context<PageEnv>, page: typeof signInPage) {
+/** The locked address keeps its value whatever was posted; its errors, if any, still show. */
+const EMPTY_VALUES: FormState = { values: {}, errors: {} };
+
+/** Sign-in or sign-up, empty or as a failed post left it; someone already signed in goes on to `next`. */
+async function entryPage(c: Context<PageEnv>, page: (c: Context<PageEnv>, state: FormState, next: string | undefined) => Promise<Response>) {
   const next = safeNext(c.req.query('next'));
   if (currentUser(c)) return c.redirect(next ?? '/', 303);
-  return page(c, EMPTY_FORM, next);
+  return page(c, await keptForm(c), next);
 }
 
 /** Mounted at /. */
@@ -90,7 +104,7 @@ export const authPages = pageApp()
         setSessionCookie(c, token);
         return c.redirect(next ?? '/', 303);
       },
-      render: (c, state, status) => signInPage(c, state, next, status),
+      back: withNext('/signin', next),
       refusalField: '_form',
     });
   })
@@ -99,17 +113,22 @@ export const authPages = pageApp()
     const next = safeNext(await formField(c, 'next'));
     return formAction(c, signupBody, {
       submit: async (input) => {
-        const { token, tenant } = await signUp(requestContext(c), input);
+        const { token, tenant, user } = await signUp(requestContext(c), input);
         setSessionCookie(c, token);
+        // From an invitation: joined now, without a second click on Accept.
+        const joined = await joinOnArrival(c, user, next);
+        if (joined) return joined;
         if (next) return c.redirect(next, 303);
         if (!tenant) return c.redirect('/', 303);
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `Welcome! ${tenant.name} is ready.` });
       },
-      render: (c, state, status) => signUpPage(c, state, next, status),
+      back: withNext('/signup', next),
       refusalField: (refusal) => (refusal.code === 'conflict' ? 'email' : '_form'),
     });
   })
-  .post('/signout', (c) => {
+  .post('/signout', async (c) => {
+    // `next`: an invitation for another address, opened again signed out.
+    const next = safeNext(await formField(c, 'next'));
     clearSessionCookie(c);
-    return redirectWithFlash(c, '/signin', { kind: 'info', message: 'You are signed out.' });
+    return redirectWithFlash(c, next ?? '/signin', { kind: 'info', message: 'You are signed out.' });
   });

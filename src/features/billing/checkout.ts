@@ -150,7 +150,11 @@ async function changeSeats(ctx: TenantContext, input: SeatChangeBody): Promise<{
   if (!item) throw new AppError('conflict', 'The subscription has no seat item');
   await stripe.subscriptions.update(
     current.id,
-    { items: [{ id: item.id, quantity: input.quantity }], proration_behavior: 'create_prorations' },
+    {
+      items: [{ id: item.id, quantity: input.quantity }],
+      proration_behavior: 'create_prorations',
+      ...(input.prorationDate ? { proration_date: input.prorationDate } : {}),
+    },
     { idempotencyKey: `seats:${current.id}:${ctx.requestId}` },
   );
   // A reduction applies at once, so nobody fills seats that are no longer paid

@@ -6,7 +6,7 @@ import { requestContext } from '../../platform/http/request-context';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
 import { redirectWithFlash } from '../../platform/ui/flash';
-import { EMPTY_FORM, Field, formAction, FormErrors, type FormState, type PageStatus } from '../../platform/ui/form';
+import { Field, formAction, FormErrors, keptForm, type FormState } from '../../platform/ui/form';
 import { Form } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import { pageWithForm } from '../../platform/ui/page-with-form';
@@ -30,10 +30,10 @@ const CreateTenantForm: FC<{ csrf: string; state: FormState }> = ({ csrf, state 
   </Form>
 );
 
-function newTenantPage(c: Context<PageEnv>, state: FormState, first: boolean, status: PageStatus = 200) {
+function newTenantPage(c: Context<PageEnv>, state: FormState, first: boolean) {
   return renderPage(
     c,
-    { title: first ? 'Create your first organisation' : 'New organisation', narrow: true, status },
+    { title: first ? 'Create your first organisation' : 'New organisation', narrow: true },
     <div class="card">
       <h1>{first ? 'Create your first organisation' : 'New organisation'}</h1>
       <p>An organisation holds your projects, members and billing. You will be its owner.</p>
@@ -49,9 +49,9 @@ export const startPages = pageApp()
     if (!currentUser(c)) return c.redirect('/signin', 303);
     const first = (await c.var.viewer())?.memberships[0];
     if (first) return c.redirect(tenantPath(first.tenant), 303);
-    return newTenantPage(c, EMPTY_FORM, true);
+    return newTenantPage(c, await keptForm(c), true);
   })
-  .get('/tenants/new', requireSignedIn(), (c) => newTenantPage(c, EMPTY_FORM, false))
+  .get('/tenants/new', requireSignedIn(), async (c) => newTenantPage(c, await keptForm(c), false))
   .post('/tenants/new', async (c) => {
     const user = currentUser(c);
     if (!user) return c.redirect(signInPath('/tenants/new'), 303);
@@ -60,16 +60,15 @@ export const startPages = pageApp()
         const tenant = await createTenant(requestContext(c), { name, ownerId: user.userId });
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `${tenant.name} is ready.` });
       },
-      render: (c, state, status) => newTenantPage(c, state, false, status),
       refusalField: 'name',
     });
   });
 
-function settingsPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, deleteState: FormState = EMPTY_FORM) {
+function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteState: FormState) {
   const { tenant, role } = c.var.tenantCtx;
   return renderPage(
     c,
-    { title: 'Settings', tab: settingsTab, status },
+    { title: 'Settings', tab: settingsTab },
     <>
       <h1>Settings</h1>
       <section class="card" aria-labelledby="rename-heading">
@@ -122,12 +121,14 @@ function settingsPage(c: Context<TenantPageEnv>, state: FormState, status: PageS
   );
 }
 
+const DELETE_FORM = 'delete';
+
 /** Mounted at /t/:tenant/settings. */
 export const settingsPages = pageWithForm({
   view: tenantPermissions.update,
   post: tenantPermissions.update,
   schema: renameTenantBody,
-  page: (c, state, status) => settingsPage(c, state, status),
+  page: async (c, state) => settingsPage(c, state, await keptForm(c, DELETE_FORM)),
   refusalField: 'name',
   submit: async (c, input) => {
     const tenant = await renameTenant(c.var.tenantCtx, input);
@@ -146,7 +147,8 @@ export const settingsPages = pageWithForm({
         await deleteTenant(c.var.tenantCtx);
         return redirectWithFlash(c, '/', { kind: 'success', message: `${tenant.name} was deleted.` });
       },
-      render: (c, state, status) => settingsPage(c, EMPTY_FORM, status, state),
+      back: tenantPath(tenant, 'settings'),
+      formId: DELETE_FORM,
       refusalField: '_form',
     });
   });
