@@ -48,7 +48,7 @@ async function ensureStripeCustomer(ctx: TenantContext): Promise<string> {
 async function refuseIfAlreadySubscribed(stripe: Stripe, customer: string): Promise<void> {
   const { data } = await stripe.subscriptions.list({ customer, status: 'all', limit: 20 });
   const live = data.find((subscription) => subscription.status === 'incomplete' || statusPolicy(subscription.status) !== 'free');
-  if (live) throw new AppError('conflict', 'This tenant already has a subscription; if you just paid, it is still being confirmed');
+  if (live) throw new AppError('conflict', 'This organisation already has a subscription; if you just paid, it is still being confirmed');
 }
 
 /**
@@ -90,10 +90,10 @@ export function startCheckout(ctx: TenantContext, input: CheckoutBody): Promise<
 async function createCheckout(ctx: TenantContext, input: CheckoutBody): Promise<{ url: string }> {
   const summary = await getBillingSummary(ctx);
   if (statusPolicy(summary.status) !== 'free') {
-    throw new AppError('conflict', `This tenant already has the ${summary.plan} plan; change seats or manage billing instead`);
+    throw new AppError('conflict', `This organisation already has the ${summary.plan} plan; change seats or manage billing instead`);
   }
   if (input.seats < summary.seats.used) {
-    throw new AppError('conflict', `This tenant uses ${summary.seats.used} seats; buy at least that many`);
+    throw new AppError('conflict', `This organisation uses ${summary.seats.used} seats; buy at least that many`);
   }
   const customer = await ensureStripeCustomer(ctx);
   const stripe = stripeClient(ctx.env);
@@ -122,7 +122,7 @@ async function createCheckout(ctx: TenantContext, input: CheckoutBody): Promise<
 export async function openBillingPortal(ctx: TenantContext): Promise<{ url: string }> {
   const subscription = await loadSubscription(ctx);
   const customer = subscription?.stripeCustomerId;
-  if (!customer) throw new AppError('conflict', 'This tenant has no billing account yet; upgrade first');
+  if (!customer) throw new AppError('conflict', 'This organisation has no billing account yet; upgrade first');
   const session = await whileStripeAnswers('opening the billing portal', () =>
     stripeClient(ctx.env).billingPortal.sessions.create({ customer, return_url: billingUrl(ctx) }),
   );
@@ -143,7 +143,7 @@ async function changeSeats(ctx: TenantContext, input: SeatChangeBody): Promise<{
     throw new AppError('conflict', 'Seats can be changed on an active pro subscription only');
   }
   const { seats } = await getBillingSummary(ctx);
-  if (input.quantity < seats.used) throw new AppError('conflict', `This tenant uses ${seats.used} seats; remove members or revoke invitations first`);
+  if (input.quantity < seats.used) throw new AppError('conflict', `This organisation uses ${seats.used} seats; remove members or revoke invitations first`);
   const stripe = stripeClient(ctx.env);
   const current = await stripe.subscriptions.retrieve(subscription.stripeSubscriptionId);
   const item = current.items.data[0];

@@ -210,7 +210,7 @@ export async function acceptInvitation(
   } catch (err) {
     // Hand the seat back to the invitation; if even that fails, reconciliation repairs it.
     await seats.transferSeat(memberSeat(user.userId), invitationSeat(invitation.id), { expiresAt: invitation.expiresAt }).catch(() => undefined);
-    if (isUniqueViolation(err, 'memberships')) throw new AppError('conflict', 'You are already a member of this tenant');
+    if (isUniqueViolation(err, 'memberships')) throw new AppError('conflict', 'You are already a member of this organisation');
     throw err;
   }
   return { tenant, role: invitation.role };

@@ -55,7 +55,7 @@ export async function createTenant(ctx: ServiceContext, input: { name: string; o
       if (!isUniqueViolation(err, 'tenants.slug')) throw err;
     }
   }
-  throw new AppError('conflict', 'Could not find a free URL for this tenant name; try another name');
+  throw new AppError('conflict', 'Could not find a free URL for this organisation name; try another name');
 }
 
 /** Renames the tenant; its slug (and so every URL) stays the same. */

@@ -196,7 +196,7 @@ function fieldFrame(p: FieldFrameProps, control: (wiring: ControlWiring) => Chil
 }
 
 export interface FieldProps extends FieldFrameProps {
-  type?: 'text' | 'email' | 'password' | 'number' | 'search';
+  type?: 'text' | 'email' | 'password' | 'number' | 'search' | 'date';
   required?: boolean;
   autocomplete?: string;
   min?: number;
