@@ -118,12 +118,13 @@ describe('signing in to pages', () => {
     expect(safeNext('/t/acme/billing?checkout=success')).toBe('/t/acme/billing?checkout=success');
   });
 
-  it('shows a wrong password next to the form, keeping the email and not the password', async () => {
+  it('shows a wrong password after a redirect (PRG), keeping the email and not the password', async () => {
     const owner = await signUpOwner('Typo Co');
     const browser = new Browser();
     const res = await browser.fetch('/signin', { form: { _csrf: await browser.token('/signin'), email: owner.user.email, password: 'wrong password!' } });
-    expect(res.status).toBe(401);
-    const html = await res.text();
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/signin');
+    const html = await (await browser.fetch('/signin')).text();
     expect(html).toContain('Email or password is incorrect');
     expect(html).toContain(`value="${owner.user.email}"`);
     expect(html).not.toContain('wrong password!');
@@ -239,7 +240,7 @@ describe('tenancy and permissions on pages', () => {
 });
 
 describe('forms and errors as pages', () => {
-  it('re-renders invalid input next to its field, and a plan limit (402) in the flash, keeping the input', async () => {
+  it('redirects a failed post back to its form (PRG): invalid input next to its field, in words; at the plan limit the form gives way to the upgrade link', async () => {
     const owner = await signUpOwner('Limits Co');
     const browser = new Browser();
     await browser.signIn(owner.user.email);
@@ -247,16 +248,28 @@ describe('forms and errors as pages', () => {
     const token = await browser.token(projects);
 
     const empty = await browser.fetch(projects, { form: { _csrf: token, name: '   ' } });
-    expect(empty.status).toBe(400);
-    expect(await empty.text()).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+    expect(empty.status).toBe(303);
+    expect(empty.headers.get('location')).toBe(projects);
+    const kept = await (await browser.fetch(projects)).text();
+    expect(kept).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+    expect(kept).toContain('Fill in this field.');
+    expect(kept).not.toContain('Invalid input');
+    // Shown once: a reload has neither the message nor the kept input.
+    expect(await (await browser.fetch(projects)).text()).not.toContain('field-name-error');
+
+    const tooLong = await browser.fetch(projects, { form: { _csrf: token, name: `Long <b>${'x'.repeat(120)}</b>` } });
+    expect(tooLong.status).toBe(303);
+    expect(await (await browser.fetch(projects)).text()).toContain(`value="Long &lt;b&gt;${'x'.repeat(120)}&lt;/b&gt;"`);
 
     for (const name of ['One', 'Two', 'Three']) expect((await browser.fetch(projects, { form: { _csrf: token, name } })).status).toBe(303);
     const fourth = await browser.fetch(projects, { form: { _csrf: token, name: 'Fourth <b>project</b>' } });
-    expect(fourth.status).toBe(402);
-    const html = await fourth.text();
+    expect(fourth.status).toBe(303);
+    const html = await (await browser.fetch(projects)).text();
     expect(html).toContain('class="flash flash-error" role="alert"');
     expect(html).toContain('Your plan allows 3 projects');
-    expect(html).toContain('value="Fourth &lt;b&gt;project&lt;/b&gt;"');
+    expect(html).toContain('3 of 3 projects used');
+    expect(html).toContain(`href="/t/${owner.tenant.slug}/billing"`);
+    expect(html).not.toContain('Create project');
     expect(await projectNames(owner.token, owner.tenant.slug)).toHaveLength(3);
   });
 
@@ -329,8 +342,9 @@ describe('settings: export and delete', () => {
 
     const csrf = await browser.token(`/t/${slug}/settings`);
     const wrong = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: 'not-the-slug' } });
-    expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain(`Type ${slug} exactly to confirm`);
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers.get('location')).toBe(`/t/${slug}/settings`);
+    expect(await (await browser.fetch(`/t/${slug}/settings`)).text()).toContain(`Type ${slug} exactly to confirm`);
     expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
 
     const deleted = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } });

@@ -16,6 +16,6 @@ const seatQuantity = z.coerce.number().int().min(1, 'At least 1 seat').max(MAX_S
 export const seatChangeBody = z.strictObject({ quantity: seatQuantity, prorationDate: z.coerce.number().int().positive().optional() });
 export type SeatChangeBody = z.infer<typeof seatChangeBody>;
 
-/** What a seat change would cost: GET …/billing/seats/preview?quantity=N and the confirmation page. */
+/** What a seat change would cost: the confirmation page (GET …/billing/seats?quantity=N). */
 export const seatPreviewQuery = z.strictObject({ quantity: seatQuantity });
 export type SeatPreviewQuery = z.infer<typeof seatPreviewQuery>;

@@ -2,9 +2,8 @@ import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { openBillingPortal, requestSeatChange, startCheckout } from './checkout';
-import { checkoutBody, seatChangeBody, seatPreviewQuery } from './inputs';
+import { checkoutBody, seatChangeBody } from './inputs';
 import { billingPermissions } from './permissions';
-import { previewSeatChange } from './preview';
 import { getBillingSummary } from './summary';
 
 /** Mounted at /api/t/:tenant/billing. Only owners manage billing. */
@@ -17,9 +16,6 @@ export const billingRoutes = tenantApp()
   })
   .post('/portal', requirePermission(billingPermissions.manage), async (c) => {
     return c.json(await openBillingPortal(c.var.tenantCtx));
-  })
-  .get('/seats/preview', requirePermission(billingPermissions.manage), validate('query', seatPreviewQuery), async (c) => {
-    return c.json({ preview: await previewSeatChange(c.var.tenantCtx, c.req.valid('query')) });
   })
   .post('/seats', requirePermission(billingPermissions.manage), validate('json', seatChangeBody), async (c) => {
     const { appliesNow } = await requestSeatChange(c.var.tenantCtx, c.req.valid('json'));

@@ -28,7 +28,7 @@ const HOLDERS: Record<Role, string> = { owner: 'owners', admin: 'owners and admi
 
 /** The refusal people read: "Only owners can rename the organisation." */
 export function refusalFor(permission: Permission): string {
-  return `Only ${HOLDERS[permission.minimumRole]} of this organisation can ${permission.does ?? 'do this'}.`;
+  return `Only ${HOLDERS[permission.minimumRole]} can ${permission.does ?? 'do this'}.`;
 }
 
 export function can(role: Role, permission: Permission): boolean {
