@@ -5,11 +5,10 @@
  * all of it anyway.
  */
 import type { Context } from 'hono';
-import type { Role } from '../../platform/db/schema';
 import { deliverOutbox } from '../../platform/email/outbox';
 import { AppError, notFound } from '../../platform/errors';
 import { requirePermission } from '../../platform/tenancy/guard';
-import { can, canGrant, grantableRoles } from '../../platform/tenancy/policy';
+import { can, canGrant, grantableRoles, type Role } from '../../platform/tenancy/policy';
 import { confirmPage } from '../../platform/ui/confirm';
 import { redirectWithFlash } from '../../platform/ui/flash';
 import { buttonAction, Field, FormCard, readForm, readParams, SelectField, type FormState } from '../../platform/ui/form';
