@@ -200,7 +200,7 @@ describe('the admin pages as a product, in Chromium', () => {
     const firstLink = (await owner.getByTestId('revealed').textContent()) ?? '';
     // Three of three seats: the invite form gives way to the upgrade link.
     expect(await owner.getByTestId('seat-usage-count').textContent()).toBe('3 of 3 seats used');
-    expect(await owner.getByRole('button', { name: 'Send invitation' }).count()).toBe(0);
+    expect(await owner.getByRole('button', { name: 'Send invitation', exact: true }).count()).toBe(0);
 
     await owner.getByRole('button', { name: `Resend invitation to ${PENDING} with a new link` }).click();
     const newLink = (await owner.getByTestId('revealed').textContent()) ?? '';
@@ -220,7 +220,7 @@ describe('the admin pages as a product, in Chromium', () => {
 
   it('changes a role only after a confirmation that names both roles', async () => {
     await go(owner, `${ORG}/members`);
-    await owner.getByLabel(`Role for ${INVITEE.email}`).selectOption('admin');
+    await owner.getByLabel(`Role for ${INVITEE.email}`, { exact: true }).selectOption('admin');
     await owner.getByRole('button', { name: 'Change role' }).click();
     await owner.getByRole('heading', { name: `Change ${INVITEE.name} from Member to Admin?` }).waitFor();
     await shot(owner, 'confirm-role');
