@@ -94,10 +94,10 @@ button, .button { display: inline-block; font: inherit; font-weight: 600; cursor
 button:hover, .button:hover { background: var(--brand-dark); border-color: var(--brand-dark); color: var(--brand-ink); }
 button.secondary, .button.secondary { background: var(--paper); color: var(--brand); }
 button.secondary:hover, .button.secondary:hover { background: var(--info-bg); color: var(--brand-dark); }
-button.danger { background: var(--paper); color: var(--danger); border-color: var(--danger); }
-button.danger:hover { background: var(--err-bg); }
+button.danger, .button.danger { background: var(--paper); color: var(--danger); border-color: var(--danger); }
+button.danger:hover, .button.danger:hover { background: var(--err-bg); color: var(--danger); }
 .card.danger { border-color: var(--danger); }
-button.small { padding: .25rem .6rem; font-size: .9rem; }
+button.small, .button.small { padding: .25rem .6rem; font-size: .9rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin-top: 1rem; }
 
 .table-wrap { overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; margin: 0 0 1.25rem; }
