@@ -75,7 +75,7 @@ form { margin: 0; }
 .field { margin: 0 0 1rem; }
 .field label, .label { display: block; font-weight: 600; margin-bottom: .25rem; }
 .hint { display: block; color: var(--muted); font-size: .875rem; margin-top: .2rem; }
-input[type="text"], input[type="email"], input[type="password"], input[type="number"], input[type="search"], select {
+input[type="text"], input[type="email"], input[type="password"], input[type="number"], input[type="search"], input[type="date"], select {
   width: 100%; max-width: 28rem; font: inherit; color: var(--ink); background: var(--paper);
   border: 1px solid #64748b; border-radius: .375rem; padding: .5rem .65rem; }
 input[aria-invalid="true"], select[aria-invalid="true"] { border-color: var(--danger); box-shadow: 0 0 0 1px var(--danger); }
