@@ -1,0 +1,198 @@
+/**
+ * Processes for `npm run bench`: the benchmark runs in a process group of its
+ * own, stops what it started on every way out, and reads the CPU time of the
+ * workerd process that serves the Workers.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+
+const GROUP_MARK = 'SAAS_SLICE_BENCH_GROUP_LEADER';
+
+/**
+ * Re-runs this script as the leader of a new process group and waits for it.
+ * Everything the benchmark starts (workerd, the Stripe emulator) is in that
+ * group, so when the benchmark ends, however it ends, one `kill -- -PGID`
+ * reaches whatever is left. SIGINT and SIGTERM are passed on to the group,
+ * whose leader stops its children itself first.
+ *
+ * Returns false in the group leader, which then runs the benchmark; the
+ * outer process never returns (it exits with the benchmark's exit code).
+ */
+export async function runInOwnProcessGroup(script: string): Promise<false> {
+  if (process.env[GROUP_MARK] === '1') return false;
+  const child = spawn(process.execPath, [script, ...process.argv.slice(2)], {
+    detached: true,
+    stdio: 'inherit',
+    env: { ...process.env, [GROUP_MARK]: '1' },
+  });
+  const pgid = child.pid;
+  if (pgid === undefined) throw new Error('could not start the benchmark process');
+  const forward = (signal: NodeJS.Signals) => signalGroup(pgid, signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = await new Promise<number>((resolve) => {
+    child.on('exit', (status, signal) => resolve(status ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1)));
+  });
+  // The leader cleans up after itself; this catches what a crash left behind.
+  signalGroup(pgid, 'SIGKILL');
+  process.exit(code);
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // The group is already empty.
+  }
+}
+
+type Cleanup = () => Promise<void> | void;
+const cleanups: Cleanup[] = [];
+let exiting = false;
+
+/**
+ * Registers work to undo on exit, run in reverse order of registration.
+ * Returns a function that runs it now instead, for what ends before the run does.
+ */
+export function onCleanup(cleanup: Cleanup): () => Promise<void> {
+  cleanups.push(cleanup);
+  return async () => {
+    const index = cleanups.indexOf(cleanup);
+    if (index === -1) return;
+    cleanups.splice(index, 1);
+    await cleanup();
+  };
+}
+
+/** Runs every cleanup once, each bounded so that one hanging never keeps the rest from running. */
+export async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop() as Cleanup;
+    await Promise.race([Promise.resolve().then(cleanup), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]).catch((err: unknown) =>
+      console.error(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+}
+
+/** SIGINT and SIGTERM stop the benchmark: clean up, then exit with the signal's conventional code. */
+export function exitOnSignals(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      if (exiting) return;
+      exiting = true;
+      console.error(`\n${signal}: stopping the benchmark`);
+      void cleanUp().finally(() => process.exit(code));
+    });
+  }
+}
+
+export interface StartedProcess {
+  child: ChildProcess;
+  /** stdout and stderr so far, for error messages. */
+  output: () => string;
+}
+
+/**
+ * Starts a child in this process group and stops it (SIGTERM, then SIGKILL)
+ * at clean-up. Resolves once a line of its output matches `ready`.
+ */
+export async function startProcess(label: string, command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 30_000): Promise<StartedProcess & { match: RegExpExecArray }> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  onCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    await exited;
+    clearTimeout(killer);
+  });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} did not start within ${timeoutMs / 1000} s:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = ready.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited (${signal ?? code}) before it was ready:\n${output}`));
+    });
+  });
+  return { child, output: () => output, match };
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Checks that each port answers, naming the one that does not. */
+export async function assertListening(ports: Record<string, number>): Promise<void> {
+  for (const [label, port] of Object.entries(ports)) {
+    if (!(await isListening(port))) throw new Error(`${label} is not listening on 127.0.0.1:${port}`);
+  }
+}
+
+/** The workerd processes this process started (Miniflare spawns workerd as a direct child). */
+export function workerdChildren(parent = process.pid): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      const stat = readStat(pid);
+      return stat !== null && stat.command === 'workerd' && stat.ppid === parent;
+    });
+}
+
+interface Stat {
+  command: string;
+  ppid: number;
+  /** utime + stime, in clock ticks. */
+  cpuTicks: number;
+}
+
+function readStat(pid: number): Stat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command is in parentheses and may itself contain spaces or parentheses.
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  // Fields after the command: state(0) ppid(1) … utime(11) stime(12).
+  return { command: text.slice(open + 1, close), ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  const result = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const ticks = Number(result.stdout?.trim());
+  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+})();
+
+/** CPU time (user + system) the given processes have used so far, in milliseconds. */
+export function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (!stat) throw new Error(`process ${pid} is gone: workerd stopped during the benchmark`);
+    ticks += stat.cpuTicks;
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
