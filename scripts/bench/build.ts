@@ -24,7 +24,8 @@ export interface Compatibility {
 
 function wranglerBuild(args: string[], label: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['wrangler', 'deploy', '--dry-run', ...args], {
+    // wrangler's own entry with this Node: what `npx wrangler` runs, without npx's start-up.
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1' },

@@ -100,6 +100,32 @@ async function buyPro(api: ApiClient, emulatorOrigin: string, stripe: Stripe, sl
   return { subscription, item };
 }
 
+/** The reads tenant: pro for its seats, then its members (each signs up and accepts an invitation) and projects. */
+async function fillReads(api: ApiClient, emulatorOrigin: string, stripe: Stripe, slug: string, token: string): Promise<void> {
+  await buyPro(api, emulatorOrigin, stripe, slug, token, MEMBERS * 2);
+  for (let i = 1; i < MEMBERS; i++) {
+    const email = `member-${i}@bench.test`;
+    const member = await api.call<{ token: string }>('POST', '/api/auth/signup', { status: 201, body: { email, password: PASSWORD, name: `Member ${i}` } });
+    const { acceptUrl } = await api.call<{ acceptUrl: string }>('POST', `/api/t/${slug}/invitations`, { token, status: 201, body: { email, role: 'member' } });
+    const invitationToken = new URL(acceptUrl).pathname.split('/').pop() as string;
+    await api.call('POST', `/api/invitations/${invitationToken}/accept`, { token: member.token });
+  }
+  for (let i = 1; i <= PROJECTS; i++) {
+    await api.call('POST', `/api/t/${slug}/projects`, { token, status: 201, body: { name: `Project ${i}` } });
+  }
+}
+
+/** The writes tenant: pro through checkout, then enterprise as sales arranges it in Stripe (the price, and the seats in metadata). */
+async function makeEnterprise(api: ApiClient, emulatorOrigin: string, stripe: Stripe, slug: string, token: string): Promise<Stripe.Customer> {
+  const { subscription, item } = await buyPro(api, emulatorOrigin, stripe, slug, token, 1);
+  await stripe.subscriptions.update(subscription.id, {
+    items: [{ id: item.id, price: appVar('STRIPE_PRICE_ENTERPRISE'), quantity: 1 }],
+    metadata: { seats: String(ENTERPRISE_SEATS) },
+  });
+  await api.waitForBilling(slug, token, (billing) => billing.plan === 'enterprise' && billing.seats.limit === ENTERPRISE_SEATS);
+  return (await stripe.customers.retrieve(subscription.customer as string)) as Stripe.Customer;
+}
+
 export async function createDataSet(api: ApiClient, emulatorOrigin: string, stripe: Stripe): Promise<DataSet> {
   const owner = await api.call<{ user: { id: string }; tenant: TenantSummary; token: string }>('POST', '/api/auth/signup', {
     status: 201,
@@ -109,36 +135,20 @@ export async function createDataSet(api: ApiClient, emulatorOrigin: string, stri
   const reads = owner.tenant.slug;
   const create = async (name: string) => (await api.call<{ tenant: TenantSummary }>('POST', '/api/tenants', { token, status: 201, body: { name } })).tenant.slug;
   const writes = await create('Bench Writes');
-  const billingSlug = await create('Bench Billing');
+  const billing = await create('Bench Billing');
 
-  await buyPro(api, emulatorOrigin, stripe, reads, token, MEMBERS * 2);
-  for (let i = 1; i < MEMBERS; i++) {
-    const email = `member-${i}@bench.test`;
-    const member = await api.call<{ token: string }>('POST', '/api/auth/signup', { status: 201, body: { email, password: PASSWORD, name: `Member ${i}` } });
-    const { acceptUrl } = await api.call<{ acceptUrl: string }>('POST', `/api/t/${reads}/invitations`, { token, status: 201, body: { email, role: 'member' } });
-    const invitationToken = new URL(acceptUrl).pathname.split('/').pop() as string;
-    await api.call('POST', `/api/invitations/${invitationToken}/accept`, { token: member.token });
-  }
-  for (let i = 1; i <= PROJECTS; i++) {
-    await api.call('POST', `/api/t/${reads}/projects`, { token, status: 201, body: { name: `Project ${i}` } });
-  }
-
-  // Enterprise is arranged with sales: in Stripe, the subscription moves to the enterprise price with its seats in metadata.
-  const bought = await buyPro(api, emulatorOrigin, stripe, writes, token, 1);
-  await stripe.subscriptions.update(bought.subscription.id, {
-    items: [{ id: bought.item.id, price: appVar('STRIPE_PRICE_ENTERPRISE'), quantity: 1 }],
-    metadata: { seats: String(ENTERPRISE_SEATS) },
-  });
-  await api.waitForBilling(writes, token, (billing) => billing.plan === 'enterprise' && billing.seats.limit === ENTERPRISE_SEATS);
-  const writesCustomer = (await stripe.customers.retrieve(bought.subscription.customer as string)) as Stripe.Customer;
-
-  const billed = await buyPro(api, emulatorOrigin, stripe, billingSlug, token, BILLING_SEATS);
+  // The three tenants are independent: each waits on its own webhooks, so they are made side by side.
+  const [, writesCustomer, billed] = await Promise.all([
+    fillReads(api, emulatorOrigin, stripe, reads, token),
+    makeEnterprise(api, emulatorOrigin, stripe, writes, token),
+    buyPro(api, emulatorOrigin, stripe, billing, token, BILLING_SEATS),
+  ]);
   return {
     ownerId: owner.user.id,
     token,
     reads,
     writes,
     writesCustomer,
-    billing: { slug: billingSlug, subscriptionId: billed.subscription.id, itemId: billed.item.id, seats: BILLING_SEATS },
+    billing: { slug: billing, subscriptionId: billed.subscription.id, itemId: billed.item.id, seats: BILLING_SEATS },
   };
 }

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { constants as osConstants } from 'node:os';
 
 const GROUP_MARK = 'SAAS_SLICE_BENCH_GROUP_LEADER';
 
@@ -13,8 +14,8 @@ const GROUP_MARK = 'SAAS_SLICE_BENCH_GROUP_LEADER';
  * Re-runs this script as the leader of a new process group and waits for it.
  * Everything the benchmark starts (workerd, the Stripe emulator) is in that
  * group, so when the benchmark ends, however it ends, one `kill -- -PGID`
- * reaches whatever is left. SIGINT and SIGTERM are passed on to the group,
- * whose leader stops its children itself first.
+ * reaches whatever is left. SIGINT, SIGTERM and SIGHUP are passed on to the
+ * leader, which stops its children itself.
  *
  * Returns false in the group leader, which then runs the benchmark; the
  * outer process never returns (it exits with the benchmark's exit code).
@@ -28,11 +29,11 @@ export async function runInOwnProcessGroup(script: string): Promise<false> {
   });
   const pgid = child.pid;
   if (pgid === undefined) throw new Error('could not start the benchmark process');
-  const forward = (signal: NodeJS.Signals) => signalGroup(pgid, signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
+  // To the leader only: it stops its children itself, in order; the sweep below catches what it could not.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward);
   const code = await new Promise<number>((resolve) => {
-    child.on('exit', (status, signal) => resolve(status ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1)));
+    child.on('exit', (status, signal) => resolve(status ?? 128 + (signal ? osConstants.signals[signal] : 1)));
   });
   // The leader cleans up after itself; this catches what a crash left behind.
   signalGroup(pgid, 'SIGKILL');
@@ -49,7 +50,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 type Cleanup = () => Promise<void> | void;
 const cleanups: Cleanup[] = [];
-let exiting = false;
+let cleaning: Promise<void> | undefined;
 
 /**
  * Registers work to undo on exit, run in reverse order of registration.
@@ -65,26 +66,47 @@ export function onCleanup(cleanup: Cleanup): () => Promise<void> {
   };
 }
 
-/** Runs every cleanup once, each bounded so that one hanging never keeps the rest from running. */
-export async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const cleanup = cleanups.pop() as Cleanup;
-    await Promise.race([Promise.resolve().then(cleanup), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]).catch((err: unknown) =>
-      console.error(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`),
-    );
-  }
+/** Runs every cleanup once, each bounded so that one hanging never keeps the rest from running. Every caller waits for the same run. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop() as Cleanup;
+      await Promise.race([Promise.resolve().then(cleanup), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]).catch((err: unknown) =>
+        console.error(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
+  })();
+  return cleaning;
 }
 
-/** SIGINT and SIGTERM stop the benchmark: clean up, then exit with the signal's conventional code. */
-export function exitOnSignals(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+/**
+ * Runs `main`, then cleans up and exits: 0, 1 if it failed, or 128 + the
+ * signal's number if SIGINT, SIGTERM or SIGHUP stopped it. A signal cleans up
+ * at once, whatever `main` is doing; `main` failing because of that (workerd
+ * gone under it) is not reported as a failure.
+ */
+export async function runToExit(main: () => Promise<void>): Promise<never> {
+  let signalled: NodeJS.Signals | undefined;
+  const exitCode = () => (signalled ? 128 + osConstants.signals[signalled] : (process.exitCode as number | undefined) ?? 0);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (exiting) return;
-      exiting = true;
+      if (signalled) return;
+      signalled = signal;
       console.error(`\n${signal}: stopping the benchmark`);
-      void cleanUp().finally(() => process.exit(code));
+      void cleanUp().finally(() => process.exit(exitCode()));
     });
   }
+  try {
+    await main();
+  } catch (err) {
+    if (!signalled) {
+      console.error(`\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exitCode = 1;
+    }
+  }
+  await cleanUp();
+  // Miniflare's proxy may keep a handle open after dispose; everything is stopped, so leave.
+  process.exit(exitCode());
 }
 
 export interface StartedProcess {

@@ -6,9 +6,10 @@
  * socket of its own (port 0: a free one), so requests reach it without
  * Miniflare's entry Worker in the way, as they reach a deployed Worker.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptionsShape } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
 import type { Compatibility } from './build.ts';
 import { ROOT } from './build.ts';
 
@@ -80,7 +81,9 @@ export function startWorkers(set: WorkerSet, output: Output = { lines: [] }): Mi
       unsafeDirectSockets: DIRECT_SOCKET,
     });
   }
-  return new Miniflare(
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const ours = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: '127.0.0.1',
       port: 0,
@@ -91,9 +94,25 @@ export function startWorkers(set: WorkerSet, output: Output = { lines: [] }): Mi
       workers,
     }),
   );
+  // Miniflare's own signal handlers SIGKILL workerd and exit at once, before the
+  // benchmark has stopped the emulator or reaped anything; the benchmark's
+  // handlers (processes.ts) stop everything in order, Miniflare included.
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!ours.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  }
+  return mf;
 }
 
 /** The origin of a Worker's own socket, e.g. http://127.0.0.1:40123. */
 export async function originOf(mf: Miniflare, worker: 'app' | 'comparator'): Promise<string> {
   return (await mf.unsafeGetDirectURL(worker)).origin;
+}
+
+/** Applies the app's D1 migrations, in order, as `wrangler d1 migrations apply` splits them, one batch per file. */
+export async function applyMigrations(mf: Miniflare): Promise<void> {
+  const dir = join(ROOT, 'migrations');
+  const db = await mf.getD1Database('DB', 'app');
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.sql')).sort()) {
+    await db.batch(unstable_splitSqlQuery(readFileSync(join(dir, file), 'utf8')).map((query) => db.prepare(query)));
+  }
 }
