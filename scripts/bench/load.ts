@@ -26,6 +26,8 @@ export interface LoadOptions {
   request: (i: number) => RequestSpec | Promise<RequestSpec>;
   /** CPU time of the server processes so far, in milliseconds. */
   serverCpuMs: () => number;
+  /** CPU time of every process on the host so far, in milliseconds. */
+  hostCpuMs: () => number;
 }
 
 export interface LoadResult {
@@ -38,6 +40,8 @@ export interface LoadResult {
   serverCpuMsPerRequest: number;
   /** The same for this process (the load generator), to show what it took from the shared cores. */
   clientCpuMsPerRequest: number;
+  /** Cores' worth of CPU that other processes (not workerd, not this one) used during the measured window. */
+  otherCores: number;
   failures: number;
   firstFailure?: string;
 }
@@ -93,9 +97,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const started = performance.now();
     const serverCpuBefore = options.serverCpuMs();
     const clientCpuBefore = process.cpuUsage();
+    const hostCpuBefore = options.hostCpuMs();
     const measured = await phase(started + options.seconds * 1000);
     const serverCpu = options.serverCpuMs() - serverCpuBefore;
-    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientUsage = process.cpuUsage(clientCpuBefore);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1000;
+    const hostCpu = options.hostCpuMs() - hostCpuBefore;
     const seconds = (measured.lastAnswerAt - started) / 1000;
     const sorted = Float64Array.from(measured.latencies).sort();
     const requests = sorted.length;
@@ -107,7 +114,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
       serverCpuMsPerRequest: serverCpu / requests,
-      clientCpuMsPerRequest: (clientCpu.user + clientCpu.system) / 1000 / requests,
+      clientCpuMsPerRequest: clientCpu / requests,
+      otherCores: Math.max(0, hostCpu - serverCpu - clientCpu) / 1000 / seconds,
       failures: warmup.failures + measured.failures,
       ...(firstFailure ? { firstFailure } : {}),
     };

@@ -11,7 +11,7 @@ import { buildBundles, ROOT, type Bundle } from './build.ts';
 import { ApiClient, createDataSet, MEMBERS, PROJECTS, stripeAt, type DataSet } from './dataset.ts';
 import { seedTenants } from './growth.ts';
 import { percentile, runLoad, type LoadResult, type RequestSpec } from './load.ts';
-import { assertListening, cpuMs, onCleanup, runToExit, startProcess, workerdChildren } from './processes.ts';
+import { assertListening, cpuMs, hostBusyMs, onCleanup, runToExit, startProcess, workerdChildren } from './processes.ts';
 import { signedEventRequest, webhookToLimits, type LimitsSample } from './webhooks.ts';
 import { appVar, applyMigrations, BENCH_SECRETS, COMPATIBILITY, originOf, startWorkers, type WorkerSet } from './workers.ts';
 
@@ -94,6 +94,7 @@ interface Context {
   emulator: string;
   data: DataSet;
   workerd: number[];
+  emulatorPid: number;
 }
 
 function requestFor(row: RowId, ctx: Context): { origin: string; status: number; request: (i: number) => RequestSpec | Promise<RequestSpec> } {
@@ -151,6 +152,8 @@ async function measure(row: RowId, ctx: Context): Promise<LoadResult> {
     warmupSeconds: OPTIONS.warmupSeconds,
     seconds: OPTIONS.seconds,
     serverCpuMs: () => cpuMs(ctx.workerd),
+    // The emulator is ours too: what is left is other people's load on the host.
+    hostCpuMs: () => hostBusyMs() - cpuMs([ctx.emulatorPid]),
   });
   if (result.failures > 0) throw new Error(`${row}: ${result.failures} request(s) failed; the first: ${result.firstFailure}`);
   return result;
@@ -175,8 +178,9 @@ const thousands = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleStr
 const percent = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : '—');
 const median = (values: number[]) => percentile(Float64Array.from(values).sort(), 0.5);
 
-const HEADER = `${'row'.padEnd(34)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(11)} ${'gen ms/req'.padStart(11)} ${'share'.padStart(6)}`;
-function line(label: string, r: Pick<RowResult, 'perSecond' | 'p50Ms' | 'p99Ms' | 'serverCpuMsPerRequest' | 'clientCpuMsPerRequest' | 'share'>): string {
+const HEADER = `${'row'.padEnd(34)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/req'.padStart(11)} ${'gen ms/req'.padStart(11)} ${'share'.padStart(6)} ${'others'.padStart(7)}`;
+type Figures = Pick<RowResult, 'perSecond' | 'p50Ms' | 'p99Ms' | 'serverCpuMsPerRequest' | 'clientCpuMsPerRequest' | 'share' | 'otherCores'>;
+function line(label: string, r: Figures): string {
   return [
     label.padEnd(34),
     thousands(r.perSecond).padStart(7),
@@ -185,6 +189,7 @@ function line(label: string, r: Pick<RowResult, 'perSecond' | 'p50Ms' | 'p99Ms' 
     fixed(r.serverCpuMsPerRequest, 2).padStart(11),
     fixed(r.clientCpuMsPerRequest, 2).padStart(11),
     percent(r.share).padStart(6),
+    fixed(r.otherCores, 2).padStart(7),
   ].join(' ');
 }
 
@@ -258,6 +263,7 @@ function summarise(rounds: Round[]) {
       serverCpuMsPerRequest: of('serverCpuMsPerRequest'),
       clientCpuMsPerRequest: of('clientCpuMsPerRequest'),
       share: of('share'),
+      otherCores: of('otherCores'),
       failures: 0,
     };
   }
@@ -355,7 +361,11 @@ async function main(): Promise<void> {
   const data = await createDataSet(new ApiClient(app), emulator, stripeAt(stripePort));
   console.log(`data set (through the API, ${fixed((performance.now() - setupStarted) / 1000, 1)} s): ${MEMBERS} members and ${PROJECTS} projects in "${data.reads}"; writes go to "${data.writes}" (enterprise)`);
 
-  const ctx: Context = { mf, app, comparator, emulator, data, workerd };
+  console.log(
+    `\ncolumns: CPU ms/req = workerd's CPU time per request (locally D1 and the Durable Object run inside workerd); gen = the load generator's (this process); ` +
+      `share = req/s ÷ the one-query comparator's in the same round; others = cores other processes on the host kept busy meanwhile (of ${cpu.length})`,
+  );
+  const ctx: Context = { mf, app, comparator, emulator, data, workerd, emulatorPid: emulatorProcess.child.pid as number };
   const rounds: Round[] = [];
   for (let i = 1; i <= OPTIONS.rounds; i++) rounds.push(await runRound(ctx, i));
   const summary = summarise(rounds);

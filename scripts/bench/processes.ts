@@ -218,3 +218,12 @@ export function cpuMs(pids: readonly number[]): number {
   }
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** CPU time all processes on the host have used so far (every core, user + system + interrupts), in milliseconds. */
+export function hostBusyMs(): number {
+  const [, ...fields] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal …: everything but idle and iowait is busy.
+  const ticks = fields.slice(0, 8).map(Number);
+  const busy = ticks.reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
+  return (busy * 1000) / CLOCK_TICKS_PER_SECOND;
+}
