@@ -22,8 +22,8 @@ export interface LoadOptions {
   seconds: number;
   /** The answer every request must get; anything else is a failure. */
   status: number;
-  /** The i-th request (i counts across warm-up and measurement, so bodies can be unique). */
-  request: (i: number) => RequestSpec | Promise<RequestSpec>;
+  /** The next request to send (called once per request, so it can make each body new). */
+  request: () => RequestSpec | Promise<RequestSpec>;
   /** CPU time of the server processes so far, in milliseconds. */
   serverCpuMs: () => number;
   /** CPU time of every process on the host so far, in milliseconds. */
@@ -61,7 +61,6 @@ interface Phase {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // A request that gets no answer in 30 s is a failure with a message, not a benchmark that hangs.
   const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
-  let next = 0;
 
   /** `connections` closed loops until `until` (performance.now()); a loop stops at its first transport error. */
   async function phase(until: number): Promise<Phase> {
@@ -73,7 +72,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await Promise.all(
       Array.from({ length: options.connections }, async () => {
         while (performance.now() < until) {
-          const spec = await options.request(next++);
+          const spec = await options.request();
           const started = performance.now();
           try {
             const answer = await pool.request({ method: spec.method, path: spec.path, headers: spec.headers, body: spec.body });

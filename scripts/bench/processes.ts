@@ -180,26 +180,43 @@ export function workerdChildren(parent = process.pid): number[] {
     });
 }
 
-interface Stat {
-  command: string;
-  ppid: number;
-  /** utime + stime, in clock ticks. */
-  cpuTicks: number;
-}
-
-function readStat(pid: number): Stat | null {
+/** The command name and parent of a process, or null once it is gone. */
+function readStat(pid: number): { command: string; ppid: number } | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
-  // The command is in parentheses and may itself contain spaces or parentheses.
+  // The command is in parentheses and may itself contain spaces or parentheses; the state and the ppid follow it.
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  const fields = text.slice(close + 2).split(' ');
-  // Fields after the command: state(0) ppid(1) … utime(11) stime(12).
-  return { command: text.slice(open + 1, close), ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  return { command: text.slice(open + 1, close), ppid: Number(text.slice(close + 2).split(' ')[1]) };
+}
+
+/**
+ * CPU time the given processes have used so far, in milliseconds: the sum of
+ * their threads' run time from schedstat, in nanoseconds, so that even a
+ * window of a few hundred milliseconds gets a figure (`stat` counts 10 ms ticks).
+ */
+export function cpuMs(pids: readonly number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    let threads: string[];
+    try {
+      threads = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      throw new Error(`process ${pid} is gone: it stopped during the benchmark`);
+    }
+    for (const tid of threads) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  }
+  return ns / 1e6;
 }
 
 const CLOCK_TICKS_PER_SECOND = (() => {
@@ -207,17 +224,6 @@ const CLOCK_TICKS_PER_SECOND = (() => {
   const ticks = Number(result.stdout?.trim());
   return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
 })();
-
-/** CPU time (user + system) the given processes have used so far, in milliseconds. */
-export function cpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readStat(pid);
-    if (!stat) throw new Error(`process ${pid} is gone: workerd stopped during the benchmark`);
-    ticks += stat.cpuTicks;
-  }
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
-}
 
 /** CPU time all processes on the host have used so far (every core, user + system + interrupts), in milliseconds. */
 export function hostBusyMs(): number {

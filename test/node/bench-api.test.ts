@@ -83,12 +83,14 @@ describe('npm run bench', () => {
       expect(row.p99Ms, id).toBeGreaterThanOrEqual(row.p50Ms);
       expect(row.serverCpuMsPerRequest, id).toBeGreaterThanOrEqual(0);
       expect(row.share, id).toBeGreaterThan(0);
+      expect(row.cpuShare, id).toBeGreaterThan(0);
     }
     expect(result.summary.rows['one-query'].share).toBe(1);
     expect(result.summary.webhookToLimits.samples).toBe(2);
     expect(result.summary.webhookToLimits.p99Ms).toBeGreaterThanOrEqual(result.summary.webhookToLimits.p50Ms);
     expect(result.summary.webhookToLimits.p50Ms).toBeGreaterThan(0);
-    expect(result.summary.targets.map((t: { measured: string }) => t.measured)).toEqual([expect.stringMatching(/^\d+%$/), expect.stringMatching(/^\d+%$/), expect.stringMatching(/^\d+ ms$/)]);
+    const share = /^\d+% \(by CPU \d+%\)$/;
+    expect(result.summary.targets.map((t: { measured: string }) => t.measured)).toEqual([expect.stringMatching(share), expect.stringMatching(share), expect.stringMatching(/^\d+ ms$/)]);
     expect(result.bundle.bytes).toBeGreaterThan(result.bundle.gzipBytes);
     expect(result.bundle.gzipBytes).toBeGreaterThan(0);
     for (const worker of ['app', 'hello']) expect(result.coldStartMs[worker].totalMs).toBeGreaterThan(result.coldStartMs[worker].firstRequestMs);
