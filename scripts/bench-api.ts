@@ -17,7 +17,7 @@
  * and the Worker's cold start. docs/benchmarks/api.md says how to read them.
  *
  * Options: --rounds N (3) --duration S (10) --warmup S (3) --connections N (50)
- *          --latency-samples N (20) --cold-starts N (3) --tenants N (0: no growth phase)
+ *          --latency-samples N (20) --cold-starts N (3; 0 skips) --tenants N (0: no growth phase)
  *          --quick (1 round, 2 s, 1 s warm-up, 5 samples, 1 cold start) --json FILE
  */
 
