@@ -5,6 +5,7 @@ import type { TenantContext } from '../context';
 import type { Env } from '../env';
 import { newId } from '../ids';
 import { createLogger, type Logger } from '../log/logger';
+import { countUsage } from '../observe/usage';
 import { emailSenderFor, type EmailSender } from './sender';
 
 const MAX_ATTEMPTS = 8;
@@ -13,6 +14,7 @@ const CLAIM_EXPIRES_MS = 5 * 60_000;
 
 /** The outbox row for an email, to batch with the change that causes it. */
 export function queueEmail(ctx: TenantContext, email: { to: string; subject: string; text: string }) {
+  countUsage({ emails: 1 });
   return ctx.db.insert(outboxEmails, { id: newId('eml'), ...email });
 }
 

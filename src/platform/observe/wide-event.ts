@@ -1,0 +1,44 @@
+/**
+ * The end of a unit of work: its one wide event through the one logger
+ * (fields: README, "Wide events"), and its usage metered for its tenant
+ * off the path of the work (waitUntil).
+ */
+import type { Env } from '../env';
+import { errorMessage, type LogFields, type Logger } from '../log/logger';
+import { meterUnit } from './meter';
+import type { UnitOfWork } from './usage';
+
+export interface UnitOutcome {
+  route: string;
+  method?: string;
+  status?: number;
+  error?: unknown;
+  /** The line's own fields beside the shared ones (a cron run's job reports). */
+  extra?: LogFields;
+}
+
+export function finishUnit(unit: UnitOfWork, outcome: UnitOutcome, io: { env: Env; log: Logger; waitUntil: (work: Promise<unknown>) => void }): void {
+  const durationMs = Date.now() - unit.started;
+  const failed = outcome.error !== undefined || (outcome.status ?? 0) >= 500;
+  const fields: LogFields = {
+    requestId: unit.requestId,
+    traceId: unit.trace.traceId,
+    spanId: unit.trace.spanId,
+    parentSpanId: unit.trace.parentSpanId,
+    tenantId: unit.tenantId,
+    principal: unit.principal,
+    route: outcome.route,
+    ...(outcome.method ? { method: outcome.method } : {}),
+    ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+    durationMs,
+    usage: { ...unit.usage },
+    ...(outcome.error !== undefined ? { error: errorMessage(outcome.error) } : {}),
+    ...outcome.extra,
+  };
+  if (failed) io.log.error(unit.kind, fields);
+  else if ((outcome.status ?? 0) >= 400) io.log.warn(unit.kind, fields);
+  else io.log.info(unit.kind, fields);
+  io.waitUntil(
+    meterUnit(io.env, unit, durationMs, outcome.route).catch((err: unknown) => io.log.warn('usage.meter_failed', { tenantId: unit.tenantId, error: errorMessage(err) })),
+  );
+}
