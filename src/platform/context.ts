@@ -29,7 +29,9 @@ export interface ServiceContext {
 export type Actor =
   | { type: 'user'; id: string }
   | { type: 'api_key'; id: string }
-  | { type: 'system'; id: null };
+  | { type: 'system'; id: null }
+  /** Support staff through /ops: `id` is who (their Access email, or the dev token's name). */
+  | { type: 'operator'; id: string };
 
 export type TenantRef = Pick<Tenant, 'id' | 'slug' | 'name'>;
 

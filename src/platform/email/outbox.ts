@@ -70,3 +70,27 @@ export async function deliverOutbox(
 export async function listMailbox(env: Env, limit = 100) {
   return database(env.DB).select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit);
 }
+
+/** Emails not sent whose last attempt failed, newest first: the operator console's list. */
+export async function failedEmails(env: Env, limit = 100) {
+  return database(env.DB)
+    .select({ id: outboxEmails.id, tenantId: outboxEmails.tenantId, to: outboxEmails.to, subject: outboxEmails.subject, attempts: outboxEmails.attempts, lastError: outboxEmails.lastError, createdAt: outboxEmails.createdAt })
+    .from(outboxEmails)
+    .where(and(isNull(outboxEmails.sentAt), sql`${outboxEmails.lastError} IS NOT NULL`))
+    .orderBy(sql`${outboxEmails.createdAt} DESC`)
+    .limit(limit);
+}
+
+/**
+ * An operator's retry: the email gets a fresh set of attempts and is
+ * unclaimed, so the next delivery (run now, in waitUntil, and every cron
+ * tick) sends it. Returns its tenant, or undefined when there is no such unsent email.
+ */
+export async function resetEmailForRetry(env: Env, emailId: string): Promise<string | undefined> {
+  const [row] = await database(env.DB)
+    .update(outboxEmails)
+    .set({ attempts: 0, claimedAt: null })
+    .where(and(eq(outboxEmails.id, emailId), isNull(outboxEmails.sentAt)))
+    .returning({ tenantId: outboxEmails.tenantId });
+  return row?.tenantId;
+}

@@ -53,9 +53,9 @@ export class UnitOfWork {
     for (const [key, n] of Object.entries(resources) as [keyof Usage, number][]) this.usage[key] += n;
   }
 
-  /** Records the tenant the work is for, unless one is known already. */
+  /** Records the tenant the work is for, unless one is known already; an operator's work is no tenant's usage. */
   attribute(tenantId: string): void {
-    this.tenantId ??= tenantId;
+    if (this.principal !== 'ops') this.tenantId ??= tenantId;
   }
 }
 

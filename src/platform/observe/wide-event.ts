@@ -6,6 +6,7 @@
 import type { Env } from '../env';
 import { errorMessage, type LogFields, type Logger } from '../log/logger';
 import { meterUnit } from './meter';
+import { recordRequest } from './recent';
 import type { UnitOfWork } from './usage';
 
 export interface UnitOutcome {
@@ -19,7 +20,8 @@ export interface UnitOutcome {
 
 export function finishUnit(unit: UnitOfWork, outcome: UnitOutcome, io: { env: Env; log: Logger; waitUntil: (work: Promise<unknown>) => void }): void {
   const durationMs = Date.now() - unit.started;
-  const failed = outcome.error !== undefined || (outcome.status ?? 0) >= 500;
+  // A request's status says whether it failed (a refusal carries an error too, and is a warning).
+  const failed = outcome.status !== undefined ? outcome.status >= 500 : outcome.error !== undefined;
   const fields: LogFields = {
     requestId: unit.requestId,
     traceId: unit.trace.traceId,
@@ -35,6 +37,7 @@ export function finishUnit(unit: UnitOfWork, outcome: UnitOutcome, io: { env: En
     ...(outcome.error !== undefined ? { error: errorMessage(outcome.error) } : {}),
     ...outcome.extra,
   };
+  if (unit.kind === 'request' && outcome.status !== undefined) recordRequest(outcome.status, durationMs);
   if (failed) io.log.error(unit.kind, fields);
   else if ((outcome.status ?? 0) >= 400) io.log.warn(unit.kind, fields);
   else io.log.info(unit.kind, fields);
