@@ -98,7 +98,8 @@ export const opsPages = pageApp()
   })
   .use('*', operatorPages)
   .get('/', async (c) => {
-    const { q } = readParams(c, searchParams);
+    const search = searchParams.safeParse({ q: c.req.query('q') });
+    const q = search.success ? search.data.q : undefined;
     const ctx = requestContext(c);
     const [found, health, dead, failed] = await Promise.all([
       q ? searchTenants(ctx, q) : Promise.resolve(null),
