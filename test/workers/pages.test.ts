@@ -4,7 +4,7 @@
  * permissions (403). The browser story is in test/e2e.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { Browser } from './browser';
