@@ -3,8 +3,8 @@
  * Every unit of work done for a tenant adds its usage to that tenant's
  * `UsageMeter` object (one per tenant, `idFromName(tenantId)`), after the
  * response, in `waitUntil`: never a D1 round trip, never on the request
- * path. Deployed, each unit is also one Workers Analytics Engine data point
- * indexed by tenant (binding USAGE), for fleet-wide queries
+ * path. Deployed, every unit is also one Workers Analytics Engine data point
+ * indexed by tenant (binding USAGE), for fleet-wide queries and the SLOs
  * (docs/operations/slo.md). Counts may be lost (an isolate dying before
  * its waitUntil ends): fine for metering, not for billing.
  */
@@ -80,17 +80,21 @@ function meterOf(env: Env, tenantId: string) {
   return ns.get(ns.idFromName(tenantId));
 }
 
-/** Adds a finished unit's usage to its tenant's day (call inside waitUntil). Units for no tenant are not metered. */
-export async function meterUnit(env: Env, unit: UnitOfWork, durationMs: number, route: string): Promise<void> {
-  if (!unit.tenantId) return;
+/**
+ * Meters a finished unit (call inside waitUntil). Every unit is one Analytics
+ * Engine data point (deployed only), index = tenant id or "none": blobs
+ * kind, route, principal, outcome ("ok" | "error"); doubles the counters in
+ * METER_KEYS order, then duration ms and status. Units for a tenant are
+ * also added to that tenant's day in its meter.
+ */
+export async function meterUnit(env: Env, unit: UnitOfWork, outcome: { route: string; durationMs: number; status: number; failed: boolean }): Promise<void> {
   const counts: MeterCounts = { ...unit.usage, requests: unit.kind === 'request' ? 1 : 0 };
-  // Analytics Engine: one data point per unit, indexed by tenant (bound only in deployed environments).
   uninstrumented(env).USAGE?.writeDataPoint({
-    indexes: [unit.tenantId],
-    blobs: [unit.kind, route, unit.principal],
-    doubles: [...METER_KEYS.map((k) => counts[k]), durationMs],
+    indexes: [unit.tenantId ?? 'none'],
+    blobs: [unit.kind, outcome.route, unit.principal, outcome.failed ? 'error' : 'ok'],
+    doubles: [...METER_KEYS.map((k) => counts[k]), outcome.durationMs, outcome.status],
   });
-  await meterOf(env, unit.tenantId).add(utcDate(unit.started), counts);
+  if (unit.tenantId) await meterOf(env, unit.tenantId).add(utcDate(unit.started), counts);
 }
 
 /** The tenant's last `days` UTC days, today included, oldest first; days with no work are zeros. */

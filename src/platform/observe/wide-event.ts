@@ -42,6 +42,6 @@ export function finishUnit(unit: UnitOfWork, outcome: UnitOutcome, io: { env: En
   else if ((outcome.status ?? 0) >= 400) io.log.warn(unit.kind, fields);
   else io.log.info(unit.kind, fields);
   io.waitUntil(
-    meterUnit(io.env, unit, durationMs, outcome.route).catch((err: unknown) => io.log.warn('usage.meter_failed', { tenantId: unit.tenantId, error: errorMessage(err) })),
+    meterUnit(io.env, unit, { route: outcome.route, durationMs, status: outcome.status ?? 0, failed }).catch((err: unknown) => io.log.warn('usage.meter_failed', { tenantId: unit.tenantId, error: errorMessage(err) })),
   );
 }
