@@ -227,7 +227,7 @@ describe('queue consumer', () => {
       { id: 'm2', timestamp: new Date(), attempts: 1, body: { eventId: bad } },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env);
+    await worker.queue(batch, env, ctx);
     await waitOnExecutionContext(ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(['m1', 'm2']);
@@ -248,7 +248,7 @@ describe('queue consumer', () => {
     const event = await storedButNotQueued(owner, 'customer.subscription.created');
     const batch = createMessageBatch('stripe-events-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 6, body: { eventId: event.id } }]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env);
+    await worker.queue(batch, env, ctx);
     await waitOnExecutionContext(ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['d1']);
 

@@ -1,8 +1,24 @@
 import Stripe from 'stripe';
 import type { Env } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { traceparentOf } from '../../platform/observe/trace';
+import { currentUnit } from '../../platform/observe/usage';
 
 const clients = new Map<string, Stripe>();
+
+/**
+ * Every Stripe API request (the SDK's retries included) counts into the
+ * unit of work running it and carries its trace: the client is one per
+ * isolate, so the unit is the one running when the request is made.
+ */
+const tracedFetch: typeof fetch = (input, init) => {
+  const unit = currentUnit();
+  if (!unit) return fetch(input, init);
+  unit.count({ stripeCalls: 1 });
+  const headers = new Headers(init?.headers);
+  headers.set('traceparent', traceparentOf(unit.trace));
+  return fetch(input, { ...init, headers });
+};
 
 /**
  * The official SDK with the fetch client and WebCrypto, as Workers need.
@@ -14,7 +30,7 @@ export function stripeClient(env: Env): Stripe {
   let client = clients.get(key);
   if (!client) {
     client = new Stripe(env.STRIPE_SECRET_KEY, {
-      httpClient: Stripe.createFetchHttpClient(),
+      httpClient: Stripe.createFetchHttpClient(tracedFetch),
       // The SDK retries network errors, 409s and 5xx with its own backoff, reusing the idempotency key.
       maxNetworkRetries: 2,
       timeout: 10_000,

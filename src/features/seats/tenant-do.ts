@@ -9,10 +9,10 @@
  * check-then-write below (count, then insert) runs with no `await` between
  * the check and the write; keep it that way.
  */
-import { DurableObject } from 'cloudflare:workers';
 import { seatLedger } from '../../platform/db/cross-tenant';
 import type { Env } from '../../platform/env';
 import { createLogger, errorMessage } from '../../platform/log/logger';
+import { ObservedDurableObject } from '../../platform/observe/durable-object';
 import { entitlementFor, FREE_LIMITS, type Limits } from '../billing/plans';
 import { isSeatHolder, type ReconcileResult, type ReserveOptions, type SeatResult, type SeatUsage } from './model';
 
@@ -57,7 +57,7 @@ function assertLimit(value: unknown, name: string): asserts value is number | nu
   }
 }
 
-export class TenantDO extends DurableObject<Env> {
+export class TenantDO extends ObservedDurableObject {
   readonly #sql: SqlStorage;
   /** The first reconciliation of an object that has never had one; shared by the calls that wait for it. */
   #initialised: Promise<void> | null = null;
