@@ -36,9 +36,20 @@ export function stripeFormTargets(env: Env): string {
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
-/** Verifies Stripe's signature over the raw body (default tolerance: 5 minutes) and parses the event. */
-export function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
-  return stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, undefined, cryptoProvider);
+/** How far a signature's timestamp may stray from our clock, either way: Stripe's default tolerance. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Verifies Stripe's signature over the raw body and parses the event. The
+ * SDK refuses timestamps older than the tolerance but accepts any in the
+ * future (its check is `now - t > tolerance`), so a signed event dated
+ * ahead would stay replayable for that long; the future side is checked here.
+ */
+export async function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
+  const event = await stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS, cryptoProvider);
+  const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > WEBHOOK_TOLERANCE_SECONDS) throw new Error('Webhook timestamp is outside the tolerance');
+  return event;
 }
 
 /** Stripe's own "try again" answers: rate limits, its 5xx, and the network. */
