@@ -71,6 +71,11 @@ export function isPermanentStripeError(err: unknown): boolean {
   return status >= 400 && status < 500 && status !== 409 && status !== 429;
 }
 
+/** Stripe's "no such object" (`resource_missing`): a deleted customer, or a local emulator that restarted. */
+export function isMissingInStripe(err: unknown): err is Stripe.errors.StripeInvalidRequestError {
+  return err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
+}
+
 /** The id of an expandable Stripe reference (`"sub_…"` or `{ id: "sub_…", … }`). */
 export function idOf(ref: unknown): string | null {
   if (typeof ref === 'string') return ref;
