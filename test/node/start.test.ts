@@ -40,7 +40,11 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const walk = (parent: number) => {
-    for (const [child, ppid] of parents) if (ppid === parent && !found.includes(child)) (found.push(child), walk(child));
+    for (const [child, ppid] of parents) {
+      if (ppid !== parent || found.includes(child)) continue;
+      found.push(child);
+      walk(child);
+    }
   };
   walk(pid);
   return found;
