@@ -4,8 +4,12 @@
  * stranger's subscription claiming a tenant by metadata.
  */
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import type Stripe from 'stripe';
+import { describe, expect, it, vi } from 'vitest';
 import { MAX_SEATS } from '../../src/features/billing/inputs';
+import { stripeClient } from '../../src/features/billing/stripe';
+import { syncSubscriptionFromStripe } from '../../src/features/billing/sync/subscription';
+import { serviceContext } from '../../src/platform/context';
 import { call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
 import { billing, checkoutAndPay, currentCursor, customerOf, deliver, eventsFor, eventually, payCheckout, postWebhook, testStripe } from './stripe-helpers';
 
@@ -139,5 +143,33 @@ describe('subscriptions matched by customer, never by metadata alone (#7)', () =
     expect(await customerOf(victim)).toBe(victimCustomer);
     const summary = await billing(victim);
     expect(summary.seats.limit).toBe(2);
+  });
+});
+
+describe('a seat reduction against a late webhook sync (#3)', () => {
+  it('a sync whose Stripe read began before the reduction cannot overwrite it', async () => {
+    const { owner, subscriptionId } = await subscribedPro(10);
+    // What a webhook sync that started now would read: the old quantity.
+    const staleRead = await testStripe.subscriptions.retrieve(subscriptionId);
+    const readBegan = Date.now();
+
+    const change = await call('POST', `/api/t/${owner.tenant.slug}/billing/seats`, { token: owner.token, body: { quantity: 3 } });
+    expect(change.status).toBe(202);
+
+    // That sync writes only now, after the app's own write.
+    const client = stripeClient(env);
+    const retrieve = vi.spyOn(client.subscriptions, 'retrieve').mockResolvedValueOnce(staleRead as Stripe.Response<Stripe.Subscription>);
+    const ctx = serviceContext(env, 'test-late-sync');
+    vi.spyOn(Date, 'now').mockReturnValueOnce(readBegan);
+    try {
+      const outcome = await syncSubscriptionFromStripe(ctx, subscriptionId);
+      expect(outcome).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/newer read/) });
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(retrieve).toHaveBeenCalled();
+    expect((await billing(owner)).seats).toEqual({ used: 1, limit: 3 });
+    const row = await env.DB.prepare('SELECT seat_quantity FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first();
+    expect(row).toEqual({ seat_quantity: 3 });
   });
 });
