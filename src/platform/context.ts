@@ -23,11 +23,24 @@ export interface ServiceContext {
   global: GlobalDb;
 }
 
-/** Who did something, as the audit log records it. */
+/**
+ * Who did something, as the audit log records it. A key acts on behalf of
+ * the person who created it: what it makes carries that person's authority.
+ */
 export type Actor =
   | { type: 'user'; id: string }
-  | { type: 'api_key'; id: string }
+  | { type: 'api_key'; id: string; onBehalfOf: string }
   | { type: 'system'; id: null };
+
+/**
+ * The person whose authority an action rests on: the user, or the creator of
+ * the API key used (so what a key made is revoked with its creator's role),
+ * or nobody for the system.
+ */
+export function authorityOf(actor: Actor): string | null {
+  if (actor.type === 'api_key') return actor.onBehalfOf;
+  return actor.id;
+}
 
 export type TenantRef = Pick<Tenant, 'id' | 'slug' | 'name'>;
 
