@@ -24,6 +24,9 @@ function billingUrl(ctx: TenantContext, query = ''): string {
   return `${ctx.env.APP_URL.replace(/\/$/, '')}${tenantPath(ctx.tenant, 'billing')}${query}`;
 }
 
+/** What Stripe leaves when a customer or subscription is gone: no subscription, so the free plan. */
+const NO_LIVE_SUBSCRIPTION = { stripeSubscriptionId: null, status: 'canceled', seatQuantity: null, seatLimitOverride: null, pastDueSince: null } as const;
+
 /**
  * The tenant's Stripe customer, created once: the idempotency key is the
  * tenant's id, so two concurrent checkouts (or a retry after a crash between
@@ -207,9 +210,6 @@ export async function openBillingPortal(ctx: TenantContext): Promise<{ url: stri
 export function requestSeatChange(ctx: TenantContext, input: SeatChangeBody): Promise<{ appliesNow: boolean }> {
   return whileStripeAnswers('the seat change', () => changeSeats(ctx, input));
 }
-
-/** What Stripe leaves when a customer or subscription is gone: no subscription, so the free plan. */
-const NO_LIVE_SUBSCRIPTION = { stripeSubscriptionId: null, status: 'canceled', seatQuantity: null, seatLimitOverride: null, pastDueSince: null } as const;
 
 async function changeSeats(ctx: TenantContext, input: SeatChangeBody): Promise<{ appliesNow: boolean }> {
   const subscription = await loadSubscription(ctx);
