@@ -25,13 +25,28 @@ export interface ServiceContext {
   global: GlobalDb;
 }
 
-/** Who did something, as the audit log records it. */
+/**
+ * Who did something, as the audit log records it. A key acts on behalf of
+ * the person who created it: what it makes carries that person's authority.
+ */
 export type Actor =
   | { type: 'user'; id: string }
-  | { type: 'api_key'; id: string }
+  | { type: 'api_key'; id: string; onBehalfOf: string }
   | { type: 'system'; id: null }
   /** Support staff through /ops: `id` is who (their Access email, or the dev token's name). */
   | { type: 'operator'; id: string };
+
+/**
+ * The person whose authority an action rests on: the user, or the creator of
+ * the API key used (so what a key made is revoked with its creator's role),
+ * or nobody for the system.
+ */
+export function authorityOf(actor: Actor): string | null {
+  if (actor.type === 'api_key') return actor.onBehalfOf;
+  // An operator's id names support staff, not a member of the tenant: it carries no tenant authority.
+  if (actor.type === 'operator') return null;
+  return actor.id;
+}
 
 export type TenantRef = Pick<Tenant, 'id' | 'slug' | 'name'>;
 

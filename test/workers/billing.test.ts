@@ -149,8 +149,10 @@ describe('webhook endpoint', () => {
     const forged = await postWebhook({ payload: body, signature: `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` });
     const unsigned = await call('POST', '/webhooks/stripe', { rawBody: body });
     const stale = await postWebhook({ payload: body, signature: await signedHeader(body, Math.floor(Date.now() / 1000) - 3600) });
+    // Issue 17 #13: dated ten minutes ahead, so it would stay replayable for fifteen.
+    const future = await postWebhook({ payload: body, signature: await signedHeader(body, Math.floor(Date.now() / 1000) + 600) });
     const tampered = await postWebhook({ payload: body.replace('cus_x', 'cus_y'), signature: await signedHeader(body) });
-    for (const res of [forged, unsigned, stale, tampered]) {
+    for (const res of [forged, unsigned, stale, future, tampered]) {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('bad_request');
     }

@@ -52,9 +52,20 @@ export function stripeFormTargets(env: Env): string {
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
-/** Verifies Stripe's signature over the raw body (default tolerance: 5 minutes) and parses the event. */
-export function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
-  return stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, undefined, cryptoProvider);
+/** How far a signature's timestamp may stray from our clock, either way: Stripe's default tolerance. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Verifies Stripe's signature over the raw body and parses the event. The
+ * SDK refuses timestamps older than the tolerance but accepts any in the
+ * future (its check is `now - t > tolerance`), so a signed event dated
+ * ahead would stay replayable for that long; the future side is checked here.
+ */
+export async function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
+  const event = await stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS, cryptoProvider);
+  const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > WEBHOOK_TOLERANCE_SECONDS) throw new Error('Webhook timestamp is outside the tolerance');
+  return event;
 }
 
 /** Stripe's own "try again" answers: rate limits, its 5xx, and the network. */
@@ -74,6 +85,11 @@ export function isPermanentStripeError(err: unknown): boolean {
   if (!(err instanceof Stripe.errors.StripeError) || isTransientStripeError(err)) return false;
   const status = err.statusCode ?? 0;
   return status >= 400 && status < 500 && status !== 409 && status !== 429;
+}
+
+/** Stripe's "no such object" (`resource_missing`): a deleted customer, or a local emulator that restarted. */
+export function isMissingInStripe(err: unknown): err is Stripe.errors.StripeInvalidRequestError {
+  return err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
 }
 
 /** The id of an expandable Stripe reference (`"sub_…"` or `{ id: "sub_…", … }`). */

@@ -43,7 +43,7 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
 /** An unrevoked API key by its secret's hash: a request presents only the secret. */
 export async function apiKeyBySecretHash(env: DbEnv, secretHash: string) {
   const [key] = await database(env.DB)
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role })
+    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy })
     .from(apiKeys)
     .where(and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt)))
     .limit(1);
