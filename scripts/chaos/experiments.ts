@@ -254,11 +254,12 @@ const webhookStorm: Experiment = {
     const first = held[0];
     const stale = first ? await h.deliver(first, Math.floor(Date.now() / 1000) - 3 * 86_400) : undefined;
     const storedStale = first ? readD1(h.stack.d1File()).stripeEvents.some((e) => e.id === first.id) : false;
-    const lateAnswers = await deliverAll(h, [...held].reverse());
-    await h.controls.setWebhookUrl(`${h.stack.appUrl}/webhooks/stripe`);
+    const lateAnswers = [...(await deliverAll(h, [...held].reverse())), ...(await h.resumeWebhooks(cursor))];
 
     // 3. Replayed days later (as Stripe's "resend"): every event so far, freshly signed, on a quiet system.
     await h.workload.pause();
+    // Quiet first: the workload's last changes have been delivered and applied.
+    await h.deliveriesSettled();
     await h.until('every stored event processed', async () => readD1(h.stack.d1File()).stripeEvents.every((e) => e.processedAt !== null || e.deadAt !== null), 30_000);
     const before = readD1(h.stack.d1File());
     const everything = await heldSince(h, 0);
@@ -354,8 +355,7 @@ const cronTwice: Experiment = {
     const after = readD1(h.stack.d1File());
     const updates = subscriptionUpdates(after, paid.map((t) => t.id), lastAuditId(before));
     // The held webhooks arrive late, after the repair.
-    const late = await deliverAll(h, await heldSince(h, cursor));
-    await h.controls.setWebhookUrl(`${h.stack.appUrl}/webhooks/stripe`);
+    const late = await h.resumeWebhooks(cursor);
     const endedAt = Date.now();
     return {
       fault: 'webhooks withheld while the portal changes 2 subscriptions; then the scheduled handler fired twice concurrently, 3 rounds 1.5 s apart; the withheld webhooks delivered afterwards',
@@ -438,8 +438,7 @@ const clockSkew: Experiment = {
     const behind = probe ? await h.deliver(probe, now - 360) : undefined;
     const storedBehind = probe ? readD1(h.stack.d1File()).stripeEvents.some((e) => e.id === probe.id) : false;
     const ahead = probe ? await h.deliver(probe, now + 240) : undefined;
-    const rest = await deliverAll(h, held);
-    await h.controls.setWebhookUrl(`${h.stack.appUrl}/webhooks/stripe`);
+    const rest = await h.resumeWebhooks(cursor);
     const endedAt = Date.now();
     return {
       fault: 'the emulator clock advanced 31 days (renewals of every paid tenant; events held), then one event delivered signed 6 minutes in the past and 4 minutes in the future by the Worker\'s clock, then all of them',

@@ -30,6 +30,7 @@ export interface ExperimentWindow {
   startedAt: number;
   crossTenantFrom: number;
   auditFrom: number;
+  eventsFrom: number;
 }
 
 export class Harness {
@@ -148,6 +149,18 @@ export class Harness {
     return call(this.stack.appUrl, 'POST', '/webhooks/stripe', { rawBody: event.payload, headers: { 'stripe-signature': signature, 'content-type': 'application/json' } });
   }
 
+  /**
+   * Delivery on again after it was held since `cursor`: everything the
+   * emulator produced since is posted by hand (what was already delivered is
+   * a no-op), so no event of the held window is left undelivered.
+   */
+  async resumeWebhooks(cursor: number): Promise<Answer[]> {
+    await this.controls.setWebhookUrl(`${this.stack.appUrl}/webhooks/stripe`);
+    const answers: Answer[] = [];
+    for (const event of (await this.controls.emulatorEvents(cursor)).events) answers.push(await this.deliver(event));
+    return answers;
+  }
+
   async emulatorCursor(): Promise<number> {
     return (await this.controls.emulatorEvents(0)).cursor;
   }
@@ -173,8 +186,13 @@ export class Harness {
 
   // ---------------------------------------------------------------- convergence
 
-  window(): ExperimentWindow {
-    return { startedAt: Date.now(), crossTenantFrom: this.workload.crossTenantReads.length, auditFrom: readD1(this.stack.d1File()).audit.at(-1)?.id ?? 0 };
+  async window(): Promise<ExperimentWindow> {
+    return {
+      startedAt: Date.now(),
+      crossTenantFrom: this.workload.crossTenantReads.length,
+      auditFrom: readD1(this.stack.d1File()).audit.at(-1)?.id ?? 0,
+      eventsFrom: await this.emulatorCursor(),
+    };
   }
 
   /** Each tenant's limits as the app computes them from D1 (its billing API), for the objects to match. */
@@ -225,6 +243,7 @@ export class Harness {
             overLimit: this.overLimit.filter((sample) => sample.at >= window.startedAt),
             underCounted,
             auditFrom: window.auditFrom,
+            eventsFrom: window.eventsFrom,
           },
           await this.expectedLimits(),
         );

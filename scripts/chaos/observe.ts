@@ -55,7 +55,8 @@ export interface D1State {
 export interface EmulatorView {
   customers: { id: string; tenantId: string | null }[];
   subscriptions: Stripe.Subscription[];
-  eventIds: string[];
+  /** Every event the emulator produced, with its sequence (its pull cursor). */
+  events: { id: string; sequence: number }[];
 }
 
 export interface Snapshot {
@@ -174,7 +175,7 @@ export async function readEmulator(controls: Controls): Promise<EmulatorView> {
   return {
     customers: state.customers.map(({ customer }) => ({ id: customer.id, tenantId: customer.metadata?.tenant_id ?? null })),
     subscriptions: state.subscriptions.map(({ subscription }) => subscription),
-    eventIds: events.events.map((event) => event.id),
+    events: events.events.map(({ id, sequence }) => ({ id, sequence })),
   };
 }
 

@@ -78,7 +78,7 @@ async function serviceRecovery(h: Harness, faultEndedAt: number): Promise<number
 
 async function runExperiment(h: Harness, experiment: Experiment): Promise<ExperimentResult> {
   log(`▶ ${experiment.id}: ${experiment.title}`);
-  const window = h.window();
+  const window = await h.window();
   await sleep(BASELINE_MS);
   const steady = statsOf(h.workload.since(window.startedAt));
   let injection: Injection;
@@ -154,7 +154,7 @@ async function main(): Promise<number> {
     for (const experiment of experiments) results.push(await runExperiment(h, experiment));
 
     log('▶ final invariants');
-    const final = await h.converge({ startedAt: started, crossTenantFrom: 0, auditFrom: 0 }, Date.now(), DEFAULT_CONVERGE_MS);
+    const final = await h.converge({ startedAt: started, crossTenantFrom: 0, auditFrom: 0, eventsFrom: 0 }, Date.now(), DEFAULT_CONVERGE_MS);
     await workload.stop();
     h.stopBackground();
     const report = renderReport({

@@ -38,7 +38,7 @@ function healthy(): Snapshot {
       outbox: [],
     },
     objects: [{ tenantId: TENANT, seatsLimit: 3, projectsLimit: 3, holders: [{ holder: `member:${OWNER}`, expiresAt: null, createdAt: NOW - 3_600_000 }] }],
-    emulator: { customers: [], subscriptions: [], eventIds: [] },
+    emulator: { customers: [], subscriptions: [], events: [] },
     deadVisible: [],
   };
 }
@@ -93,7 +93,7 @@ describe('invariants', () => {
 
   test('an event never stored, stored but never processed, or dead and not listed', () => {
     const s = healthy();
-    s.emulator.eventIds = ['evt_lost', 'evt_stuck', 'evt_dead', 'evt_ok', 'evt_dead_listed'];
+    s.emulator.events = ['evt_lost', 'evt_stuck', 'evt_dead', 'evt_ok', 'evt_dead_listed'].map((id, i) => ({ id, sequence: i + 1 }));
     s.d1.stripeEvents = [
       { id: 'evt_stuck', type: 'invoice.paid', processedAt: null, deadAt: null, attempts: 2, lastError: 'timeout' },
       { id: 'evt_dead', type: 'invoice.paid', processedAt: null, deadAt: NOW, attempts: 6, lastError: 'gone' },
@@ -103,6 +103,9 @@ describe('invariants', () => {
     s.deadVisible = ['evt_dead_listed'];
     const [events] = checkInvariants({ snapshot: s, crossTenantReads: [], overLimit: [], underCounted: [] }).filter((i) => i.name === 'events');
     expect(events?.violations.map((v) => v.split(' ')[0])).toEqual(['evt_lost', 'evt_stuck', 'evt_dead']);
+    // An earlier experiment's lost event is that experiment's failure; its stuck one is still everyone's.
+    const [later] = checkInvariants({ snapshot: s, crossTenantReads: [], overLimit: [], underCounted: [], eventsFrom: 1 }).filter((i) => i.name === 'events');
+    expect(later?.violations.map((v) => v.split(' ')[0])).toEqual(['evt_stuck', 'evt_dead']);
   });
 
   test('more seats in D1 than the limit, now or at any sample', () => {
