@@ -107,6 +107,8 @@ const workerKill: Experiment = {
     const holdersAfter = new Set(objectsAfter.flatMap((o) => o.holders.map((x) => `${o.tenantId}/${x.holder}`)));
     const lostHolders = objectsBefore.flatMap((o) => o.holders.map((x) => `${o.tenantId}/${x.holder}`)).filter((k) => !holdersAfter.has(k));
     const stranded = d1After.stripeEvents.filter((e) => e.processedAt === null && e.deadAt === null);
+    await h.deliveriesSettled(60_000).catch(() => undefined);
+    const refusedWhileDown = (await h.controls.deliveries()).filter((d) => d.attempts.some((a) => Date.parse(a.at) >= killedAt && Date.parse(a.at) < endedAt && a.status === undefined));
     return {
       fault: `SIGKILL to the process group of wrangler dev (wrangler, workerd, esbuild) ${killedAt - startedAt} ms into a burst of ${fresh.length} checkouts, ${paid.length} seat changes and ${paid.length} portal seat changes, with the steady workload running; restarted 1 s later on the same persisted state`,
       startedAt,
@@ -118,11 +120,13 @@ const workerKill: Experiment = {
         'audit rows before the kill': d1Before.audit.length,
         'Stripe events stored before the kill': d1Before.stripeEvents.length,
         'seat holders in objects before the kill': objectsBefore.reduce((n, o) => n + o.holders.length, 0),
-        'events stored but unprocessed right after the restart': stranded.length,
+        'events stored but unprocessed right after the restart (their queue messages died with workerd)': stranded.length,
+        'webhook deliveries that found the Worker down': refusedWhileDown.length,
       },
       checks: [
         check('D1 rows written before the kill survive', lostAudit.length === 0 && lostEvents.length === 0, `${lostAudit.length} audit rows and ${lostEvents.length} Stripe events missing after the restart`),
         check('Durable Object seats survive', lostHolders.length === 0, lostHolders.length ? `missing: ${lostHolders.slice(0, 5).join(', ')}` : `${holdersAfter.size} holders present`),
+        check('webhooks that found the Worker down were delivered later', refusedWhileDown.every((d) => d.state === 'succeeded'), `${refusedWhileDown.filter((d) => d.state === 'succeeded').length} of ${refusedWhileDown.length} delivered`),
       ],
     };
   },
@@ -303,6 +307,7 @@ const consumerCrash: Experiment = {
   async inject(h) {
     const paid = await Promise.all([h.paidTenant(3), h.paidTenant(3)]);
     const before = readD1(h.stack.d1File());
+    const redeliveredBefore = h.stack.workerLogCount('"kind":"already-processed"');
     const startedAt = Date.now();
     await h.controls.setWorkerFaults({ crashBatches: 3, crashAfter: 2 });
     for (const quantity of [5, 6]) {
@@ -317,14 +322,18 @@ const consumerCrash: Experiment = {
     const updates = subscriptionUpdates(after, paid.map((t) => t.id), lastAuditId(before));
     const transitions = updates.map((a) => JSON.stringify(a.metadata));
     const duplicates = transitions.length - new Set(transitions.map((t, i) => `${updates[i]?.tenantId}:${t}`)).size;
-    const redelivered = after.stripeEvents.filter((e) => e.attempts > 1 && !before.stripeEvents.some((b) => b.id === e.id));
+    const redelivered = h.stack.workerLogCount('"kind":"already-processed"') - redeliveredBefore;
     return {
       fault: 'the chaos entry\'s consumer processes 2 messages of a batch (the second\'s ack lost) and throws, for 3 batches, during 4 seat changes per lab tenant',
       startedAt,
       endedAt,
-      figures: { 'consumer crashes': consumerCrashes, 'events processed more than once': redelivered.length, 'subscription.updated rows (lab tenants)': updates.length },
+      figures: {
+        'consumer crashes': consumerCrashes,
+        'redelivered messages answered "already processed"': redelivered,
+        'subscription.updated rows for the lab tenants (Stripe read at processing time, so several changes can land as one)': updates.length,
+      },
       checks: [
-        check('the consumer crashed', consumerCrashes > 0, `${consumerCrashes} crashes`),
+        check('the consumer crashed, and the lost acks were redelivered', consumerCrashes > 0 && redelivered > 0, `${consumerCrashes} crashes, ${redelivered} redelivered`),
         check('no change audited twice', duplicates === 0, `${duplicates} duplicated transitions`),
       ],
     };
@@ -375,7 +384,7 @@ const objectResetRace: Experiment = {
   title: 'A tenant\'s Durable Object reset while invitations race for the last seat',
   quick: true,
   hypothesis:
-    'Resetting the seat object (in-memory state dropped, storage kept) while 12 invitations race for one free seat lets at most one through; the others get 402 or 503, and D1 never holds more seats than the plan allows.',
+    'Resetting the seat object (in-memory state dropped, storage kept) again and again while 12 invitations race for one free seat lets at most one through: the count lives in its storage, so a new instance carries on from it. The others get 402, or 503 if a reset broke their call; D1 never holds more seats than the plan allows.',
   async inject(h) {
     const t = await h.labTenant();
     const invite = await h.api(t, 'POST', '/invitations', { email: `race.member.${t.label}@chaos.test`, role: 'member' });
@@ -389,13 +398,22 @@ const objectResetRace: Experiment = {
     const winners: number[] = [];
     const all: Answer[] = [];
     let overAllocated = 0;
+    let resets = 0;
+    let interleaved = 0;
     for (let round = 1; round <= rounds; round++) {
-      const racers = Array.from({ length: 12 }, (_, i) => h.api(t, 'POST', '/invitations', { email: `race${round}.${i}.${t.label}@chaos.test`, role: 'member' }));
-      await sleep(5);
-      await h.controls.resetObject(t.id);
-      await sleep(15);
-      await h.controls.resetObject(t.id);
-      const answers = await Promise.all(racers);
+      // Racers spread over ~250 ms and the object reset every 50 ms meanwhile, so resets land between reservations.
+      const answeredAt: number[] = [];
+      const racers = Array.from({ length: 12 }, (_, i) =>
+        sleep(i * 20)
+          .then(() => h.api(t, 'POST', '/invitations', { email: `race${round}.${i}.${t.label}@chaos.test`, role: 'member' }))
+          .then((answer) => (answeredAt.push(Date.now()), answer)),
+      );
+      const resetAt: number[] = [];
+      const resetting = Array.from({ length: 6 }, (_, i) =>
+        sleep(i * 50).then(() => h.controls.resetObject(t.id).then(() => (resets++, resetAt.push(Date.now())), () => undefined)),
+      );
+      const [answers] = await Promise.all([Promise.all(racers), Promise.all(resetting)]);
+      interleaved += resetAt.filter((at) => at > Math.min(...answeredAt) && at < Math.max(...answeredAt)).length;
       all.push(...answers);
       perRound.push(statusesOf(answers));
       const won = answers.filter((a) => a.status === 201);
@@ -407,12 +425,13 @@ const objectResetRace: Experiment = {
     }
     const endedAt = Date.now();
     return {
-      fault: `${rounds} rounds of 12 concurrent invitations for the one free seat of a free tenant (2 of 3 used), its object reset twice (ctx.abort()) 5 and 20 ms into each round`,
+      fault: `${rounds} rounds of 12 invitations, 20 ms apart, for the one free seat of a free tenant (2 of 3 used), its object reset (ctx.abort()) every 50 ms meanwhile`,
       startedAt,
       endedAt,
-      figures: Object.fromEntries(perRound.map((s, i) => [`round ${i + 1}`, s])),
+      figures: { 'object resets': resets, 'resets between two answers of a round': interleaved, 'invitations answered 503 (a call the reset broke)': all.filter((a) => a.status === 503).length, ...Object.fromEntries(perRound.map((s, i) => [`round ${i + 1}`, s])) },
       checks: [
         check('at most one invitation wins each round', winners.every((n) => n <= 1), `winners per round: ${winners.join(', ')}`),
+        check('the resets landed during the race', interleaved > 0, `${interleaved} of ${resets} resets completed between a round's first and last answer`),
         check('the losers get 402 or 503', all.every((a) => [201, 402, 503].includes(a.status)), statusesOf(all)),
         check('D1 never holds more than 3 seats', overAllocated === 0, `${overAllocated} rounds over`),
       ],

@@ -27,6 +27,8 @@ export interface RunSummary {
   durationMs: number;
   stackStartMs: number;
   versions: Record<string, string>;
+  /** The host: CPUs and 1-minute load average at the start and the end (the latencies depend on it). */
+  host: { cpus: number; loadStart: number; loadEnd: number };
   tenants: number;
   cronEveryMs: number;
   workload: OpStats;
@@ -75,6 +77,7 @@ export function renderReport(run: RunSummary): string {
     '## The system under test',
     '',
     `- The Worker under \`wrangler dev\` (${run.versions.wrangler}, workerd) from a generated config whose \`main\` is \`scripts/chaos/worker/fault-entry.ts\` (the real Worker and TenantDO plus fault seams), D1, Durable Objects and Queues persisted to a temp dir; the Stripe emulator as its own process pushing signed webhooks; a TCP relay between the Worker and Stripe. Node ${run.versions.node}. Started in ${seconds(run.stackStartMs)}.`,
+    `- Host: ${run.host.cpus} CPUs shared with other work; 1-minute load average ${run.host.loadStart.toFixed(1)} at the start, ${run.host.loadEnd.toFixed(1)} at the end. Latencies are this machine's, not a benchmark.`,
     `- Steady workload: ${run.tenants} tenants, each driven by its owner in a loop: sign-ins, reads (me, projects, billing, members), projects created and deleted, invitations accepted by newly signed-up users, checkouts paid on the emulator, seat increases and reductions, and probes of the other tenants' data. Experiments add lab tenants of their own.`,
     `- The cron (\`*/5 * * * *\` in production) is fired by the harness through \`/__scheduled\` every ${run.cronEveryMs / 1000} s, and every 5 s while invariants converge; \`wrangler dev\` never fires it.`,
     '- Invariants are checked after every experiment with the workload paused, from outside: D1 and each Durable Object read as SQLite files, the emulator\'s state and events, `/ops/stripe-events`, and the workload\'s own probes. An object whose holders differ from D1 is reconciled by the harness (the call its 10-minute alarm makes); what that changed is listed.',

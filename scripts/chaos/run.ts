@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Controls } from './client.ts';
@@ -119,6 +120,7 @@ async function runExperiment(h: Harness, experiment: Experiment): Promise<Experi
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const loadStart = loadavg()[0] ?? 0;
   const experiments = selected();
   const stack = new Stack();
   let stopping = false;
@@ -166,6 +168,7 @@ async function main(): Promise<number> {
         node: process.version,
         wrangler: `wrangler ${(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'wrangler', 'package.json'), 'utf8')) as { version: string }).version}`,
       },
+      host: { cpus: cpus().length, loadStart, loadEnd: loadavg()[0] ?? 0 },
       tenants: tenantCount,
       cronEveryMs: CRON_EVERY_MS,
       workload: statsOf(workload.records),

@@ -216,6 +216,11 @@ export class Stack {
     return res.status;
   }
 
+  /** Lines of the Worker's log (every run of wrangler dev so far) that contain `text`. */
+  workerLogCount(text: string): number {
+    return existsSync(this.workerLog) ? readFileSync(this.workerLog, 'utf8').split(text).length - 1 : 0;
+  }
+
   /** The local D1 database's SQLite file (the one that is not Miniflare's metadata). */
   d1File(): string {
     const dir = join(this.persistDir, 'v3', 'd1', 'miniflare-D1DatabaseObject');
