@@ -17,6 +17,8 @@ export interface SeatHolderRow {
 
 export interface ObjectState {
   tenantId: string;
+  /** Null until its first reconciliation from D1 succeeded: it answers nothing before that. */
+  reconciledAt: number | null;
   seatsLimit: number | null;
   projectsLimit: number | null;
   holders: SeatHolderRow[];
@@ -151,10 +153,11 @@ export function readObject(file: string): ObjectState | null {
   return readSqlite(file, (db) => {
     const tables = new Set(all(db, "SELECT name FROM sqlite_master WHERE type = 'table'").map((r) => String(r.name)));
     if (!tables.has('tenant_state') || !tables.has('seat_holders')) return null;
-    const state = all(db, 'SELECT tenant_id, seats_limit, projects_limit FROM tenant_state WHERE id = 1')[0];
+    const state = all(db, 'SELECT tenant_id, seats_limit, projects_limit, reconciled_at FROM tenant_state WHERE id = 1')[0];
     if (!state?.tenant_id) return null;
     return {
       tenantId: String(state.tenant_id),
+      reconciledAt: num(state.reconciled_at),
       seatsLimit: num(state.seats_limit),
       projectsLimit: num(state.projects_limit),
       holders: all(db, 'SELECT holder, expires_at, created_at FROM seat_holders').map((r) => ({

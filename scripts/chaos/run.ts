@@ -35,10 +35,10 @@ const QUICK = args.quick ?? false;
 const REPORT = args.report ?? (QUICK ? join(ROOT, '.tmp', 'chaos-report.quick.md') : join(ROOT, 'docs', 'operations', 'chaos-report.md'));
 /** The compressed cron period (production: 5 minutes). */
 const CRON_EVERY_MS = 10_000;
-const BASELINE_MS = QUICK ? 1500 : 4000;
+const BASELINE_MS = QUICK ? 1000 : 4000;
 const DEFAULT_CONVERGE_MS = 60_000;
 /** After a fault, the workload must run this long without a failed request to count as recovered. */
-const QUIET_MS = QUICK ? 1500 : 3000;
+const QUIET_MS = QUICK ? 1000 : 3000;
 const SERVICE_RECOVERY_MAX_MS = 60_000;
 
 function selected(): Experiment[] {
@@ -112,7 +112,7 @@ async function runExperiment(h: Harness, experiment: Experiment): Promise<Experi
     verdict,
     error,
   };
-  log(`  ${verdict === 'pass' ? '✓ pass' : '✗ FAIL'}: ${during.failed}/${during.ops} failed during, converged ${convergence.ms === null ? 'never' : `${(convergence.ms / 1000).toFixed(1)} s`} after the fault`);
+  log(`  ${verdict === 'pass' ? '✓ pass' : '✗ FAIL'} in ${((Date.now() - window.startedAt) / 1000).toFixed(0)} s: ${during.failed}/${during.ops} failed during, converged ${convergence.ms === null ? 'never' : `${(convergence.ms / 1000).toFixed(1)} s`} after the fault`);
   for (const c of injection.checks.filter((x) => !x.ok)) log(`    prediction failed: ${c.name}: ${c.detail}`);
   for (const i of convergence.invariants.filter((x) => !x.ok)) log(`    invariant broken: ${i.name}: ${i.violations.slice(0, 3).join(' | ')}`);
   return result;
