@@ -48,24 +48,12 @@ export async function call(base: string, method: string, path: string, options: 
   }
 }
 
-/** The error code of an app answer (`{error:{code}}`), if it has one. */
-export function errorCode(answer: Answer): string | undefined {
-  const error = answer.body.error as { code?: unknown } | undefined;
-  return typeof error?.code === 'string' ? error.code : undefined;
-}
-
 export interface ChaosCounters {
   d1Calls: number;
   d1FailedBefore: number;
   d1FailedAfter: number;
   consumerCrashes: number;
   objectResets: number;
-}
-
-export interface EmulatorEvent {
-  id: string;
-  type: string;
-  payload: string;
 }
 
 export class Controls {

@@ -191,7 +191,7 @@ function audit({ snapshot, auditFrom = 0 }: Observations): InvariantResult {
 }
 
 /** The subscription the app should mirror: a live one first (newest), else the newest (the reconciler's choice). */
-export function currentSubscription(subs: readonly Stripe.Subscription[]): Stripe.Subscription | undefined {
+function currentSubscription(subs: readonly Stripe.Subscription[]): Stripe.Subscription | undefined {
   const newestFirst = [...subs].sort((a, b) => b.created - a.created);
   return newestFirst.find((s) => GRANTS_ACCESS.has(s.status)) ?? newestFirst[0];
 }

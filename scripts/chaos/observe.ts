@@ -51,7 +51,6 @@ export interface D1State {
   subscriptions: SubscriptionRow[];
   audit: AuditRow[];
   stripeEvents: { id: string; type: string; processedAt: number | null; deadAt: number | null; attempts: number; lastError: string | null }[];
-  outbox: { id: string; sentAt: number | null; attempts: number }[];
 }
 
 export interface EmulatorView {
@@ -141,7 +140,6 @@ export function readD1(file: string): D1State {
           attempts: Number(r.attempts),
           lastError: str(r.last_error),
         })),
-        outbox: all(db, 'SELECT id, sent_at, attempts FROM outbox_emails').map((r) => ({ id: String(r.id), sentAt: num(r.sent_at), attempts: Number(r.attempts) })),
       };
     } finally {
       db.exec('COMMIT');

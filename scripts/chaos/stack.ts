@@ -28,7 +28,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 /** Offline wrangler: no metrics, no update check, no fetch of the Request.cf placeholder. */
 const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CI: '1' };
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

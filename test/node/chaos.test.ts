@@ -35,7 +35,6 @@ function healthy(): Snapshot {
         { id: 2, tenantId: TENANT, action: 'project.created', actorId: OWNER, targetId: 'prj_1', metadata: null },
       ],
       stripeEvents: [],
-      outbox: [],
     },
     objects: [{ tenantId: TENANT, reconciledAt: NOW - 60_000, seatsLimit: 3, projectsLimit: 3, holders: [{ holder: `member:${OWNER}`, expiresAt: null, createdAt: NOW - 3_600_000 }] }],
     emulator: { customers: [], subscriptions: [], events: [] },
