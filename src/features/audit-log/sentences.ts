@@ -33,6 +33,7 @@ function person(people: People, id: string | null | undefined): string {
 export function actorName(entry: AuditEntryView, people: People): string {
   if (entry.actor.type === 'user') return person(people, entry.actor.id);
   if (entry.actor.type === 'api_key') return 'An API key';
+  if (entry.actor.type === 'operator') return `Support (${entry.actor.id ?? 'operator'})`;
   // The system acts for Stripe's webhooks and the scheduled jobs.
   return entry.action.startsWith('subscription.') ? 'Stripe' : 'The system';
 }
