@@ -10,8 +10,10 @@ import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { currentUser, safeNext } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
-import { loginBody, signupBody } from './inputs';
-import { logIn, signUp } from './service';
+import { clientInfo } from '../../platform/http/client';
+import { deliverOutbox } from '../../platform/email/outbox';
+import { loginBody, mfaLoginBody, signupBody } from './inputs';
+import { logIn, logInWithMfa, logOut, signUp } from './service';
 
 /** Someone following an invitation link joins that organisation: they do not need one of their own. */
 const isInvitation = (next: string | undefined) => next?.startsWith('/invitations/') ?? false;
@@ -34,6 +36,7 @@ function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefi
         <Field name="password" label="Password" type="password" state={state} autocomplete="current-password" required keepValue={false} />
         <div class="actions">
           <button type="submit">Sign in</button>
+          <a href="/forgot-password">Forgot your password?</a>
         </div>
       </Form>
       <p class="actions">
@@ -71,6 +74,27 @@ function signUpPage(c: Context<PageEnv>, state: FormState, next: string | undefi
   );
 }
 
+/** The second step of a two-step sign-in: the first step's mfaToken, carried in the form, and a code. */
+function mfaStepPage(c: Context<PageEnv>, state: FormState, mfaToken: string, next: string | undefined, status: PageStatus = 200) {
+  return renderPage(
+    c,
+    { title: 'Two-factor sign-in', narrow: true, status },
+    <div class="card">
+      <h1>Two-factor sign-in</h1>
+      <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+      <Form csrf={c.var.csrfToken} action="/signin/mfa" label="Two-factor sign-in">
+        <input type="hidden" name="mfaToken" value={mfaToken} />
+        {next && <input type="hidden" name="next" value={next} />}
+        <FormErrors state={state} />
+        <Field name="code" label="Code" state={state} autocomplete="one-time-code" required keepValue={false} />
+        <div class="actions">
+          <button type="submit">Verify</button>
+        </div>
+      </Form>
+    </div>,
+  );
+}
+
 /** Sign-in or sign-up, empty; someone already signed in goes on to `next`. */
 function entryPage(c: Context<PageEnv>, page: typeof signInPage) {
   const next = safeNext(c.req.query('next'));
@@ -86,11 +110,25 @@ export const authPages = pageApp()
     // A wrong password (401) or too many attempts for this email (429, the service's rate limit).
     return formAction(c, loginBody, {
       submit: async (input) => {
-        const { token } = await logIn(requestContext(c), input);
-        setSessionCookie(c, token);
+        const result = await logIn(requestContext(c), input, clientInfo(c));
+        if (result.mfaRequired) return mfaStepPage(c, EMPTY_FORM, result.mfaToken, next);
+        setSessionCookie(c, result.token);
         return c.redirect(next ?? '/', 303);
       },
       render: (c, state, status) => signInPage(c, state, next, status),
+      refusalField: '_form',
+    });
+  })
+  .post('/signin/mfa', async (c) => {
+    const next = safeNext(await formField(c, 'next'));
+    const mfaToken = (await formField(c, 'mfaToken')) ?? '';
+    return formAction(c, mfaLoginBody, {
+      submit: async (input) => {
+        const { token } = await logInWithMfa(requestContext(c), input, clientInfo(c));
+        setSessionCookie(c, token);
+        return c.redirect(next ?? '/', 303);
+      },
+      render: (c, state, status) => mfaStepPage(c, state, mfaToken, next, status),
       refusalField: '_form',
     });
   })
@@ -99,7 +137,8 @@ export const authPages = pageApp()
     const next = safeNext(await formField(c, 'next'));
     return formAction(c, signupBody, {
       submit: async (input) => {
-        const { token, tenant } = await signUp(requestContext(c), input);
+        const { token, tenant } = await signUp(requestContext(c), input, clientInfo(c));
+        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
         setSessionCookie(c, token);
         if (next) return c.redirect(next, 303);
         if (!tenant) return c.redirect('/', 303);
@@ -109,7 +148,9 @@ export const authPages = pageApp()
       refusalField: (refusal) => (refusal.code === 'conflict' ? 'email' : '_form'),
     });
   })
-  .post('/signout', (c) => {
+  .post('/signout', async (c) => {
+    const user = currentUser(c);
+    if (user) await logOut(requestContext(c), user, clientInfo(c));
     clearSessionCookie(c);
     return redirectWithFlash(c, '/signin', { kind: 'info', message: 'You are signed out.' });
   });

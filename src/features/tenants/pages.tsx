@@ -16,7 +16,7 @@ import { tenantPath } from '../../platform/ui/paths';
 import { createTenantBody, deleteTenantForm, renameTenantBody } from './inputs';
 import { deleteTenant, exportTenant } from './lifecycle';
 import { tenantPermissions } from './permissions';
-import { createTenant, renameTenant } from './service';
+import { createTenant, refuseUnverifiedSecondTenant, renameTenant } from './service';
 
 export const settingsTab: NavTab = { label: 'Settings', path: 'settings', permission: tenantPermissions.update };
 
@@ -57,6 +57,7 @@ export const startPages = pageApp()
     if (!user) return c.redirect(signInPath('/tenants/new'), 303);
     return formAction(c, createTenantBody, {
       submit: async ({ name }) => {
+        await refuseUnverifiedSecondTenant(requestContext(c), user);
         const tenant = await createTenant(requestContext(c), { name, ownerId: user.userId });
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `${tenant.name} is ready.` });
       },

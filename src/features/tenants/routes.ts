@@ -6,11 +6,12 @@ import { requirePermission } from '../../platform/tenancy/guard';
 import { createTenantBody, renameTenantBody } from './inputs';
 import { deleteTenant, exportTenant } from './lifecycle';
 import { tenantPermissions } from './permissions';
-import { createTenant, renameTenant } from './service';
+import { createTenant, refuseUnverifiedSecondTenant, renameTenant } from './service';
 
 /** POST /api/tenants: not under a tenant, so it is not tenant-scoped. */
 export const tenantCreationRoutes = publicApp().post('/', usersOnly(), validate('json', createTenantBody), async (c) => {
   const user = requireUser(c);
+  await refuseUnverifiedSecondTenant(requestContext(c), user);
   const tenant = await createTenant(requestContext(c), { name: c.req.valid('json').name, ownerId: user.userId });
   return c.json({ tenant }, 201);
 });

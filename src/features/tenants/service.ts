@@ -1,4 +1,6 @@
 import { auditEntry } from '../../platform/audit';
+import { emailUnverified } from '../../platform/auth/middleware';
+import { membershipsOfUser } from '../../platform/db/cross-tenant';
 import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
 import { isUniqueViolation } from '../../platform/db/errors';
 import type { BatchStatement } from '../../platform/db/global-db';
@@ -65,4 +67,10 @@ export async function renameTenant(ctx: TenantContext, input: { name: string }):
     auditEntry(ctx, 'tenant.renamed', { type: 'tenant', id: ctx.tenant.id }, { from: ctx.tenant.name, to: input.name }),
   ]);
   return { ...ctx.tenant, name: input.name };
+}
+
+/** An unproven address may own the organisation it signed up with (or join by invitation), not start more. */
+export async function refuseUnverifiedSecondTenant(ctx: ServiceContext, user: { userId: string; emailVerified: boolean }): Promise<void> {
+  if (user.emailVerified) return;
+  if ((await membershipsOfUser(ctx.env, user.userId)).length > 0) throw emailUnverified();
 }

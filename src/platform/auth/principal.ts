@@ -2,5 +2,13 @@ import type { Role } from '../db/schema';
 
 /** Who is calling: a signed-in person, or a machine holding one tenant's API key. */
 export type Principal =
-  | { type: 'user'; userId: string; email: string }
+  | {
+      type: 'user';
+      userId: string;
+      email: string;
+      /** The server-side session the token names (revocable). */
+      sessionId: string;
+      emailVerified: boolean;
+      mfaEnabled: boolean;
+    }
   | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role };
