@@ -106,8 +106,8 @@ export function markEmailVerified(ctx: ServiceContext, userId: string, email: st
 /** Asks to move the account to a new address: nothing changes until the link sent there is followed. */
 export async function requestEmailChange(ctx: ServiceContext, principal: SignedInUser, input: { email: string; currentPassword: string }, client: ClientInfo): Promise<void> {
   const user = await userById(ctx, principal.userId);
-  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) throw new AppError('validation_failed', 'Current password is incorrect', { fields: { currentPassword: ['Current password is incorrect'] } });
-  if (input.email === user.email) throw new AppError('validation_failed', 'That is already your address', { fields: { email: ['That is already your address'] } });
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) throw new AppError('validation_failed', 'Current password is incorrect', { fieldErrors: { currentPassword: ['Current password is incorrect'] } });
+  if (input.email === user.email) throw new AppError('validation_failed', 'That is already your address', { fieldErrors: { email: ['That is already your address'] } });
   await limit(ctx, `email-change:${user.id}`, 'Too many requests; wait a minute and try again');
   await ctx.global.batch([
     ...(await verificationStatements(ctx, user.id, input.email, 'change')),
@@ -167,7 +167,7 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: { token: 
 export async function changePassword(ctx: ServiceContext, principal: SignedInUser, input: { currentPassword: string; newPassword: string }, client: ClientInfo): Promise<void> {
   const user = await userById(ctx, principal.userId);
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    throw new AppError('validation_failed', 'Current password is incorrect', { fields: { currentPassword: ['Current password is incorrect'] } });
+    throw new AppError('validation_failed', 'Current password is incorrect', { fieldErrors: { currentPassword: ['Current password is incorrect'] } });
   }
   await ctx.global.batch([
     ctx.global.update(users).set({ passwordHash: await hashPassword(input.newPassword) }).where(eq(users.id, user.id)),
@@ -204,7 +204,7 @@ export async function confirmMfa(ctx: ServiceContext, principal: SignedInUser, c
   const user = await userById(ctx, principal.userId);
   if (!user.mfaPendingSecret) throw new AppError('conflict', 'Start two-factor setup first');
   const step = await matchTotp(user.mfaPendingSecret, code, Date.now(), null);
-  if (step === undefined) throw new AppError('validation_failed', 'That code is not right; check the time on your device', { fields: { code: ['That code is not right'] } });
+  if (step === undefined) throw new AppError('validation_failed', 'That code is not right; check the time on your device', { fieldErrors: { code: ['That code is not right'] } });
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const hashes = await Promise.all(codes.map((c) => sha256Hex(normaliseRecoveryCode(c))));
   await ctx.global.batch([
@@ -247,7 +247,7 @@ export async function checkSecondFactor(ctx: ServiceContext, user: Pick<User, 'i
 export async function disableMfa(ctx: ServiceContext, principal: SignedInUser, code: string, client: ClientInfo): Promise<void> {
   const user = await userById(ctx, principal.userId);
   if (!user.mfaSecret) throw new AppError('conflict', 'Two-factor sign-in is not on');
-  if (!(await checkSecondFactor(ctx, user, code))) throw new AppError('validation_failed', 'That code is not right', { fields: { code: ['That code is not right'] } });
+  if (!(await checkSecondFactor(ctx, user, code))) throw new AppError('validation_failed', 'That code is not right', { fieldErrors: { code: ['That code is not right'] } });
   await ctx.global.batch([
     ctx.global.update(users).set({ mfaSecret: null, mfaPendingSecret: null, mfaLastStep: null }).where(eq(users.id, user.id)),
     ctx.global.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),

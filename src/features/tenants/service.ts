@@ -74,3 +74,15 @@ export async function refuseUnverifiedSecondTenant(ctx: ServiceContext, user: { 
   if (user.emailVerified) return;
   if ((await membershipsOfUser(ctx.env, user.userId)).length > 0) throw emailUnverified();
 }
+
+/** PATCH /api/t/:tenant: the name (admins and owners), whether members need 2FA (owners only). */
+export async function updateTenant(ctx: TenantContext, input: { name?: string; requireMfa?: boolean }): Promise<TenantRef & { requireMfa?: boolean }> {
+  if (input.requireMfa !== undefined && ctx.role !== 'owner') throw new AppError('forbidden', 'Only owners can require two-factor sign-in');
+  const renamed = input.name !== undefined ? await renameTenant(ctx, { name: input.name }) : ctx.tenant;
+  if (input.requireMfa === undefined) return renamed;
+  await ctx.db.batch([
+    ctx.db.updateTenant({ requireMfa: input.requireMfa }),
+    auditEntry(ctx, 'tenant.mfa_requirement_changed', { type: 'tenant', id: ctx.tenant.id }, { requireMfa: input.requireMfa }),
+  ]);
+  return { ...renamed, requireMfa: input.requireMfa };
+}
