@@ -35,6 +35,7 @@ export const authRoutes = publicApp()
   })
   .get('/me', async (c) => {
     const user = requireUser(c);
-    const me = await describeMe(requestContext(c), user.userId);
-    return c.json({ ...me, emailVerified: me.user.emailVerified, mfaEnabled: me.user.mfaEnabled });
+    const { user: me, memberships } = await describeMe(requestContext(c), user.userId);
+    const { emailVerified, mfaEnabled, ...profile } = me;
+    return c.json({ user: profile, memberships, emailVerified, mfaEnabled });
   });

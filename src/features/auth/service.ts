@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../../platform/db/errors';
 import type { BatchStatement } from '../../platform/db/global-db';
 import { sessions, users, type User } from '../../platform/db/schema';
 import { AppError } from '../../platform/errors';
+import { queueAccountEmail } from '../../platform/email/outbox';
 import type { ClientInfo } from '../../platform/http/client';
 import { newId } from '../../platform/ids';
 import type { Viewer } from '../../platform/ui/page-env';
@@ -18,8 +19,12 @@ import { newSession } from './sessions';
 
 type PublicUser = Pick<User, 'id' | 'email' | 'name'>;
 
+/**
+ * A sign-up for an address that has an account: its owner is told by email,
+ * and the answer names no account (docs/security.md says what it still gives away).
+ */
 function emailTaken(): AppError {
-  return new AppError('conflict', 'An account with this email already exists');
+  return new AppError('conflict', 'We could not create an account with this address. If it is yours, we have emailed you: sign in, or reset your password.');
 }
 
 /**
@@ -51,8 +56,13 @@ export async function signUp(ctx: ServiceContext, input: SignupBody, client: Cli
       await ctx.global.batch(rows());
     }
   } catch (err) {
-    if (isUniqueViolation(err, 'users.email')) throw emailTaken();
-    throw err;
+    if (!isUniqueViolation(err, 'users.email')) throw err;
+    await queueAccountEmail(ctx, {
+      to: user.email,
+      subject: 'Someone tried to sign up with your address',
+      text: `Someone tried to create a new account with this address, which already has one. If it was you, sign in: ${new URL('/signin', ctx.env.APP_URL)}\nForgot your password? ${new URL('/forgot-password', ctx.env.APP_URL)}\nIf it was not you, nothing has changed.`,
+    });
+    throw emailTaken();
   }
   return { user, tenant, token: session.token };
 }

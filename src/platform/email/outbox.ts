@@ -86,11 +86,11 @@ async function deliverFrom(
 }
 
 /** Every email (organisations' and accounts'), newest first: the dev mailbox (development only). */
-export async function listMailbox(env: Env, limit = 100) {
+export async function listMailbox(env: Env, { to, limit = 100 }: { to?: string; limit?: number } = {}) {
   const db = database(env.DB);
   const [tenantMail, accountMail] = await db.batch([
-    db.select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit),
-    db.select().from(accountEmails).orderBy(sql`${accountEmails.createdAt} DESC`).limit(limit),
+    db.select().from(outboxEmails).where(to ? eq(outboxEmails.to, to) : undefined).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit),
+    db.select().from(accountEmails).where(to ? eq(accountEmails.to, to) : undefined).orderBy(sql`${accountEmails.createdAt} DESC`).limit(limit),
   ]);
   return [...tenantMail, ...accountMail].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
 }
