@@ -7,7 +7,7 @@
 import { and, asc, desc, eq, gt, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, securityLog, stripeEvents, subscriptions, tenants } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -144,5 +144,14 @@ export async function tenantRecordsForOperator(env: DbEnv, tenantRef: string, li
         .orderBy(desc(stripeEvents.receivedAt))
         .limit(limit)
     : [];
-  return { tenant, deleted, subscription, audit, events };
+  // The members' own security logs (sign-ins, password and 2FA changes): "was someone's account taken over?"
+  const security = tenant
+    ? await db
+        .select({ userId: securityLog.userId, event: securityLog.event, ip: securityLog.ip, requestId: securityLog.requestId, at: securityLog.at })
+        .from(securityLog)
+        .innerJoin(memberships, and(eq(memberships.userId, securityLog.userId), eq(memberships.tenantId, tenant.id)))
+        .orderBy(desc(securityLog.id))
+        .limit(limit)
+    : [];
+  return { tenant, deleted, subscription, audit, events, security };
 }
