@@ -147,7 +147,7 @@ async function twoFactorPage(c: Context<PageEnv>, state: FormState = EMPTY_FORM,
       {pending ? (
         <>
           <p>Scan this code with your authenticator app, or type the secret in, then enter the code it shows.</p>
-          <figure aria-label="QR code for your authenticator app" dangerouslySetInnerHTML={{ __html: qrSvg(pending.otpauthUrl) }} />
+          <figure class="qr" aria-label="QR code for your authenticator app" dangerouslySetInnerHTML={{ __html: qrSvg(pending.otpauthUrl) }} />
           <p>
             Secret: <code data-testid="mfa-secret">{pending.secret}</code>
           </p>
