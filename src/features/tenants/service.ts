@@ -1,4 +1,5 @@
 import { auditEntry } from '../../platform/audit';
+import { eq } from 'drizzle-orm';
 import { emailUnverified } from '../../platform/auth/middleware';
 import { membershipsOfUser } from '../../platform/db/cross-tenant';
 import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
@@ -85,4 +86,10 @@ export async function updateTenant(ctx: TenantContext, input: { name?: string; r
     auditEntry(ctx, 'tenant.mfa_requirement_changed', { type: 'tenant', id: ctx.tenant.id }, { requireMfa: input.requireMfa }),
   ]);
   return { ...renamed, requireMfa: input.requireMfa };
+}
+
+/** Whether the organisation requires 2FA of its members (the settings page). */
+export async function mfaRequired(ctx: TenantContext): Promise<boolean> {
+  const row = await ctx.global.first(tenants, eq(tenants.id, ctx.tenant.id));
+  return row?.requireMfa ?? false;
 }
