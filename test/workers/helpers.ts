@@ -118,3 +118,17 @@ export async function addMember(owner: SignedUp, role: 'owner' | 'admin' | 'memb
 export function tokenOf(acceptUrl: string): string {
   return new URL(acceptUrl).pathname.split('/').at(-1) ?? '';
 }
+
+/** Long enough for a test that must stay inside one rate-limit window, with the wait below. */
+export const RATE_WINDOW_TEST_TIMEOUT_MS = 45_000;
+
+/**
+ * Rate-limit windows are fixed minutes of the wall clock (Miniflare, like the
+ * Workers binding): a run of requests that crosses a boundary starts counting
+ * again. A test counting to a limit first waits for a fresh minute when less
+ * than `budgetMs` of this one is left.
+ */
+export async function withinOneRateWindow(budgetMs = 20_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < budgetMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
