@@ -87,7 +87,7 @@ describe('account security, in Chromium', () => {
     let link = '';
     await expect.poll(async () => (link = /https?:\/\/\S+/.exec((await mail(/^Reset your password$/).catch(() => ({ text: '' }))).text)?.[0] ?? ''), { timeout: 10_000 }).not.toBe('');
     await page.goto(link);
-    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.waitForURL(`${APP}/signin`);
 
@@ -107,7 +107,7 @@ describe('account security, in Chromium', () => {
     secret = (await page.getByTestId('mfa-secret').textContent()) ?? '';
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     await page.screenshot({ path: join(SHOTS, 'two-factor-setup.png'), fullPage: true });
-    await page.getByLabel('Code from the app').fill(await totpCode(secret, timeStep(Date.now()) - 1));
+    await page.getByLabel('Code from the app', { exact: true }).fill(await totpCode(secret, timeStep(Date.now()) - 1));
     await page.getByRole('button', { name: 'Turn on' }).click();
     await expect.poll(() => page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
   });
@@ -117,7 +117,7 @@ describe('account security, in Chromium', () => {
     await signOut();
     await signIn(NEW_PASSWORD);
     await page.getByRole('heading', { name: 'Two-factor sign-in' }).waitFor();
-    await page.getByLabel('Code').fill(await totpCode(secret, timeStep(Date.now())));
+    await page.getByLabel('Code', { exact: true }).fill(await totpCode(secret, timeStep(Date.now())));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`${APP}/t/rita-labs`);
     await go('/account');

@@ -132,6 +132,8 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
       </header>
       {props.tenant && <Tabs tenant={props.tenant} tabs={props.tabs} tab={props.tab} />}
       <main id="main" class={props.narrow ? 'narrow' : undefined}>
+        {props.flash && <FlashMessage flash={props.flash} />}
+        {/* After the flash, which stays the first message on the page. */}
         {props.viewer && !props.viewer.user.emailVerified && (
           <div class="flash flash-info" role="status" data-testid="unverified-banner">
             <p>
@@ -143,7 +145,6 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
             </Form>
           </div>
         )}
-        {props.flash && <FlashMessage flash={props.flash} />}
         {props.children}
       </main>
       <footer class="footer">saas-slice · test mode</footer>
