@@ -43,7 +43,7 @@ async function signIn(password: string): Promise<void> {
 }
 
 async function signOut(): Promise<void> {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('header').getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(`${APP}/signin`);
 }
 

@@ -79,7 +79,9 @@ async function deliverFrom(
         .set({ claimedAt: null, attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
         .where(eq(outboxEmails.id, email.id));
       const attempt = email.attempts + 1;
-      log.error('email_send_failed', { emailId: email.id, outbox: outbox === accountEmails ? 'account' : 'tenant', sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
+      // An organisation's email names its tenant; an account email has none.
+      const owner = 'tenantId' in email && typeof email.tenantId === 'string' ? { tenantId: email.tenantId } : { outbox: 'account' };
+      log.error('email_send_failed', { emailId: email.id, ...owner, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
     }
   }
   return sent;
