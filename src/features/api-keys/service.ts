@@ -79,5 +79,5 @@ export const apiKeyResolver: CredentialResolver = async (request, token) => {
   const key = await apiKeyBySecretHash(request.env, await sha256Hex(token));
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
   request.waitUntil(noteApiKeyUse(request.env, key.id, Date.now(), LAST_USED_RESOLUTION_MS));
-  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role };
+  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy };
 };

@@ -11,4 +11,5 @@ export type Principal =
       emailVerified: boolean;
       mfaEnabled: boolean;
     }
-  | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role };
+  /** `createdBy`: the person whose authority the key carries (it dies with their role or membership). */
+  | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role; createdBy: string };

@@ -27,7 +27,7 @@ export async function loadTenantContext<E extends AppEnv>(c: Context<E>): Promis
       .where(and(eq(tenants.slug, slug), eq(tenants.id, principal.tenantId)))
       .limit(1);
     if (!tenant) throw notFound('Tenant');
-    return tenantContext(base, tenant, { type: 'api_key', id: principal.apiKeyId }, principal.role);
+    return tenantContext(base, tenant, { type: 'api_key', id: principal.apiKeyId, onBehalfOf: principal.createdBy }, principal.role);
   }
 
   const [row] = await db
