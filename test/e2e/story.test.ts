@@ -103,6 +103,15 @@ describe('the admin pages, in Chromium', () => {
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax' });
   });
 
+  it('confirms the owner\'s address through the dev mailbox (issue 11: inviting and checkout need it)', async () => {
+    await owner.getByTestId('unverified-banner').waitFor();
+    await go(owner, '/dev/mailbox');
+    await owner.locator('article', { hasText: 'Confirm your email address' }).locator('a[href*="/verify-email"]').first().click();
+    await owner.getByRole('button', { name: 'Confirm' }).click();
+    expect(await flashText(owner)).toContain('Your email address is confirmed');
+    expect(await owner.getByTestId('unverified-banner').count()).toBe(0);
+  });
+
   it('creates a project', async () => {
     await go(owner, `${ORG}/projects`);
     await owner.getByLabel('Project name').fill('Launch site');

@@ -10,9 +10,11 @@ import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { currentUser, safeNext } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
+import { clientInfo } from '../../platform/http/client';
+import { deliverOutbox } from '../../platform/email/outbox';
 import { invitedAddress, joinOnArrival } from '../invitations/arrival';
-import { loginBody, signupBody } from './inputs';
-import { logIn, signUp } from './service';
+import { loginBody, mfaLoginBody, signupBody } from './inputs';
+import { logIn, logInWithMfa, logOut, signUp } from './service';
 
 /** Someone following an invitation link joins that organisation: they do not need one of their own. */
 const isInvitation = (next: string | undefined) => next?.startsWith('/invitations/') ?? false;
@@ -35,6 +37,7 @@ function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefi
         <Field name="password" label="Password" type="password" state={state} autocomplete="current-password" required keepValue={false} />
         <div class="actions">
           <button type="submit">Sign in</button>
+          <a href="/forgot-password">Forgot your password?</a>
         </div>
       </Form>
       <p class="actions">
@@ -85,6 +88,27 @@ async function signUpPage(c: Context<PageEnv>, state: FormState, next: string | 
 /** The locked address keeps its value whatever was posted; its errors, if any, still show. */
 const EMPTY_VALUES: FormState = { values: {}, errors: {} };
 
+/** The second step of a two-step sign-in: the first step's mfaToken, carried in the form, and a code. */
+function mfaStepPage(c: Context<PageEnv>, state: FormState, mfaToken: string, next: string | undefined) {
+  return renderPage(
+    c,
+    { title: 'Two-factor sign-in', narrow: true },
+    <div class="card">
+      <h1>Two-factor sign-in</h1>
+      <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+      <Form csrf={c.var.csrfToken} action="/signin/mfa" label="Two-factor sign-in">
+        <input type="hidden" name="mfaToken" value={mfaToken} />
+        {next && <input type="hidden" name="next" value={next} />}
+        <FormErrors state={state} />
+        <Field name="code" label="Code" state={state} autocomplete="one-time-code" required keepValue={false} />
+        <div class="actions">
+          <button type="submit">Verify</button>
+        </div>
+      </Form>
+    </div>,
+  );
+}
+
 /** Sign-in or sign-up, empty or as a failed post left it; someone already signed in goes on to `next`. */
 async function entryPage(c: Context<PageEnv>, page: (c: Context<PageEnv>, state: FormState, next: string | undefined) => Promise<Response>) {
   const next = safeNext(c.req.query('next'));
@@ -100,11 +124,32 @@ export const authPages = pageApp()
     // A wrong password (401) or too many attempts for this email (429, the service's rate limit).
     return formAction(c, loginBody, {
       submit: async (input) => {
-        const { token } = await logIn(requestContext(c), input);
-        setSessionCookie(c, token);
+        const result = await logIn(requestContext(c), input, clientInfo(c));
+        if (result.mfaRequired) return mfaStepPage(c, EMPTY_VALUES, result.mfaToken, next);
+        setSessionCookie(c, result.token);
         return c.redirect(next ?? '/', 303);
       },
       back: withNext('/signin', next),
+      refusalField: '_form',
+    });
+  })
+  // A wrong code comes back here (PRG), the first step's mfaToken kept with the form; without one, sign in again.
+  .get('/signin/mfa', async (c) => {
+    const next = safeNext(c.req.query('next'));
+    const state = await keptForm(c);
+    const mfaToken = state.values.mfaToken;
+    if (!mfaToken) return c.redirect(withNext('/signin', next), 303);
+    return mfaStepPage(c, state, mfaToken, next);
+  })
+  .post('/signin/mfa', async (c) => {
+    const next = safeNext(await formField(c, 'next'));
+    return formAction(c, mfaLoginBody, {
+      submit: async (input) => {
+        const { token } = await logInWithMfa(requestContext(c), input, clientInfo(c));
+        setSessionCookie(c, token);
+        return c.redirect(next ?? '/', 303);
+      },
+      back: withNext('/signin/mfa', next),
       refusalField: '_form',
     });
   })
@@ -113,7 +158,8 @@ export const authPages = pageApp()
     const next = safeNext(await formField(c, 'next'));
     return formAction(c, signupBody, {
       submit: async (input) => {
-        const { token, tenant, user } = await signUp(requestContext(c), input);
+        const { token, tenant, user } = await signUp(requestContext(c), input, clientInfo(c));
+        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
         setSessionCookie(c, token);
         // From an invitation: joined now, without a second click on Accept.
         const joined = await joinOnArrival(c, user, next);
@@ -129,6 +175,8 @@ export const authPages = pageApp()
   .post('/signout', async (c) => {
     // `next`: an invitation for another address, opened again signed out.
     const next = safeNext(await formField(c, 'next'));
+    const user = currentUser(c);
+    if (user) await logOut(requestContext(c), user, clientInfo(c));
     clearSessionCookie(c);
     return redirectWithFlash(c, next ?? '/signin', { kind: 'info', message: 'You are signed out.' });
   });

@@ -4,6 +4,8 @@
  * and nothing changes here until Stripe's webhook says so. Back from
  * Checkout, the page refreshes itself (no JavaScript) until it does.
  */
+import { emailUnverified } from '../../platform/auth/middleware';
+import { currentUser } from '../../platform/ui/page-session';
 import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
 import { tenantPageApp } from '../../platform/http/apps';
@@ -262,7 +264,10 @@ export const billingPages = tenantPageApp()
   .get('/', requirePermission(billingPermissions.read), (c) => billingPage(c))
   .post('/checkout', requirePermission(billingPermissions.manage), (c) =>
     formAction(c, checkoutBody, {
-      submit: async (input) => c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303),
+      submit: async (input) => {
+        if (!currentUser(c)?.emailVerified) throw emailUnverified();
+        return c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303);
+      },
       back: tenantPath(c.var.tenantCtx.tenant, 'billing'),
       formId: UPGRADE_FORM,
     }),

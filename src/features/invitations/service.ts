@@ -1,4 +1,5 @@
 import { desc, eq, lte, sql } from 'drizzle-orm';
+import { markEmailVerified } from '../account/service';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { authorityOf, tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
@@ -205,6 +206,8 @@ export async function acceptInvitation(
       ctx.db.update(invitations, { status: 'accepted', acceptedAt: now }, eq(invitations.id, invitation.id), eq(invitations.status, 'pending')),
       auditEntryIf(ctx, acceptedNow, 'invitation.accepted', { type: 'invitation', id: invitation.id }, { email: invitation.email }),
       auditEntryIf(ctx, acceptedNow, 'member.added', { type: 'user', id: user.userId }, { role: invitation.role }),
+      // The link reached this address, so the address is proven.
+      markEmailVerified(ctx, user.userId, invitation.email),
     ]);
     if (joined.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
   } catch (err) {

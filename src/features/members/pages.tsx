@@ -4,6 +4,8 @@
  * not touch (someone above their role) have no controls; the services refuse
  * all of it anyway.
  */
+import { emailUnverified } from '../../platform/auth/middleware';
+import { currentUser } from '../../platform/ui/page-session';
 import type { Context } from 'hono';
 import { deliverOutbox } from '../../platform/email/outbox';
 import { AppError, notFound } from '../../platform/errors';
@@ -161,6 +163,7 @@ export const memberPages = pageWithForm({
   // Seats full (402), already invited or a member (409), a role above yours (403): said in the flash, input kept.
   page: membersPage,
   submit: async (c, input) => {
+    if (!currentUser(c)?.emailVerified) throw emailUnverified();
     const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
     c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
     return redirectWithFlash(c, membersPath(c), {

@@ -1,22 +1,23 @@
 /** Where a signed-in person lands, creating an organisation, and its settings. */
 import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { AppError } from '../../platform/errors';
 import { pageApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
 import { redirectWithFlash } from '../../platform/ui/flash';
-import { Field, formAction, FormErrors, keptForm, type FormState } from '../../platform/ui/form';
+import { buttonAction, Field, formAction, FormErrors, keptForm, readForm, type FormState } from '../../platform/ui/form';
 import { Form } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, PageEnv, TenantPageEnv } from '../../platform/ui/page-env';
 import { currentUser, requireSignedIn, signInPath } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
-import { createTenantBody, deleteTenantForm, renameTenantBody } from './inputs';
+import { createTenantBody, deleteTenantForm, renameTenantBody, requireMfaForm } from './inputs';
 import { deleteTenant, exportTenant } from './lifecycle';
 import { tenantPermissions } from './permissions';
-import { createTenant, renameTenant } from './service';
+import { createTenant, mfaRequired, refuseUnverifiedSecondTenant, renameTenant, updateTenant } from './service';
 
 export const settingsTab: NavTab = { label: 'Settings', path: 'settings', permission: tenantPermissions.update };
 
@@ -57,6 +58,7 @@ export const startPages = pageApp()
     if (!user) return c.redirect(signInPath('/tenants/new'), 303);
     return formAction(c, createTenantBody, {
       submit: async ({ name }) => {
+        await refuseUnverifiedSecondTenant(requestContext(c), user);
         const tenant = await createTenant(requestContext(c), { name, ownerId: user.userId });
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `${tenant.name} is ready.` });
       },
@@ -64,8 +66,9 @@ export const startPages = pageApp()
     });
   });
 
-function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteState: FormState) {
+async function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteState: FormState) {
   const { tenant, role } = c.var.tenantCtx;
+  const requireMfa = role === 'owner' && (await mfaRequired(c.var.tenantCtx));
   return renderPage(
     c,
     { title: 'Settings', tab: settingsTab },
@@ -92,6 +95,18 @@ function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteState: 
           </dd>
         </dl>
       </section>
+      {role === 'owner' && (
+        <section class="card" aria-labelledby="mfa-heading">
+          <h2 id="mfa-heading">Two-factor sign-in</h2>
+          <p>{requireMfa ? 'Required: members without it are sent to turn it on before they see this organisation. API keys are not affected.' : 'Not required.'}</p>
+          <Form csrf={c.var.csrfToken} action={tenantPath(tenant, 'settings', 'require-mfa')} label="Two-factor requirement">
+            <input type="hidden" name="requireMfa" value={requireMfa ? 'false' : 'true'} />
+            <button type="submit" class={requireMfa ? 'secondary' : undefined}>
+              {requireMfa ? 'Stop requiring two-factor sign-in' : 'Require two-factor sign-in'}
+            </button>
+          </Form>
+        </section>
+      )}
       {can(role, tenantPermissions.export) && (
         <section class="card" aria-labelledby="export-heading">
           <h2 id="export-heading">Export your data</h2>
@@ -140,6 +155,15 @@ export const settingsPages = pageWithForm({
     c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
     return c.json(data);
   })
+  .post('/require-mfa', requirePermission(tenantPermissions.update), (c) =>
+    buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'settings'), async () => {
+      const form = await readForm(c, requireMfaForm);
+      if (!form.ok) throw new AppError('validation_failed', 'Choose whether to require two-factor sign-in');
+      const { requireMfa } = form.data;
+      await updateTenant(c.var.tenantCtx, { requireMfa });
+      return requireMfa ? 'Two-factor sign-in is now required.' : 'Two-factor sign-in is no longer required.';
+    }),
+  )
   .post('/delete', requirePermission(tenantPermissions.delete), (c) => {
     const { tenant } = c.var.tenantCtx;
     return formAction(c, deleteTenantForm(tenant.slug), {

@@ -7,7 +7,7 @@
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, min, or, sql } from 'drizzle-orm';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, stripeEvents, subscriptions, tenants, users } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, stripeEvents, subscriptions, tenants, users } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -144,7 +144,16 @@ export async function tenantRecordsForOperator(env: DbEnv, tenantRef: string, li
         .orderBy(desc(stripeEvents.receivedAt))
         .limit(limit)
     : [];
-  return { tenant, deleted, subscription, audit, events };
+  // The members' own security logs (sign-ins, password and 2FA changes): "was someone's account taken over?"
+  const security = tenant
+    ? await db
+        .select({ userId: securityLog.userId, event: securityLog.event, ip: securityLog.ip, requestId: securityLog.requestId, at: securityLog.at })
+        .from(securityLog)
+        .innerJoin(memberships, and(eq(memberships.userId, securityLog.userId), eq(memberships.tenantId, tenant.id)))
+        .orderBy(desc(securityLog.id))
+        .limit(limit)
+    : [];
+  return { tenant, deleted, subscription, audit, events, security };
 }
 
 /**

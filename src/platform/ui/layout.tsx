@@ -126,7 +126,9 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
           {props.viewer ? (
             <>
               <Switcher viewer={props.viewer} current={props.tenant} />
-              <span class="whoami">{props.viewer.user.email}</span>
+              <a class="whoami" href="/account">
+                {props.viewer.user.email}
+              </a>
               <Form csrf={props.csrf} action="/signout">
                 <button type="submit">Sign out</button>
               </Form>
@@ -139,6 +141,18 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
       {props.tenant && <Tabs tenant={props.tenant} tabs={props.tabs} tab={props.tab} />}
       <main id="main" class={props.narrow ? 'narrow' : undefined}>
         {props.flash && <FlashMessage flash={props.flash} />}
+        {/* After the flash, which stays the first message on the page. */}
+        {props.viewer && !props.viewer.user.emailVerified && (
+          <div class="flash flash-info" role="status" data-testid="unverified-banner">
+            <p>
+              Confirm your email address: until then you cannot invite anyone, start a paid plan or create another organisation. We sent a link to{' '}
+              {props.viewer.user.email}.
+            </p>
+            <Form csrf={props.csrf} action="/account/verify-email/resend">
+              <button type="submit">Resend the link</button>
+            </Form>
+          </div>
+        )}
         {props.children}
       </main>
       <footer class="footer">saas-slice · test mode</footer>

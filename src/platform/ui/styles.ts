@@ -128,6 +128,8 @@ details.entry dl { margin: .35rem 0 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0 0 1rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
+figure.qr { margin: 0 0 1rem; max-width: 14rem; }
+figure.qr svg { display: block; width: 100%; height: auto; }
 
 @media (max-width: 40rem) {
   h1 { font-size: 1.35rem; }
