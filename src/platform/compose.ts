@@ -16,6 +16,7 @@ import { refuseCrossSiteCookieRequests } from './http/refuse-cross-site';
 import { openApiDocument, type OpenApiDocument } from './http/openapi';
 import { serverRequestId } from './http/request-id';
 import { withDoc } from './http/route-doc';
+import { secureDefaults } from './http/secure-defaults';
 import { errorMessage, type LogSink } from './log/logger';
 import { requestLog } from './log/request-log';
 import { resolveTenant } from './tenancy/resolve-tenant';
@@ -39,6 +40,7 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   const all = <T>(pick: (feature: Feature) => readonly T[] | undefined): T[] => features.flatMap((feature) => pick(feature) ?? []);
 
   app.use(serverRequestId());
+  app.use(secureDefaults());
   app.use(requestLog(options.logSink));
 
   // Each piece says which statuses it adds to the routes it covers (the OpenAPI document reads them).

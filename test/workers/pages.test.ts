@@ -4,52 +4,13 @@
  * permissions (403). The browser story is in test/e2e.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { addMember, call, PASSWORD, signUpOwner, uniqueEmail } from './helpers';
+import { Browser } from './browser';
+import { addMember, call, ORIGIN, PASSWORD, signUpOwner, uniqueEmail } from './helpers';
 import { safeNext } from '../../src/platform/ui/page-session';
 import { STYLESHEET_PATH } from '../../src/platform/ui/styles';
-
-const ORIGIN = 'https://app.test';
-
-/** A browser, as far as the pages care: a cookie jar and an Origin header on posts. */
-class Browser {
-  cookies = new Map<string, string>();
-
-  async fetch(path: string, init: { method?: string; form?: Record<string, string>; origin?: string | null } = {}): Promise<Response> {
-    const headers = new Headers();
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    let body: string | undefined;
-    if (init.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(init.form).toString();
-    }
-    const method = init.method ?? (init.form ? 'POST' : 'GET');
-    if (method === 'POST' && init.origin !== null) headers.set('origin', init.origin ?? ORIGIN);
-    const res = await exports.default.fetch(`${ORIGIN}${path}`, { method, headers, body, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (attrs.some((a) => /max-age=0\b/i.test(a.trim())) || value === '') this.cookies.delete(name.trim());
-      else this.cookies.set(name.trim(), value);
-    }
-    return res;
-  }
-
-  /** The CSRF token of the first form on `path`. */
-  async token(path: string): Promise<string> {
-    const html = await (await this.fetch(path)).text();
-    const match = /name="_csrf" value="([^"]+)"/.exec(html);
-    if (!match?.[1]) throw new Error(`no CSRF token on ${path}`);
-    return match[1];
-  }
-
-  async signIn(email: string): Promise<void> {
-    const res = await this.fetch('/signin', { form: { _csrf: await this.token('/signin'), email, password: PASSWORD } });
-    if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
-  }
-}
 
 async function projectNames(token: string, slug: string): Promise<string[]> {
   const res = await call('GET', `/api/t/${slug}/projects`, { token });
@@ -86,9 +47,32 @@ describe('page security headers', () => {
     expect((await new Browser().fetch('/assets/app.00000000.css')).status).toBe(404);
   });
 
+  it('puts secure headers on every answer: token-bearing and per-user JSON, errors, and the assets 404 (issue 17 #12)', async () => {
+    const email = uniqueEmail('headers');
+    const signup = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Hedy', tenantName: 'Headers Co' } });
+    const login = await call('POST', '/api/auth/login', { body: { email, password: PASSWORD } });
+    const me = await call('GET', '/api/me', { token: signup.body.token });
+    const refused = await call('POST', '/api/auth/login', { body: { email } });
+    for (const [label, res] of Object.entries({ signup, login, me, refused })) {
+      expect(res.headers.get('cache-control'), label).toBe('no-store');
+      expect(res.headers.get('x-content-type-options'), label).toBe('nosniff');
+    }
+    expect(signup.body.token).toBeTruthy();
+    expect(login.body.token).toBeTruthy();
+
+    const missing = await new Browser().fetch('/assets/nothing-here.js');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('text/html');
+    expect(missing.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(missing.headers.get('content-security-policy')).toContain("style-src 'self'");
+    expect(missing.headers.get('x-frame-options')).toBe('DENY');
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('leaves the JSON API alone', async () => {
     const res = await call('GET', '/healthz');
-    expect(res.headers.get('content-security-policy')).toBeNull();
+    // The API's own default policy (nothing loads, nothing frames), not the pages' one.
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
     const api = await call('GET', '/api/me');
     expect(api.status).toBe(401);
     expect(api.body.error.code).toBe('unauthenticated');
@@ -118,12 +102,30 @@ describe('signing in to pages', () => {
     expect(safeNext('/t/acme/billing?checkout=success')).toBe('/t/acme/billing?checkout=success');
   });
 
-  it('shows a wrong password next to the form, keeping the email and not the password', async () => {
+  it('never redirects to another host through a path that normalises to // (issue 17 #1)', async () => {
+    const owner = await signUpOwner('Phish Co');
+    const browser = new Browser();
+    const token = await browser.token('/signin');
+    for (const bad of ['/.//evil.example/phish', '/..//evil.example/phish', '/%2e//evil.example/phish', '/%2E%2E//evil.example/phish']) {
+      expect(safeNext(bad), bad).toBeUndefined();
+    }
+    const signedIn = await browser.fetch('/signin', { form: { _csrf: token, email: owner.user.email, password: PASSWORD, next: '/.//evil.example/phish' } });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('location')).toBe('/');
+    for (const bad of ['/.//evil.example/phish', '/..//evil.example/phish', '/%2e//evil.example/phish']) {
+      const res = await browser.fetch(`/signin?next=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(303);
+      expect(res.headers.get('location'), bad).toBe('/');
+    }
+  });
+
+  it('shows a wrong password after a redirect (PRG), keeping the email and not the password', async () => {
     const owner = await signUpOwner('Typo Co');
     const browser = new Browser();
     const res = await browser.fetch('/signin', { form: { _csrf: await browser.token('/signin'), email: owner.user.email, password: 'wrong password!' } });
-    expect(res.status).toBe(401);
-    const html = await res.text();
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/signin');
+    const html = await (await browser.fetch('/signin')).text();
     expect(html).toContain('Email or password is incorrect');
     expect(html).toContain(`value="${owner.user.email}"`);
     expect(html).not.toContain('wrong password!');
@@ -239,7 +241,7 @@ describe('tenancy and permissions on pages', () => {
 });
 
 describe('forms and errors as pages', () => {
-  it('re-renders invalid input next to its field, and a plan limit (402) in the flash, keeping the input', async () => {
+  it('redirects a failed post back to its form (PRG): invalid input next to its field, in words; at the plan limit the form gives way to the upgrade link', async () => {
     const owner = await signUpOwner('Limits Co');
     const browser = new Browser();
     await browser.signIn(owner.user.email);
@@ -247,16 +249,28 @@ describe('forms and errors as pages', () => {
     const token = await browser.token(projects);
 
     const empty = await browser.fetch(projects, { form: { _csrf: token, name: '   ' } });
-    expect(empty.status).toBe(400);
-    expect(await empty.text()).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+    expect(empty.status).toBe(303);
+    expect(empty.headers.get('location')).toBe(projects);
+    const kept = await (await browser.fetch(projects)).text();
+    expect(kept).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+    expect(kept).toContain('Fill in this field.');
+    expect(kept).not.toContain('Invalid input');
+    // Shown once: a reload has neither the message nor the kept input.
+    expect(await (await browser.fetch(projects)).text()).not.toContain('field-name-error');
+
+    const tooLong = await browser.fetch(projects, { form: { _csrf: token, name: `Long <b>${'x'.repeat(120)}</b>` } });
+    expect(tooLong.status).toBe(303);
+    expect(await (await browser.fetch(projects)).text()).toContain(`value="Long &lt;b&gt;${'x'.repeat(120)}&lt;/b&gt;"`);
 
     for (const name of ['One', 'Two', 'Three']) expect((await browser.fetch(projects, { form: { _csrf: token, name } })).status).toBe(303);
     const fourth = await browser.fetch(projects, { form: { _csrf: token, name: 'Fourth <b>project</b>' } });
-    expect(fourth.status).toBe(402);
-    const html = await fourth.text();
+    expect(fourth.status).toBe(303);
+    const html = await (await browser.fetch(projects)).text();
     expect(html).toContain('class="flash flash-error" role="alert"');
     expect(html).toContain('Your plan allows 3 projects');
-    expect(html).toContain('value="Fourth &lt;b&gt;project&lt;/b&gt;"');
+    expect(html).toContain('3 of 3 projects used');
+    expect(html).toContain(`href="/t/${owner.tenant.slug}/billing"`);
+    expect(html).not.toContain('Create project');
     expect(await projectNames(owner.token, owner.tenant.slug)).toHaveLength(3);
   });
 
@@ -329,8 +343,9 @@ describe('settings: export and delete', () => {
 
     const csrf = await browser.token(`/t/${slug}/settings`);
     const wrong = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: 'not-the-slug' } });
-    expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain(`Type ${slug} exactly to confirm`);
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers.get('location')).toBe(`/t/${slug}/settings`);
+    expect(await (await browser.fetch(`/t/${slug}/settings`)).text()).toContain(`Type ${slug} exactly to confirm`);
     expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
 
     const deleted = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } });
@@ -352,5 +367,83 @@ describe('settings: export and delete', () => {
     expect((await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } })).status).toBe(403);
     expect((await browser.fetch(`/t/${slug}/settings/export`)).status).toBe(403);
     expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
+  });
+});
+
+describe('the admin pages as a product (issue 18)', () => {
+  it('asks before deleting: the GET only shows the question, the POST deletes', async () => {
+    const owner = await signUpOwner('Confirm Co');
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const created = await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Keep me?' } });
+    const path = `/t/${owner.tenant.slug}/projects/${created.body.project.id}/delete`;
+    const question = await browser.fetch(path);
+    expect(question.status).toBe(200);
+    const html = await question.text();
+    expect(html).toContain('Delete Keep me?');
+    expect(html).toContain(`action="${path}"`);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual(['Keep me?']);
+    const done = await browser.fetch(path, { form: { _csrf: await browser.token(path) } });
+    expect(done.status).toBe(303);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual([]);
+  });
+
+  it("refuses in the product's words: who may do it, and what", async () => {
+    const owner = await signUpOwner('Words Co');
+    const member = await addMember(owner, 'member');
+    const browser = new Browser();
+    await browser.signIn(member.user.email);
+    const res = await browser.fetch(`/t/${owner.tenant.slug}/settings`);
+    expect(res.status).toBe(403);
+    const html = await res.text();
+    expect(html).toContain('Only owners and admins can rename the organisation.');
+    expect(html).not.toContain('tenant:update');
+  });
+
+  it('signs up from an invitation with the address filled in and fixed, and joins without a second click', async () => {
+    const owner = await signUpOwner('Join Co');
+    const email = uniqueEmail('joiner');
+    const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role: 'member' } });
+    const next = new URL(invite.body.acceptUrl).pathname;
+    const browser = new Browser();
+    const signupPath = `/signup?${new URLSearchParams({ next })}`;
+    const page = await (await browser.fetch(signupPath)).text();
+    expect(page).toMatch(new RegExp(`name="email" type="email" value="${email}"[^>]*readonly`));
+
+    const res = await browser.fetch('/signup', { form: { _csrf: await browser.token(signupPath), next, email, name: 'Joiner', password: PASSWORD } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/t/${owner.tenant.slug}`);
+    const members = await call('GET', `/api/t/${owner.tenant.slug}/members`, { token: owner.token });
+    expect(members.body.members.map((m: { user: { email: string } }) => m.user.email)).toContain(email);
+    // The used link now says so, and where to go.
+    expect(await (await browser.fetch(next)).text()).toContain('This invitation has already been used.');
+  });
+
+  it('tells someone signed in with another address before offering Accept', async () => {
+    const owner = await signUpOwner('Other Co');
+    const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email: uniqueEmail('invitee'), role: 'member' } });
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const html = await (await browser.fetch(new URL(invite.body.acceptUrl).pathname)).text();
+    expect(html).toContain('data-testid="wrong-account"');
+    expect(html).not.toContain('Accept invitation</button>');
+  });
+
+  it('exports the filtered audit log as CSV, and refuses a range that ends before it starts', async () => {
+    const owner = await signUpOwner('Csv Co');
+    await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Ledger, "quoted"' } });
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const res = await browser.fetch(`/t/${owner.tenant.slug}/audit-log/export.csv?group=project`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const lines = (await res.text()).trim().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('"Owner created project “Ledger, ""quoted""”","project.created","Owner","user"');
+    const everything = (await (await browser.fetch(`/t/${owner.tenant.slug}/audit-log/export.csv`)).text()).trim().split('\r\n');
+    expect(everything.some((line) => line.includes('"tenant.created"'))).toBe(true);
+    expect((await browser.fetch(`/t/${owner.tenant.slug}/audit-log/export.csv?from=2026-02-02&to=2026-02-01`)).status).toBe(400);
+    const api = await call('GET', `/api/t/${owner.tenant.slug}/audit-log?group=project`, { token: owner.token });
+    expect(api.body.entries.map((e: { action: string }) => e.action)).toEqual(['project.created']);
   });
 });

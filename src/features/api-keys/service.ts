@@ -94,5 +94,5 @@ export const apiKeyResolver: CredentialResolver = async (request, token) => {
   const now = Date.now();
   if (key.expiresAt !== null && key.expiresAt <= now) throw new AppError('unauthenticated', 'API key has expired; create a new one');
   request.waitUntil(noteApiKeyUse(request.env, key.id, now, LAST_USED_RESOLUTION_MS));
-  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, scopes: key.scopes };
+  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy, scopes: key.scopes };
 };

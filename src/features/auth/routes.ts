@@ -1,30 +1,43 @@
 import { describe } from '../../platform/http/route-doc';
-import { loginOut, meOut, signupOut } from './outputs';
+import { loginOut, meOut, mfaLoginOut, signupOut } from './outputs';
 import { clearSessionCookie, setSessionCookie } from '../../platform/auth/cookie';
 import { requireUser } from '../../platform/auth/middleware';
 import { publicApp } from '../../platform/http/apps';
+import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { loginBody, signupBody } from './inputs';
-import { describeMe, logIn, signUp } from './service';
+import { deliverOutbox } from '../../platform/email/outbox';
+import { loginBody, mfaLoginBody, signupBody } from './inputs';
+import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 
 /** Mounted at /api. */
 export const authRoutes = publicApp()
-  .post('/auth/signup', describe({ summary: 'Sign up (and optionally create an organisation)', security: 'none', errors: [409], response: { status: 201, schema: signupOut } }), validate('json', signupBody), async (c) => {
-    const result = await signUp(requestContext(c), c.req.valid('json'));
+  .post('/auth/signup', describe({ summary: 'Sign up (and optionally create an organisation)', security: 'none', errors: [409, 429], response: { status: 201, schema: signupOut } }), validate('json', signupBody), async (c) => {
+    const result = await signUp(requestContext(c), c.req.valid('json'), clientInfo(c));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
     setSessionCookie(c, result.token);
     return c.json(result, 201);
   })
-  .post('/auth/login', describe({ summary: 'Sign in', security: 'none', errors: [429], response: { status: 200, schema: loginOut } }), validate('json', loginBody), async (c) => {
-    const result = await logIn(requestContext(c), c.req.valid('json'));
+  .post('/auth/login', describe({ summary: 'Sign in (or learn that a second factor is due)', security: 'none', errors: [429], response: { status: 200, schema: loginOut } }), validate('json', loginBody), async (c) => {
+    const result = await logIn(requestContext(c), c.req.valid('json'), clientInfo(c));
+    if (result.mfaRequired) return c.json({ mfaRequired: true, mfaToken: result.mfaToken });
+    setSessionCookie(c, result.token);
+    return c.json({ user: result.user, token: result.token });
+  })
+  .post('/auth/login/mfa', describe({ summary: 'Finish signing in with a two-factor code', security: 'none', errors: [429], response: { status: 200, schema: mfaLoginOut } }), validate('json', mfaLoginBody), async (c) => {
+    const result = await logInWithMfa(requestContext(c), c.req.valid('json'), clientInfo(c));
     setSessionCookie(c, result.token);
     return c.json(result);
   })
-  .post('/auth/logout', describe({ summary: 'Sign out (clears the cookie)', security: 'none', response: { status: 204 } }), (c) => {
+  .post('/auth/logout', describe({ summary: 'Sign out (ends the session, clears the cookie)', security: 'none', response: { status: 204 } }), async (c) => {
+    const principal = c.var.principal;
+    if (principal?.type === 'user') await logOut(requestContext(c), principal, clientInfo(c));
     clearSessionCookie(c);
     return c.body(null, 204);
   })
   .get('/me', describe({ summary: 'The signed-in person and their organisations', security: 'user', errors: [401, 403], response: { status: 200, schema: meOut } }), async (c) => {
     const user = requireUser(c);
-    return c.json(await describeMe(requestContext(c), user.userId));
+    const { user: me, memberships } = await describeMe(requestContext(c), user.userId);
+    const { emailVerified, mfaEnabled, ...profile } = me;
+    return c.json({ user: profile, memberships, emailVerified, mfaEnabled });
   });

@@ -1,3 +1,4 @@
+import { verifiedEmailOnly } from '../../platform/auth/middleware';
 import { idempotent } from '../../platform/http/idempotency';
 import { describe } from '../../platform/http/route-doc';
 import { billingSummaryResponse, redirectResponse, seatChangeResponse } from './outputs';
@@ -14,7 +15,7 @@ export const billingRoutes = tenantApp()
   .get('/', describe({ summary: 'Plan, status, seats, limits and usage', response: { status: 200, schema: billingSummaryResponse } }), requirePermission(billingPermissions.read), async (c) => {
     return c.json(await getBillingSummary(c.var.tenantCtx));
   })
-  .post('/checkout', describe({ summary: 'Start a Stripe Checkout for pro seats', errors: [409, 503], response: { status: 200, schema: redirectResponse } }), requirePermission(billingPermissions.manage), validate('json', checkoutBody), idempotent(), async (c) => {
+  .post('/checkout', describe({ summary: 'Start a Stripe Checkout for pro seats', errors: [409, 503], response: { status: 200, schema: redirectResponse } }), requirePermission(billingPermissions.manage), verifiedEmailOnly(), validate('json', checkoutBody), idempotent(), async (c) => {
     return c.json(await startCheckout(c.var.tenantCtx, c.req.valid('json')));
   })
   .post('/portal', describe({ summary: "Open Stripe's customer portal", errors: [409, 503], response: { status: 200, schema: redirectResponse } }), requirePermission(billingPermissions.manage), async (c) => {

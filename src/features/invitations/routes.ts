@@ -2,7 +2,7 @@ import { pageQuery, toPage } from '../../platform/pagination';
 import { idempotent } from '../../platform/http/idempotency';
 import { describe } from '../../platform/http/route-doc';
 import { acceptedResponse, invitationCreatedResponse, invitationListResponse } from './outputs';
-import { requireUser, usersOnly } from '../../platform/auth/middleware';
+import { requireUser, usersOnly, verifiedEmailOnly } from '../../platform/auth/middleware';
 import { deliverOutbox } from '../../platform/email/outbox';
 import { publicApp, tenantApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
@@ -19,7 +19,7 @@ export const invitationRoutes = tenantApp()
     const { items, nextCursor } = toPage(await listInvitations(c.var.tenantCtx, page), page, (i) => ({ at: i.createdAt, id: i.id }));
     return c.json({ invitations: items, nextCursor });
   })
-  .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), validate('json', createInvitationBody), idempotent(), async (c) => {
+  .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), idempotent(), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));
     c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
     return c.json(result, 201);

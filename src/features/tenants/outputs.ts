@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { roleOut, tenantOut } from '../../platform/http/outputs';
 
-export const tenantResponse = z.object({ tenant: tenantOut });
+export const tenantResponse = z.object({ tenant: tenantOut.extend({ requireMfa: z.boolean().optional() }) });
 export const tenantWithRoleResponse = z.object({ tenant: tenantOut, role: roleOut });
 /** Every table of the tenant, without secrets; its rows are the tables' own columns. */
 export const tenantExportResponse = z.looseObject({

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client';
-import { users } from '../db/schema';
+import { sessions, users } from '../db/schema';
 import type { AppEnv, Env } from '../env';
 import { AppError } from '../errors';
 import { withDoc } from '../http/route-doc';
@@ -52,14 +52,31 @@ async function resolvePrincipal<E extends AppEnv>(c: Context<E>, token: string, 
   }
   const session = await verifySession(c.env, token);
   if (!session.ok) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  const [user] = await database(c.env.DB)
-    .select({ id: users.id, email: users.email })
-    .from(users)
-    .where(eq(users.id, session.userId))
+  const now = Date.now();
+  const db = database(c.env.DB);
+  // One statement: the session record (revoked? expired?) and its user, the read authentication always did.
+  const [row] = await db
+    .select({ id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, session.sessionId), eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
     .limit(1);
-  if (!user) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  return { type: 'user', userId: user.id, email: user.email };
+  if (!row) throw new AppError('unauthenticated', 'Session is invalid or expired');
+  if (row.lastSeenAt < now - LAST_SEEN_RESOLUTION_MS) {
+    // Off the request path, and at most once per resolution: most requests only read.
+    c.executionCtx.waitUntil(
+      db
+        .update(sessions)
+        .set({ lastSeenAt: now })
+        .where(and(eq(sessions.id, session.sessionId), lt(sessions.lastSeenAt, now - LAST_SEEN_RESOLUTION_MS)))
+        .then(() => undefined),
+    );
+  }
+  return { type: 'user', userId: row.id, email: row.email, sessionId: session.sessionId, emailVerified: row.emailVerifiedAt !== null, mfaEnabled: row.mfaSecret !== null };
 }
+
+/** How stale a session's "last seen" may be: writes at most this often per session. */
+const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
 
 /** 401 unless someone is signed in. */
 export function requirePrincipal<E extends AppEnv>(c: Context<E>): Principal {
@@ -84,4 +101,21 @@ export function usersOnly(): MiddlewareHandler<AppEnv> {
     },
     { errors: [401, 403], security: 'user' },
   );
+}
+
+/**
+ * 403 `email_unverified` for a person whose address is not proven yet (API
+ * keys pass: their creator's rights were checked when the key was made).
+ * Placed before validation, like the permission checks.
+ */
+export function verifiedEmailOnly<E extends AppEnv>(): MiddlewareHandler<E> {
+  return async function verifiedEmailOnlyMiddleware(c, next) {
+    const principal = requirePrincipal(c);
+    if (principal.type === 'user' && !principal.emailVerified) throw emailUnverified();
+    await next();
+  };
+}
+
+export function emailUnverified(): AppError {
+  return new AppError('email_unverified', 'Confirm your email address first: follow the link we emailed you, or ask for a new one');
 }

@@ -4,10 +4,10 @@
  * `TenantContext` (platform/context.ts); feature code may not import the raw
  * handle (eslint.config.js, test/node/imports.test.ts).
  */
-import { and, asc, desc, eq, gt, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, min, or, sql } from 'drizzle-orm';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants, users } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, stripeEvents, subscriptions, tenants, users } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -43,7 +43,7 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
 /** An unrevoked API key by its secret's hash: a request presents only the secret. */
 export async function apiKeyBySecretHash(env: DbEnv, secretHash: string) {
   const [key] = await database(env.DB)
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt })
+    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt })
     .from(apiKeys)
     .where(and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt)))
     .limit(1);
@@ -155,5 +155,72 @@ export async function tenantRecordsForOperator(env: DbEnv, tenantRef: string, li
         .orderBy(desc(stripeEvents.receivedAt))
         .limit(limit)
     : [];
-  return { tenant, deleted, subscription, audit, events };
+  // The members' own security logs (sign-ins, password and 2FA changes): "was someone's account taken over?"
+  const security = tenant
+    ? await db
+        .select({ userId: securityLog.userId, event: securityLog.event, ip: securityLog.ip, requestId: securityLog.requestId, at: securityLog.at })
+        .from(securityLog)
+        .innerJoin(memberships, and(eq(memberships.userId, securityLog.userId), eq(memberships.tenantId, tenant.id)))
+        .orderBy(desc(securityLog.id))
+        .limit(limit)
+    : [];
+  return { tenant, deleted, subscription, audit, events, security };
+}
+
+/**
+ * An operator's search: tenants by exact id, slug, member email or Stripe
+ * customer id, or by the start of their slug or name, with their plan.
+ */
+export function searchTenantsForOperator(env: DbEnv, q: string, limit: number) {
+  const db = database(env.DB);
+  const byEmail = db.select({ id: memberships.tenantId }).from(memberships).innerJoin(users, eq(users.id, memberships.userId)).where(eq(users.email, q.toLowerCase()));
+  const byCustomer = db.select({ id: subscriptions.tenantId }).from(subscriptions).where(eq(subscriptions.stripeCustomerId, q));
+  const prefix = `${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  return db
+    .select({ ...tenantColumns, plan: sql<string>`coalesce(${subscriptions.plan}, 'free')` })
+    .from(tenants)
+    .leftJoin(subscriptions, eq(subscriptions.tenantId, tenants.id))
+    .where(
+      or(
+        eq(tenants.id, q),
+        sql`${tenants.slug} LIKE ${prefix} ESCAPE '\\'`,
+        sql`${tenants.name} LIKE ${prefix} ESCAPE '\\'`,
+        inArray(tenants.id, byEmail),
+        inArray(tenants.id, byCustomer),
+      ),
+    )
+    .orderBy(tenants.slug)
+    .limit(limit);
+}
+
+/** The figures behind /ops/health, across every tenant, in one D1 round trip. */
+export async function healthFigures(env: DbEnv) {
+  const db = database(env.DB);
+  const [dead, unprocessed, outbox, reconciliation] = await db.batch([
+    db.select({ n: count() }).from(stripeEvents).where(and(isNotNull(stripeEvents.deadAt), isNull(stripeEvents.processedAt))),
+    db.select({ oldest: min(stripeEvents.receivedAt) }).from(stripeEvents).where(and(isNull(stripeEvents.deadAt), isNull(stripeEvents.processedAt))),
+    db
+      .select({ pending: count(), failed: sql<number>`count(${outboxEmails.lastError})` })
+      .from(outboxEmails)
+      .where(isNull(outboxEmails.sentAt)),
+    db.select({ oldest: min(subscriptions.reconciledAt) }).from(subscriptions).where(isNotNull(subscriptions.stripeCustomerId)),
+  ]);
+  return {
+    deadEvents: dead[0]?.n ?? 0,
+    oldestUnprocessedEventAt: unprocessed[0]?.oldest ?? null,
+    outboxPending: outbox[0]?.pending ?? 0,
+    outboxFailed: Number(outbox[0]?.failed ?? 0),
+    oldestReconciledAt: reconciliation[0]?.oldest ?? null,
+  };
+}
+
+/** The tenant whose customer a stored Stripe event names (an operator's replay is recorded in that tenant's audit log). */
+export async function tenantOfStripeEvent(env: DbEnv, eventId: string): Promise<string | undefined> {
+  const [row] = await database(env.DB)
+    .select({ tenantId: subscriptions.tenantId })
+    .from(stripeEvents)
+    .innerJoin(subscriptions, sql`${stripeEvents.payload} LIKE '%"' || ${subscriptions.stripeCustomerId} || '"%'`)
+    .where(eq(stripeEvents.id, eventId))
+    .limit(1);
+  return row?.tenantId;
 }

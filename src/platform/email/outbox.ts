@@ -1,10 +1,11 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { database } from '../db/client';
-import { outboxEmails } from '../db/schema';
-import type { TenantContext } from '../context';
+import { accountEmails, outboxEmails } from '../db/schema';
+import type { ServiceContext, TenantContext } from '../context';
 import type { Env } from '../env';
 import { newId } from '../ids';
 import { createLogger, type Logger } from '../log/logger';
+import { countUsage } from '../observe/usage';
 import { emailSenderFor, type EmailSender } from './sender';
 
 const MAX_ATTEMPTS = 8;
@@ -13,20 +14,42 @@ const CLAIM_EXPIRES_MS = 5 * 60_000;
 
 /** The outbox row for an email, to batch with the change that causes it. */
 export function queueEmail(ctx: TenantContext, email: { to: string; subject: string; text: string }) {
+  countUsage({ emails: 1 });
   return ctx.db.insert(outboxEmails, { id: newId('eml'), ...email });
 }
 
+/** The outbox row for an email about an account (verification, reset, a security notice): no tenant. */
+export function queueAccountEmail(ctx: ServiceContext, email: { to: string; subject: string; text: string }) {
+  return ctx.global.insert(accountEmails).values({ id: newId('eml'), ...email });
+}
+
+type OutboxTable = typeof outboxEmails | typeof accountEmails;
+
 /**
- * Sends what the outbox holds, oldest first. Runs after a request (waitUntil)
+ * Sends what the outboxes hold (organisations' and accounts'), oldest first. Returns how many were sent.
+ */
+export async function deliverOutbox(
+  env: Env,
+  options: { limit?: number; sender?: EmailSender; log?: Logger } = {},
+): Promise<number> {
+  const [tenantMail, accountMail] = await Promise.all([deliverFrom(env, outboxEmails, options), deliverFrom(env, accountEmails, options)]);
+  return tenantMail + accountMail;
+}
+
+/**
+ * Sends what one outbox table holds, oldest first. Runs after a request (waitUntil)
  * and on every scheduled tick, so a failed send is retried without anyone
  * watching, and so several deliveries often run at once: each sends only the
  * rows it claimed. A failure stays visible: the row keeps `last_error` and
  * its attempts, and an error line is logged. Returns how many were sent.
  */
-export async function deliverOutbox(
+async function deliverFrom(
   env: Env,
-  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: { limit?: number; sender?: EmailSender; log?: Logger } = {},
+  outbox: OutboxTable,
+  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: { limit?: number; sender?: EmailSender; log?: Logger },
 ): Promise<number> {
+  // Both tables share these columns; drizzle cannot type a query over a union of tables, so it sees one of them.
+  const outboxEmails = outbox as typeof accountEmails;
   const db = database(env.DB);
   const now = Date.now();
   const claimable = db
@@ -58,13 +81,44 @@ export async function deliverOutbox(
         .set({ claimedAt: null, attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
         .where(eq(outboxEmails.id, email.id));
       const attempt = email.attempts + 1;
-      log.error('email_send_failed', { emailId: email.id, tenantId: email.tenantId, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
+      // An organisation's email names its tenant; an account email has none.
+      const owner = 'tenantId' in email && typeof email.tenantId === 'string' ? { tenantId: email.tenantId } : { outbox: 'account' };
+      log.error('email_send_failed', { emailId: email.id, ...owner, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
     }
   }
   return sent;
 }
 
-/** Every email, newest first: the dev mailbox page (development only). */
-export async function listMailbox(env: Env, limit = 100) {
-  return database(env.DB).select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit);
+/** Every email (organisations' and accounts'), newest first: the dev mailbox (development only). */
+export async function listMailbox(env: Env, { to, limit = 100 }: { to?: string; limit?: number } = {}) {
+  const db = database(env.DB);
+  const [tenantMail, accountMail] = await db.batch([
+    db.select().from(outboxEmails).where(to ? eq(outboxEmails.to, to) : undefined).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit),
+    db.select().from(accountEmails).where(to ? eq(accountEmails.to, to) : undefined).orderBy(sql`${accountEmails.createdAt} DESC`).limit(limit),
+  ]);
+  return [...tenantMail, ...accountMail].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+}
+
+/** Emails not sent whose last attempt failed, newest first: the operator console's list. */
+export async function failedEmails(env: Env, limit = 100) {
+  return database(env.DB)
+    .select({ id: outboxEmails.id, tenantId: outboxEmails.tenantId, to: outboxEmails.to, subject: outboxEmails.subject, attempts: outboxEmails.attempts, lastError: outboxEmails.lastError, createdAt: outboxEmails.createdAt })
+    .from(outboxEmails)
+    .where(and(isNull(outboxEmails.sentAt), sql`${outboxEmails.lastError} IS NOT NULL`))
+    .orderBy(sql`${outboxEmails.createdAt} DESC`)
+    .limit(limit);
+}
+
+/**
+ * An operator's retry: the email gets a fresh set of attempts and is
+ * unclaimed, so the next delivery (run now, in waitUntil, and every cron
+ * tick) sends it. Returns its tenant, or undefined when there is no such unsent email.
+ */
+export async function resetEmailForRetry(env: Env, emailId: string): Promise<string | undefined> {
+  const [row] = await database(env.DB)
+    .update(outboxEmails)
+    .set({ attempts: 0, claimedAt: null })
+    .where(and(eq(outboxEmails.id, emailId), isNull(outboxEmails.sentAt)))
+    .returning({ tenantId: outboxEmails.tenantId });
+  return row?.tenantId;
 }

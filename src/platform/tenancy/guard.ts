@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors';
 import type { TenantEnv } from '../env';
 import { withDoc } from '../http/route-doc';
-import { can, scopeAllows, type Permission } from './policy';
+import { can, refusalFor, scopeAllows, type Permission } from './policy';
 
 /** A guard that also says, to the route-table tests, which permission it checks. */
 export type PermissionGuard = MiddlewareHandler<TenantEnv> & { permission: Permission; selfParam?: string };
@@ -20,7 +20,7 @@ export interface GuardOptions {
 export function requirePermission(permission: Permission, options: GuardOptions = {}): PermissionGuard {
   const guard: MiddlewareHandler<TenantEnv> = async function requirePermissionMiddleware(c, next) {
     const self = options.orSelf && c.req.param(options.orSelf) === c.var.tenantCtx.actor.id;
-    if (!self && !can(c.var.tenantCtx.role, permission)) throw new AppError('forbidden', `Your role does not allow ${permission.name}`);
+    if (!self && !can(c.var.tenantCtx.role, permission)) throw new AppError('forbidden', refusalFor(permission));
     const principal = c.var.principal;
     if (principal?.type === 'api_key' && !scopeAllows(principal.scopes, permission, c.req.method)) {
       throw new AppError('forbidden', `This API key's scopes do not allow ${permission.name}${principal.scopes?.includes('read') ? ' (it is read-only)' : ''}`);

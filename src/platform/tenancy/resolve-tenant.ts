@@ -5,7 +5,7 @@ import { tenantContext, type TenantContext } from '../context';
 import { database } from '../db/client';
 import { memberships, tenants } from '../db/schema';
 import type { AppEnv, TenantEnv } from '../env';
-import { notFound } from '../errors';
+import { AppError, notFound } from '../errors';
 import { requestContext } from '../http/request-context';
 
 /**
@@ -27,17 +27,19 @@ export async function loadTenantContext<E extends AppEnv>(c: Context<E>): Promis
       .where(and(eq(tenants.slug, slug), eq(tenants.id, principal.tenantId)))
       .limit(1);
     if (!tenant) throw notFound('Tenant');
-    return tenantContext(base, tenant, { type: 'api_key', id: principal.apiKeyId }, principal.role);
+    return tenantContext(base, tenant, { type: 'api_key', id: principal.apiKeyId, onBehalfOf: principal.createdBy }, principal.role);
   }
 
   const [row] = await db
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
+    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, requireMfa: tenants.requireMfa, role: memberships.role })
     .from(tenants)
     .innerJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, principal.userId)))
     .where(eq(tenants.slug, slug))
     .limit(1);
   if (!row) throw notFound('Tenant');
-  const { role, ...tenant } = row;
+  const { role, requireMfa, ...tenant } = row;
+  // After the membership check, so a non-member still learns nothing; API keys are unaffected (they take the branch above).
+  if (requireMfa && !principal.mfaEnabled) throw new AppError('mfa_required', 'This organisation requires two-factor sign-in: turn it on in your account first');
   return tenantContext(base, tenant, { type: 'user', id: principal.userId }, role);
 }
 

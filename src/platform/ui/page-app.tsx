@@ -11,7 +11,7 @@ import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Env } from '../env';
-import { AppError } from '../errors';
+import { AppError, notFound } from '../errors';
 import { limitBody } from '../http/body-limit';
 import { statusOf, toAppError } from '../http/errors';
 import { errorMessage } from '../log/logger';
@@ -104,6 +104,8 @@ const ERROR_TITLES: Partial<Record<AppError['code'], string>> = {
 async function renderError(err: Error, c: Context<PageEnv>): Promise<Response> {
   const appError = err instanceof HTTPException && err.status === 403 ? new AppError('forbidden', 'This request did not come from this site, so it was refused.') : toAppError(err);
   if (appError.code === 'unauthenticated' && c.req.method === 'GET') return c.redirect(signInPath(currentPath(c)), 303);
+  // The organisation requires 2FA and this member has none: enrol first, then come back.
+  if (appError.code === 'mfa_required' && c.req.method === 'GET') return c.redirect(`/account/two-factor?${new URLSearchParams({ next: currentPath(c) })}`, 303);
   if (appError.code === 'internal') c.var.log.error('unhandled', { error: errorMessage(err), stack: err.stack });
   const message = appError.code === 'not_found' ? 'There is nothing here, or you do not have access to it.' : appError.message;
   // The error may come before the session or CSRF middleware ran (an oversized body): render without them.
@@ -151,6 +153,10 @@ export function createPageApp(options: PageAppOptions): Hono<PageEnv> {
   const immutable = 'public, max-age=31536000, immutable';
   pages.get(STYLESHEET_PATH, (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': immutable }));
   pages.get(FAVICON_PATH, (c) => c.body(FAVICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': immutable }));
+  // Any other asset (an old hash, a probe) is the pages' 404, with their headers, not the API's JSON one.
+  pages.all(ASSET_PATHS, () => {
+    throw notFound('Asset');
+  });
   return pages;
 }
 
