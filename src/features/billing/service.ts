@@ -214,7 +214,8 @@ async function changeSeats(ctx: TenantContext, env: StripeEnv, input: SeatChange
   const appliesNow = input.quantity < (subscription.seatQuantity ?? item.quantity ?? 0);
   await ctx.db.batch([
     auditEntry(ctx, 'billing.seats_change_requested', { type: 'subscription', id: current.id }, { from: item.quantity, to: input.quantity, appliesNow }),
-    ...(appliesNow ? [ctx.db.update(subscriptions, { seatQuantity: input.quantity, updatedAt: Date.now() })] : []),
+    // Stripe has the new quantity as of now: a sync whose read of Stripe began earlier must not write the old one back.
+    ...(appliesNow ? [ctx.db.update(subscriptions, { seatQuantity: input.quantity, updatedAt: Date.now(), stripeReadAt: Date.now() })] : []),
   ]);
   if (appliesNow) {
     await seatsFor(env, ctx.tenant.id).setLimits(entitlementOf({ ...subscription, seatQuantity: input.quantity }).limits);
