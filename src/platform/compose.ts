@@ -38,7 +38,11 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
   app.use('/api/*', refuseCrossSiteCookieRequests());
-  app.use('/api/*', authenticate(all((f) => f.credentials)));
+  // Tenant paths first, where `:tenant` is known: who is calling and their membership, in one statement.
+  const identify = authenticate(all((f) => f.credentials));
+  app.use(TENANT_API, identify);
+  app.use(`${TENANT_API}/*`, identify);
+  app.use('/api/*', identify);
   app.use(TENANT_API, resolveTenant());
   app.use(`${TENANT_API}/*`, resolveTenant());
 

@@ -4,3 +4,19 @@ import type { Role } from '../db/schema';
 export type Principal =
   | { type: 'user'; userId: string; email: string }
   | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role };
+
+/** The tenant a request's path names, and the caller's role in it. */
+export interface Membership {
+  tenant: { id: string; slug: string; name: string };
+  role: Role;
+}
+
+/**
+ * A credential's holder and, when the path names a tenant, their membership
+ * in it: null when they are not a member or it does not exist. Both come
+ * from one statement, so knowing who and where is one D1 round trip.
+ */
+export interface Caller {
+  principal: Principal;
+  membership?: Membership | null;
+}

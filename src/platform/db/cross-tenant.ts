@@ -5,9 +5,10 @@
  * handle (eslint.config.js, test/node/imports.test.ts).
  */
 import { and, asc, desc, eq, gt, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
+import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants, users, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -40,14 +41,54 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
   return found;
 }
 
-/** An unrevoked API key by its secret's hash: a request presents only the secret. */
-export async function apiKeyBySecretHash(env: DbEnv, secretHash: string) {
-  const [key] = await database(env.DB)
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role })
+/** `membership` from a left join: the tenant of the path's slug, and the role if the caller holds one there. */
+function membershipOf(tenant: Membership['tenant'] | null, role: Role | null): Membership | null {
+  return tenant && role ? { tenant, role } : null;
+}
+
+/**
+ * An unrevoked API key by its secret's hash and, when `tenantSlug` is given,
+ * its membership: the tenant of that slug if it is the key's own (a key
+ * reaches no other), with the key's role. Who and where in one statement.
+ */
+export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantSlug: string | undefined) {
+  const db = database(env.DB);
+  const key = and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt));
+  const columns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role };
+  if (tenantSlug === undefined) {
+    const [row] = await db.select(columns).from(apiKeys).where(key).limit(1);
+    return row && { ...row, membership: undefined };
+  }
+  const [row] = await db
+    .select({ ...columns, tenant: tenantColumns })
     .from(apiKeys)
-    .where(and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt)))
+    .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, tenantSlug)))
+    .where(key)
     .limit(1);
-  return key;
+  return row && { id: row.id, tenantId: row.tenantId, role: row.role, membership: membershipOf(row.tenant, row.role) };
+}
+
+/**
+ * A signed-in user by id and, when `tenantSlug` is given, their membership
+ * in the tenant of that slug (null unless they hold one): one statement, so
+ * the credential (401) and the membership (404) cost one round trip and are
+ * still answered in the contract's order.
+ */
+export async function userWithMembership(env: DbEnv, userId: string, tenantSlug: string | undefined) {
+  const db = database(env.DB);
+  const columns = { id: users.id, email: users.email };
+  if (tenantSlug === undefined) {
+    const [row] = await db.select(columns).from(users).where(eq(users.id, userId)).limit(1);
+    return row && { ...row, membership: undefined };
+  }
+  const [row] = await db
+    .select({ ...columns, tenant: tenantColumns, role: memberships.role })
+    .from(users)
+    .leftJoin(tenants, eq(tenants.slug, tenantSlug))
+    .leftJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, users.id)))
+    .where(eq(users.id, userId))
+    .limit(1);
+  return row && { id: row.id, email: row.email, membership: membershipOf(row.tenant, row.role) };
 }
 
 /** Records a key's use, at most once per `resolutionMs`: most requests read, none need write. */
