@@ -1,0 +1,140 @@
+/**
+ * Walks every route in the app's route table, sends a representative
+ * successful request through the app with metered bindings
+ * (test/workers/round-trips.ts), and holds it to its budget
+ * (test/workers/round-trip-budgets.ts). Then every statement the walk issued
+ * goes through EXPLAIN QUERY PLAN: a full scan of a tenant table fails.
+ */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { BUDGETS, NOT_WALKED } from './round-trip-budgets';
+import { makeTeam, type Team } from './fixtures';
+import { call, ORIGIN, PASSWORD, signUpOwner, tokenOf, uniqueEmail } from './helpers';
+import { measure, type Statement } from './round-trips';
+import { fillPath } from './tenant-routes';
+
+/** A route as the budget table names it: hashed asset files are one route. */
+function routeKey(method: string, path: string): string {
+  return `${method} ${path.startsWith('/assets/') ? '/assets/:file' : path}`;
+}
+
+function appRoutes(): { key: string; method: string; path: string }[] {
+  const seen = new Map<string, { key: string; method: string; path: string }>();
+  for (const r of createApp().routes) {
+    if (r.method === 'ALL') continue;
+    const key = routeKey(r.method, r.path);
+    if (!seen.has(`${r.method} ${r.path}`)) seen.set(`${r.method} ${r.path}`, { key, method: r.method, path: r.path });
+  }
+  return [...seen.values()];
+}
+
+interface Scenario {
+  /** The status the representative request answers with. */
+  status: number;
+  request: Request;
+}
+
+/** Bodies of the walked writes: valid, so each request succeeds. */
+const BODIES: Record<string, () => unknown> = {
+  'POST /api/tenants': () => ({ name: 'Second org' }),
+  'PATCH /api/t/:tenant': () => ({ name: 'Renamed tenant' }),
+  'POST /api/t/:tenant/projects': () => ({ name: 'New project' }),
+  'PATCH /api/t/:tenant/projects/:id': () => ({ name: 'Renamed' }),
+  'PATCH /api/t/:tenant/members/:userId': () => ({ role: 'admin' }),
+  'POST /api/t/:tenant/invitations': () => ({ email: uniqueEmail('budget'), role: 'member' }),
+  'POST /api/t/:tenant/api-keys': () => ({ name: 'Budget key', role: 'member' }),
+  'POST /api/t/:tenant/billing/checkout': () => ({ plan: 'pro', seats: 5 }),
+  'POST /api/t/:tenant/billing/portal': () => ({}),
+  'POST /api/t/:tenant/billing/seats': () => ({ quantity: 5 }),
+};
+
+/** Answers that are the representative outcome though not a 2xx: the team fixture's plan was granted without Stripe. */
+const EXPECTED_STATUS: Record<string, number> = {
+  'POST /api/t/:tenant/billing/portal': 409,
+  'POST /api/t/:tenant/billing/seats': 409,
+};
+
+function apiRequest(method: string, path: string, token: string | undefined, body?: unknown): Request {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return new Request(`${ORIGIN}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+function pageRequest(path: string, token: string | undefined): Request {
+  return new Request(`${ORIGIN}${path}`, { headers: token ? { cookie: `sid=${token}` } : {}, redirect: 'manual' });
+}
+
+async function pendingInvitation(team: Team): Promise<{ email: string; token: string }> {
+  const email = uniqueEmail('invitee');
+  const invite = await call('POST', `${team.base}/invitations`, { token: team.owner.token, body: { email, role: 'member' } });
+  return { email, token: tokenOf(invite.body.acceptUrl) };
+}
+
+async function scenario(key: string, method: string, path: string): Promise<Scenario> {
+  const team = await makeTeam();
+  const owner = team.owner;
+  const ids = { id: key.includes('/invitations/') ? team.invitationId : key.includes('/api-keys/') ? team.apiKeyId : team.projectId, userId: team.target.user.id };
+  const filled = path.includes(':tenant') ? fillPath(path, owner.tenant.slug, ids) : path;
+  switch (key) {
+    case 'POST /api/auth/signup':
+      return { status: 201, request: apiRequest(method, path, undefined, { email: uniqueEmail('budget'), password: PASSWORD, name: 'B', tenantName: 'Budget' }) };
+    case 'POST /api/auth/login':
+      return { status: 200, request: apiRequest(method, path, undefined, { email: owner.user.email, password: PASSWORD }) };
+    case 'POST /api/invitations/:token/accept': {
+      const { email, token } = await pendingInvitation(team);
+      const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
+      return { status: 200, request: apiRequest(method, `/api/invitations/${token}/accept`, invitee.body.token) };
+    }
+    case 'POST /api/t/:tenant/billing/checkout': {
+      const free = await signUpOwner('Free Co');
+      return { status: 200, request: apiRequest(method, fillPath(path, free.tenant.slug, {}), free.token, BODIES[key]?.()) };
+    }
+    case 'GET /invitations/:token':
+      return { status: 200, request: pageRequest(`/invitations/${(await pendingInvitation(team)).token}`, undefined) };
+    case 'GET /signin':
+    case 'GET /signup':
+      return { status: 200, request: pageRequest(path, undefined) };
+    case 'GET /assets/:file':
+      return { status: 200, request: pageRequest(path, undefined) };
+  }
+  if (path.startsWith('/api/')) {
+    const status = EXPECTED_STATUS[key] ?? (method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200);
+    return { status, request: apiRequest(method, filled, owner.token, BODIES[key]?.()) };
+  }
+  return { status: 200, request: pageRequest(filled, owner.token) };
+}
+
+const statements: Statement[] = [];
+const measured: string[] = [];
+
+describe('round-trip budget of every route', () => {
+  const routes = appRoutes();
+
+  it('has a budget for every route in the route table, and no budget for a route that is gone', () => {
+    const keys = new Set(routes.map((r) => r.key));
+    expect(routes.filter((r) => !BUDGETS[r.key] && !NOT_WALKED[r.key]).map((r) => r.key)).toEqual([]);
+    expect([...Object.keys(BUDGETS), ...Object.keys(NOT_WALKED)].filter((k) => !keys.has(k))).toEqual([]);
+  });
+
+  for (const route of routes.filter((r) => !NOT_WALKED[r.key])) {
+    it(`${route.key} stays within its budget`, async () => {
+      const budget = BUDGETS[route.key];
+      const { status, request } = await scenario(route.key, route.method, route.path);
+      const cost = await measure(request);
+      const body = await cost.response.text();
+      expect(cost.status, body.slice(0, 300)).toBe(status);
+      statements.push(...cost.statements);
+      measured.push(`${route.key}: d1=${cost.d1} do=${cost.durableObject}`);
+      const sql = cost.statements.map((s) => s.sql).join('\n');
+      expect(cost.d1, `${route.key}: ${cost.d1} D1 round trips, budget ${budget?.d1}\n${sql}`).toBeLessThanOrEqual(budget?.d1 ?? 0);
+      expect(cost.durableObject, `${route.key}: ${cost.durableObject} Durable Object calls, budget ${budget?.durableObject ?? 0}`).toBeLessThanOrEqual(budget?.durableObject ?? 0);
+    });
+  }
+
+  it('prints what it measured', () => {
+    console.log(measured.join('\n'));
+    expect(measured.length).toBeGreaterThan(0);
+  });
+});
