@@ -38,9 +38,9 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
   app.use('/api/*', refuseCrossSiteCookieRequests());
-  // Tenant paths first, where `:tenant` is known: who is calling and their membership, in one statement.
+  // Tenant paths first (the pattern matches /api/t/:tenant itself), where `:tenant` is known:
+  // who is calling and their membership, in one statement. Elsewhere, who is calling.
   const identify = authenticate(all((f) => f.credentials));
-  app.use(TENANT_API, identify);
   app.use(`${TENANT_API}/*`, identify);
   app.use('/api/*', identify);
   app.use(TENANT_API, resolveTenant());

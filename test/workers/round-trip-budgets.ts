@@ -16,36 +16,42 @@ export interface Budget {
   why?: string;
 }
 
-export const BUDGETS: Record<string, Budget> = {
-  // Sign-up, sign-in: no caller yet.
-  'POST /api/auth/signup': { d1: 1, durableObject: 1, why: 'user, tenant, owner membership, subscription and audit in one batch; the new tenant object learns its limits' },
-  'POST /api/auth/login': { d1: 1 },
-  'POST /api/auth/logout': { d1: 0 },
-  'GET /api/me': { d1: 2 },
-  'POST /api/tenants': { d1: 2, durableObject: 1 },
-  'POST /api/invitations/:token/accept': { d1: 3, durableObject: 1, why: 'the invitation by token, then the seat transfer in the object, then membership + invitation + audit in one batch' },
+const CHECK_THEN_BATCH = 'reads the row (or the plan) to decide, then the change, its audit row and its guard in one batch';
+const PAGE = 'the session and membership in one statement, the page\'s reads, the chrome\'s viewer (person and organisations) in one batch';
 
+export const BUDGETS: Record<string, Budget> = {
+  'GET /healthz': { d1: 0 },
+
+  // No tenant in the path: who is calling is one statement.
+  'POST /api/auth/signup': { d1: 1 },
+  'POST /api/auth/login': { d1: 1 },
+  'POST /api/auth/logout': { d1: 1 },
+  'GET /api/me': { d1: 2 },
+  'POST /api/tenants': { d1: 2 },
+  'POST /api/invitations/:token/accept': { d1: 3, durableObject: 1, why: 'the invitation by token, then the seat moves in the object, then membership, invitation and audit in one batch' },
+
+  // Tenant routes: who and where is one statement (GET /api/t/:tenant is nothing else).
   'GET /api/t/:tenant': { d1: 1 },
   'PATCH /api/t/:tenant': { d1: 2 },
-  'DELETE /api/t/:tenant': { d1: 3, durableObject: 1, why: 'the subscription to cancel, then every tenant row in one batch, then the object destroyed' },
-  'GET /api/t/:tenant/export': { d1: 2 },
+  'DELETE /api/t/:tenant': { d1: 3, durableObject: 1, why: 'the subscription to cancel at Stripe first, then the record and every row in one batch' },
+  'GET /api/t/:tenant/export': { d1: 10, why: 'one read per table, one after another (to batch: issue 15 follow-up)' },
 
   'GET /api/t/:tenant/projects': { d1: 2 },
-  'POST /api/t/:tenant/projects': { d1: 2, durableObject: 1 },
+  'POST /api/t/:tenant/projects': { d1: 3, why: 'the plan (limits) read, then the guarded insert and its audit row in one batch' },
   'GET /api/t/:tenant/projects/:id': { d1: 2 },
-  'PATCH /api/t/:tenant/projects/:id': { d1: 2 },
-  'DELETE /api/t/:tenant/projects/:id': { d1: 2 },
+  'PATCH /api/t/:tenant/projects/:id': { d1: 5, why: `the project, the plan and the project count to refuse a rename over the limit, then ${CHECK_THEN_BATCH}` },
+  'DELETE /api/t/:tenant/projects/:id': { d1: 3, why: CHECK_THEN_BATCH },
 
   'GET /api/t/:tenant/members': { d1: 2 },
-  'PATCH /api/t/:tenant/members/:userId': { d1: 2 },
-  'DELETE /api/t/:tenant/members/:userId': { d1: 2, durableObject: 1 },
+  'PATCH /api/t/:tenant/members/:userId': { d1: 4, why: `${CHECK_THEN_BATCH}; the updated list read back` },
+  'DELETE /api/t/:tenant/members/:userId': { d1: 4, durableObject: 1, why: `the membership and the invitation it came from, then ${CHECK_THEN_BATCH}; the seat released in the object` },
 
   'GET /api/t/:tenant/invitations': { d1: 2 },
-  'POST /api/t/:tenant/invitations': { d1: 2, durableObject: 1 },
-  'DELETE /api/t/:tenant/invitations/:id': { d1: 2, durableObject: 1 },
+  'POST /api/t/:tenant/invitations': { d1: 4, durableObject: 1, why: 'is the address a member already; the seat reserved in the object; invitation, email and audit in one batch; the tenant\'s outbox claimed for sending (waitUntil, after the answer, but started before it)' },
+  'DELETE /api/t/:tenant/invitations/:id': { d1: 3, durableObject: 1, why: `${CHECK_THEN_BATCH}; the seat released in the object` },
 
-  'GET /api/t/:tenant/billing': { d1: 2, durableObject: 1 },
-  'POST /api/t/:tenant/billing/checkout': { d1: 3, why: 'the subscription row, then the Stripe customer id stored once it exists' },
+  'GET /api/t/:tenant/billing': { d1: 3, durableObject: 1, why: 'the plan, the object\'s seat count, the project count' },
+  'POST /api/t/:tenant/billing/checkout': { d1: 6, durableObject: 1, why: 'the billing summary, the Stripe customer stored once it exists, with its audit rows' },
   'POST /api/t/:tenant/billing/portal': { d1: 2 },
   'POST /api/t/:tenant/billing/seats': { d1: 2 },
 
@@ -53,23 +59,23 @@ export const BUDGETS: Record<string, Budget> = {
 
   'GET /api/t/:tenant/api-keys': { d1: 2 },
   'POST /api/t/:tenant/api-keys': { d1: 2 },
-  'DELETE /api/t/:tenant/api-keys/:id': { d1: 2 },
+  'DELETE /api/t/:tenant/api-keys/:id': { d1: 3, why: CHECK_THEN_BATCH },
 
-  // Pages: the session and membership in one statement, the chrome's viewer in one batch, then the page's reads.
-  'GET /': { d1: 2 },
+  // Pages.
+  'GET /': { d1: 2, why: 'the session, then the viewer in one batch' },
   'GET /signin': { d1: 0 },
   'GET /signup': { d1: 0 },
-  'GET /tenants/new': { d1: 2 },
-  'GET /invitations/:token': { d1: 3 },
-  'GET /dev/mailbox': { d1: 1 },
-  'GET /t/:tenant': { d1: 3, durableObject: 1 },
-  'GET /t/:tenant/projects': { d1: 3 },
-  'GET /t/:tenant/members': { d1: 3 },
-  'GET /t/:tenant/billing': { d1: 3, durableObject: 1 },
-  'GET /t/:tenant/audit-log': { d1: 3 },
-  'GET /t/:tenant/api-keys': { d1: 3 },
-  'GET /t/:tenant/settings': { d1: 3 },
-  'GET /t/:tenant/settings/export': { d1: 2 },
+  'GET /tenants/new': { d1: 2, why: 'the session, then the viewer in one batch' },
+  'GET /invitations/:token': { d1: 1 },
+  'GET /dev/mailbox': { d1: 3, why: 'development only' },
+  'GET /t/:tenant': { d1: 5, durableObject: 1, why: `${PAGE}: the dashboard reads the billing summary and the members` },
+  'GET /t/:tenant/projects': { d1: 3, why: PAGE },
+  'GET /t/:tenant/members': { d1: 4, why: `${PAGE}: members and invitations` },
+  'GET /t/:tenant/billing': { d1: 4, durableObject: 1, why: `${PAGE}: the billing summary` },
+  'GET /t/:tenant/audit-log': { d1: 4, why: `${PAGE}: the entries and their actors` },
+  'GET /t/:tenant/api-keys': { d1: 3, why: PAGE },
+  'GET /t/:tenant/settings': { d1: 2, why: 'the session and membership, then the viewer' },
+  'GET /t/:tenant/settings/export': { d1: 10, why: 'as GET /api/t/:tenant/export' },
   'GET /assets/:file': { d1: 0 },
 };
 

@@ -91,7 +91,8 @@ function meteredDurableObjects<T extends object>(real: T, meter: Meter): T {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           meter.durableObject += 1;
-          return (value as AnyFunction).apply(target, args);
+          // Reflect.apply: an RPC method's own `apply` would be sent to the object as a call.
+          return Reflect.apply(value as AnyFunction, target, args);
         };
       },
     });

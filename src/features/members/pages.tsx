@@ -142,7 +142,7 @@ export const memberPages = pageWithForm({
   page: membersPage,
   submit: async (c, input) => {
     const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
     return redirectWithFlash(c, membersPath(c), {
       kind: 'success',
       message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,

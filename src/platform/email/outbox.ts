@@ -22,10 +22,17 @@ export function queueEmail(ctx: TenantContext, email: { to: string; subject: str
  * watching, and so several deliveries often run at once: each sends only the
  * rows it claimed. A failure stays visible: the row keeps `last_error` and
  * its attempts, and an error line is logged. Returns how many were sent.
+ * After a request, `tenantId` confines it to that tenant's rows (an index
+ * walk, not a scan of every tenant's mail); the scheduled tick takes all.
  */
 export async function deliverOutbox(
   env: Env,
-  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: { limit?: number; sender?: EmailSender; log?: Logger } = {},
+  {
+    limit = 25,
+    sender = emailSenderFor(env),
+    log = createLogger(),
+    tenantId,
+  }: { limit?: number; sender?: EmailSender; log?: Logger; tenantId?: string } = {},
 ): Promise<number> {
   const db = database(env.DB);
   const now = Date.now();
@@ -34,6 +41,7 @@ export async function deliverOutbox(
     .from(outboxEmails)
     .where(
       and(
+        tenantId === undefined ? undefined : eq(outboxEmails.tenantId, tenantId),
         isNull(outboxEmails.sentAt),
         lt(outboxEmails.attempts, MAX_ATTEMPTS),
         or(isNull(outboxEmails.claimedAt), lt(outboxEmails.claimedAt, now - CLAIM_EXPIRES_MS)),
