@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { authenticate } from './auth/middleware';
+import { d1Session } from './db/d1-session';
 import type { AppEnv } from './env';
 import { notFound } from './errors';
 import type { Feature } from './feature';
@@ -35,6 +36,7 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
 
   app.use(serverRequestId());
   app.use(requestLog(options.logSink));
+  app.use(d1Session());
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
   app.use('/api/*', refuseCrossSiteCookieRequests());

@@ -21,6 +21,8 @@ export interface Cost {
   /** Durable Object method calls before the response was returned. */
   durableObject: number;
   statements: Statement[];
+  /** How each D1 session began: 'first-primary', 'first-unconstrained' or a bookmark. */
+  sessions: string[];
   response: Response;
 }
 
@@ -28,6 +30,7 @@ interface Meter {
   d1: number;
   durableObject: number;
   statements: Statement[];
+  sessions: string[];
 }
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -65,7 +68,12 @@ function meteredD1<T extends object>(real: T, meter: Meter): T {
       if (typeof value !== 'function') return value;
       const method = (value as AnyFunction).bind(target);
       if (prop === 'prepare') return (sql: string) => meteredStatement(method(sql) as D1PreparedStatement, { sql, params: [] }, meter);
-      if (prop === 'withSession') return (constraint?: string) => meteredD1(method(constraint) as object, meter);
+      if (prop === 'withSession') {
+        return (constraint?: string) => {
+          meter.sessions.push(constraint ?? 'first-unconstrained');
+          return meteredD1(method(constraint) as object, meter);
+        };
+      }
       if (prop === 'batch') {
         return (statements: D1PreparedStatement[]) => {
           meter.d1 += 1;
@@ -111,11 +119,11 @@ const app = createApp();
 
 /** Sends `request` through the app with metered bindings; counts what happened before the response came back. */
 export async function measure(request: Request): Promise<Cost> {
-  const meter: Meter = { d1: 0, durableObject: 0, statements: [] };
+  const meter: Meter = { d1: 0, durableObject: 0, statements: [], sessions: [] };
   const meteredEnv = { ...env, DB: meteredD1(env.DB, meter), TENANT_DO: meteredDurableObjects(env.TENANT_DO, meter) };
   const ctx = createExecutionContext();
   const response = await app.fetch(request, meteredEnv, ctx);
-  const cost: Cost = { status: response.status, d1: meter.d1, durableObject: meter.durableObject, statements: [...meter.statements], response };
+  const cost: Cost = { status: response.status, d1: meter.d1, durableObject: meter.durableObject, statements: [...meter.statements], sessions: [...meter.sessions], response };
   // Work after the answer (waitUntil: the outbox, an API key's last use) runs, but is not the request's latency.
   await waitOnExecutionContext(ctx);
   return cost;
