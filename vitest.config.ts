@@ -21,6 +21,9 @@ function workersProject(name: string, include: string[]) {
             STRIPE_SECRET_KEY: 'sk_test_vitest',
             STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
             STRIPE_API_PORT: String(inject('stripeEmulatorPort')),
+            // test/workers/fuzz.test.ts: a short run by default, `npm run fuzz` sets more.
+            FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? '',
+            FUZZ_SEED: process.env.FUZZ_SEED ?? '',
           },
         },
       })),

@@ -16,11 +16,12 @@ import { members } from './features/members';
 import { ops } from './features/ops';
 import { projects } from './features/projects';
 import { tenants } from './features/tenants';
+import { usage } from './features/usage';
 import { composeApp } from './platform/compose';
 import type { Feature } from './platform/feature';
 import type { LogSink } from './platform/log/logger';
 
-export const FEATURES: readonly Feature[] = [health, auth, dashboard, projects, members, invitations, billing, auditLog, apiKeys, tenants, ops, devMailbox];
+export const FEATURES: readonly Feature[] = [health, auth, dashboard, projects, members, invitations, billing, auditLog, apiKeys, tenants, usage, ops, devMailbox];
 
 export interface AppOptions {
   /** Where log lines go; the console unless a test collects them. */

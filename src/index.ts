@@ -6,6 +6,7 @@ import { queueHandler } from './platform/queues';
 
 /** Workers finds Durable Object classes by the entry module's exports. */
 export { TenantDO } from './features/seats/tenant-do';
+export { UsageMeter } from './platform/observe/meter';
 
 const app = createApp();
 const jobs = scheduledJobs(FEATURES);
@@ -15,6 +16,6 @@ export default {
   queue: queueHandler(FEATURES),
   async scheduled(controller, env, ctx) {
     const requestId = `cron:${controller.cron}:${controller.scheduledTime}`;
-    ctx.waitUntil(runScheduledJobs(jobs, serviceContext(env, requestId), controller.cron));
+    ctx.waitUntil(runScheduledJobs(jobs, serviceContext(env, requestId), controller.cron, Date.now(), (work) => ctx.waitUntil(work)));
   },
 } satisfies ExportedHandler<Env>;

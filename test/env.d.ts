@@ -6,6 +6,9 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** How many requests test/workers/fuzz.test.ts sends, and its seed; empty for the defaults. */
+      FUZZ_REQUESTS: string;
+      FUZZ_SEED: string;
     }
   }
 }

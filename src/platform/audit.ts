@@ -16,7 +16,8 @@ function auditRow(ctx: TenantContext, action: AuditAction, target: AuditTarget |
     action,
     targetType: target?.type ?? null,
     targetId: target?.id ?? null,
-    metadata: metadata ?? null,
+    // A key's actions name the person it acts for too.
+    metadata: ctx.actor.type === 'api_key' ? { ...metadata, onBehalfOf: ctx.actor.onBehalfOf } : (metadata ?? null),
     requestId: ctx.requestId,
   };
 }

@@ -14,6 +14,7 @@ import { limitBody } from './http/body-limit';
 import { toAppError, toErrorResponse } from './http/errors';
 import { refuseCrossSiteCookieRequests } from './http/refuse-cross-site';
 import { serverRequestId } from './http/request-id';
+import { secureDefaults } from './http/secure-defaults';
 import { errorMessage, type LogSink } from './log/logger';
 import { requestLog } from './log/request-log';
 import { resolveTenant } from './tenancy/resolve-tenant';
@@ -35,6 +36,7 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   const all = <T>(pick: (feature: Feature) => readonly T[] | undefined): T[] => features.flatMap((feature) => pick(feature) ?? []);
 
   app.use(serverRequestId());
+  app.use(secureDefaults());
   app.use(requestLog(options.logSink));
   app.use(d1Session());
 

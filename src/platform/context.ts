@@ -12,6 +12,8 @@ import { tenantById } from './db/cross-tenant';
 import { GlobalDb } from './db/global-db';
 import type { Env } from './env';
 import { createLogger, type Logger } from './log/logger';
+import { instrumentEnv } from './observe/instrument';
+import { currentUnit } from './observe/usage';
 import { TenantDb } from './tenancy/tenant-db';
 
 /** What every service receives: the bindings it may reach, the request id, the logger, the global tables. */
@@ -23,11 +25,28 @@ export interface ServiceContext {
   global: GlobalDb;
 }
 
-/** Who did something, as the audit log records it. */
+/**
+ * Who did something, as the audit log records it. A key acts on behalf of
+ * the person who created it: what it makes carries that person's authority.
+ */
 export type Actor =
   | { type: 'user'; id: string }
-  | { type: 'api_key'; id: string }
-  | { type: 'system'; id: null };
+  | { type: 'api_key'; id: string; onBehalfOf: string }
+  | { type: 'system'; id: null }
+  /** Support staff through /ops: `id` is who (their Access email, or the dev token's name). */
+  | { type: 'operator'; id: string };
+
+/**
+ * The person whose authority an action rests on: the user, or the creator of
+ * the API key used (so what a key made is revoked with its creator's role),
+ * or nobody for the system.
+ */
+export function authorityOf(actor: Actor): string | null {
+  if (actor.type === 'api_key') return actor.onBehalfOf;
+  // An operator's id names support staff, not a member of the tenant: it carries no tenant authority.
+  if (actor.type === 'operator') return null;
+  return actor.id;
+}
 
 export type TenantRef = Pick<Tenant, 'id' | 'slug' | 'name'>;
 
@@ -44,11 +63,13 @@ export interface TenantContext extends ServiceContext {
 
 /** A context for work outside any tenant: a request before its tenant is known, a queue message, a cron tick. */
 export function serviceContext(env: Env, requestId: string, log: Logger = createLogger(undefined, { requestId })): ServiceContext {
-  return { env, requestId, log, global: new GlobalDb(database(env.DB)) };
+  const counted = instrumentEnv(env);
+  return { env: counted, requestId, log, global: new GlobalDb(database(counted.DB)) };
 }
 
 /** The one place a `TenantDb` is made: the tenancy middleware, system work and a new member's first steps all come here. */
 export function tenantContext(base: ServiceContext, tenant: TenantRef, actor: Actor, role: Role): TenantContext {
+  currentUnit()?.attribute(tenant.id);
   return {
     ...base,
     log: base.log.with({ tenantId: tenant.id }),

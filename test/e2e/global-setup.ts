@@ -21,7 +21,10 @@ declare module 'vitest' {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOST = '127.0.0.1';
-const WEBHOOK_SECRET = 'whsec_e2e_browser_story';
+/** Exported for tests that sign a webhook themselves (test/e2e/ops.test.ts). */
+export const WEBHOOK_SECRET = 'whsec_e2e_browser_story';
+/** The dev operator token for /ops. */
+export const OPS_TOKEN = 'e2e-ops-token-0123456789';
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Offline wrangler: no metrics, no update check, no fetch of the Request.cf placeholder. */
@@ -74,6 +77,7 @@ export default async function setup(project: TestProject) {
     STRIPE_API_PROTOCOL: 'http',
     STRIPE_PRICE_PRO: 'price_pro_monthly',
     STRIPE_PRICE_ENTERPRISE: 'price_enterprise_monthly',
+    OPS_TOKEN,
   };
   const log = openSync(logFile, 'a');
   // Its own process group (detached), so teardown stops npx, wrangler and workerd together.

@@ -63,8 +63,11 @@ describe.each(ENVS)('[env.%s]', (env) => {
     expect(missing, `add these to [env.${env}] in wrangler.toml: ${missing.join(', ')}`).toEqual([]);
   });
 
-  test('binds the tenant Durable Object, and inherits its migrations', () => {
-    expect(config.durable_objects.bindings).toEqual([{ name: 'TENANT_DO', class_name: 'TenantDO' }]);
+  test('binds the tenant and usage-meter Durable Objects, and inherits their migrations', () => {
+    expect(config.durable_objects.bindings).toEqual([
+      { name: 'TENANT_DO', class_name: 'TenantDO' },
+      { name: 'USAGE_METER', class_name: 'UsageMeter' },
+    ]);
     expect(config.migrations).toEqual(topLevel.migrations);
   });
 
@@ -83,7 +86,12 @@ describe.each(ENVS)('[env.%s]', (env) => {
   test('runs the reconciliation sweeper every five minutes, with observability on', () => {
     expect(config.triggers.crons).toEqual(['*/5 * * * *']);
     if (topLevel.triggers.crons?.length) expect(config.triggers.crons).toEqual(topLevel.triggers.crons);
-    expect(config.observability).toMatchObject({ enabled: true });
+    expect(config.observability).toMatchObject({ enabled: true, logs: { enabled: true }, traces: { enabled: true } });
+  });
+
+  test('meters usage into Analytics Engine and verifies Cloudflare Access for /ops', () => {
+    expect(config.analytics_engine_datasets).toEqual([{ binding: 'USAGE', dataset: `saas_slice_usage_${env}` }]);
+    expect(config.vars).toMatchObject({ ACCESS_TEAM_DOMAIN: expect.stringMatching(/^https:\/\//), ACCESS_AUD: expect.any(String) });
   });
 
   test('sets only vars the Worker reads', () => {
@@ -123,7 +131,7 @@ describe('the bindings\' types', () => {
 
   test('declare every binding and var the top level configures', () => {
     const types = readFileSync(path.join(ROOT, 'worker-configuration.d.ts'), 'utf8');
-    for (const name of ['DB', 'TENANT_DO', 'STRIPE_EVENTS', 'SIGNIN_LIMITER', ...Object.keys(topLevel.vars)]) expect(types).toMatch(new RegExp(`^\\t${name}\\??: `, 'm'));
+    for (const name of ['DB', 'TENANT_DO', 'USAGE_METER', 'STRIPE_EVENTS', 'SIGNIN_LIMITER', ...Object.keys(topLevel.vars)]) expect(types).toMatch(new RegExp(`^\\t${name}\\??: `, 'm'));
   });
 });
 

@@ -42,7 +42,7 @@ describe('transient Stripe failures', () => {
     await emulator('/_emulator/faults', { failNext: 3, status: 500 });
     const failing = createMessageBatch('stripe-events', [{ id: 'm1', timestamp: new Date(), attempts: 2, body: { eventId: created.id } }]);
     const ctx = createExecutionContext();
-    await worker.queue(failing, env);
+    await worker.queue(failing, env, ctx);
     await waitOnExecutionContext(ctx);
     expect((await getQueueResult(failing, ctx)).retryMessages).toEqual([{ msgId: 'm1' }]);
     const row = await env.DB.prepare('SELECT processed_at, dead_at, attempts, last_error FROM stripe_events WHERE id = ?').bind(created.id).first();
@@ -53,7 +53,7 @@ describe('transient Stripe failures', () => {
     // Stripe answers again: the redelivery applies it.
     const retry = createMessageBatch('stripe-events', [{ id: 'm1', timestamp: new Date(), attempts: 3, body: { eventId: created.id } }]);
     const ctx2 = createExecutionContext();
-    await worker.queue(retry, env);
+    await worker.queue(retry, env, ctx2);
     await waitOnExecutionContext(ctx2);
     expect((await getQueueResult(retry, ctx2)).explicitAcks).toEqual(['m1']);
     expect(await billing(owner)).toMatchObject({ plan: 'pro', seats: { limit: 4 } });

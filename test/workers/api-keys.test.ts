@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeTeam } from './fixtures';
-import { call, signUpOwner } from './helpers';
+import { call, PASSWORD, signUpOwner, tokenOf, uniqueEmail } from './helpers';
 
 describe('API keys', () => {
   it('shows the secret once, lists the prefix, and authenticates its own tenant with its role', async () => {
@@ -67,6 +67,34 @@ describe('API keys', () => {
     expect(refused.status).toBe(403);
     expect((await call('GET', `${team.base}/projects`, { token: secret })).status).toBe(200);
     expect((await call('DELETE', `${team.base}/api-keys/${team.apiKeyId}`, { token: team.admin.token })).status).toBe(204);
+  });
+
+  it("what a key creates carries its creator's authority: an admin invitation sent with an admin's key dies when the admin is demoted or removed (issue 17 #2)", async () => {
+    for (const loss of ['demoted', 'removed'] as const) {
+      const team = await makeTeam();
+      const { apiKey, secret } = (await call('POST', `${team.base}/api-keys`, { token: team.admin.token, body: { name: 'Admin bot', role: 'admin' } })).body;
+      const email = uniqueEmail('via-key');
+      const invite = await call('POST', `${team.base}/invitations`, { token: secret, body: { email, role: 'admin' } });
+      expect(invite.status).toBe(201);
+
+      // The audit log names both the key and the person it acts for.
+      const log = await call('GET', `${team.base}/audit-log?action=invitation.created`, { token: team.owner.token });
+      const entry = log.body.entries.find((e: { target: { id: string } | null }) => e.target?.id === invite.body.invitation.id);
+      expect(entry.actor).toEqual({ type: 'api_key', id: apiKey.id });
+      expect(entry.metadata).toMatchObject({ onBehalfOf: team.admin.user.id });
+
+      if (loss === 'demoted') {
+        expect((await call('PATCH', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token, body: { role: 'member' } })).status).toBe(200);
+      } else {
+        expect((await call('DELETE', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token })).status).toBe(204);
+      }
+
+      const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
+      const accepted = await call('POST', `/api/invitations/${tokenOf(invite.body.acceptUrl)}/accept`, { token: invitee.body.token });
+      expect(accepted.status, loss).not.toBe(200);
+      const members = await call('GET', `${team.base}/members`, { token: team.owner.token });
+      expect(JSON.stringify(members.body), loss).not.toContain(email);
+    }
   });
 
   it('refuses a forged key', async () => {

@@ -149,8 +149,10 @@ describe('webhook endpoint', () => {
     const forged = await postWebhook({ payload: body, signature: `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` });
     const unsigned = await call('POST', '/webhooks/stripe', { rawBody: body });
     const stale = await postWebhook({ payload: body, signature: await signedHeader(body, Math.floor(Date.now() / 1000) - 3600) });
+    // Issue 17 #13: dated ten minutes ahead, so it would stay replayable for fifteen.
+    const future = await postWebhook({ payload: body, signature: await signedHeader(body, Math.floor(Date.now() / 1000) + 600) });
     const tampered = await postWebhook({ payload: body.replace('cus_x', 'cus_y'), signature: await signedHeader(body) });
-    for (const res of [forged, unsigned, stale, tampered]) {
+    for (const res of [forged, unsigned, stale, future, tampered]) {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('bad_request');
     }
@@ -227,7 +229,7 @@ describe('queue consumer', () => {
       { id: 'm2', timestamp: new Date(), attempts: 1, body: { eventId: bad } },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env);
+    await worker.queue(batch, env, ctx);
     await waitOnExecutionContext(ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(['m1', 'm2']);
@@ -248,7 +250,7 @@ describe('queue consumer', () => {
     const event = await storedButNotQueued(owner, 'customer.subscription.created');
     const batch = createMessageBatch('stripe-events-dlq', [{ id: 'd1', timestamp: new Date(), attempts: 6, body: { eventId: event.id } }]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env);
+    await worker.queue(batch, env, ctx);
     await waitOnExecutionContext(ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['d1']);
 

@@ -3,6 +3,7 @@
  * (workerd, local D1), exactly as an API client's would.
  */
 import { exports } from 'cloudflare:workers';
+import { registerSecretsIn } from './log-capture';
 
 export const ORIGIN = 'https://app.test';
 export const PASSWORD = 'correct horse battery staple';
@@ -32,7 +33,9 @@ export async function call<T = any>(method: string, path: string, options: CallO
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const res = await exports.default.fetch(`${ORIGIN}${path}`, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
+  const parsed: unknown = text ? JSON.parse(text) : null;
+  registerSecretsIn(parsed);
+  return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
 export function uniqueEmail(label = 'user'): string {

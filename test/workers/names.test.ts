@@ -4,11 +4,12 @@
  * where a CR/LF would add headers such as Bcc.
  */
 import { describe, expect, it } from 'vitest';
+import { CONTROL_CHARACTERS_MESSAGE, FORMATTING_CHARACTERS_MESSAGE } from '../../src/platform/fields';
 import { countRows } from './db-snapshot';
 import { PASSWORD, call, signUpOwner, uniqueEmail, type ApiResult } from './helpers';
 
 const INJECTED = 'Acme\r\nBcc: attacker@evil.test';
-const MESSAGE = 'Name must not contain line breaks, tabs or other control characters';
+const MESSAGE = CONTROL_CHARACTERS_MESSAGE;
 
 function expectRefused(res: ApiResult<{ error: { code: string; details: { fieldErrors: Record<string, string[]> } } }>, field: string) {
   expect(res.status).toBe(400);
@@ -61,5 +62,37 @@ describe('names with control characters', () => {
     expect(res.status).toBe(201);
     expect(res.body.user.name).toBe('Zoë Ångström 李');
     expect(res.body.tenant.name).toBe('Café Ünïcode 🚀');
+  });
+});
+
+describe('names with invisible or text-direction characters (issue 17 #11)', () => {
+  const HIDDEN = { rlo: 'Acme\u202Egpj.exe', zwsp: 'Ac\u200Bme', loneHigh: 'Acme\uD800', loneLow: '\uDC00Acme' };
+
+  function expectFormattingRefused(res: ApiResult<{ error: { code: string; details: { fieldErrors: Record<string, string[]> } } }>, field: string) {
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.details.fieldErrors[field]).toContain(FORMATTING_CHARACTERS_MESSAGE);
+  }
+
+  it('refuses them in user, tenant, project and API key names, saying why, and writes nothing', async () => {
+    const owner = await signUpOwner();
+    const before = await Promise.all(['users', 'tenants', 'projects', 'api_keys'].map((t) => countRows(t)));
+    for (const name of Object.values(HIDDEN)) {
+      expectFormattingRefused(await call('POST', '/api/auth/signup', { body: { email: uniqueEmail(), password: PASSWORD, name } }), 'name');
+      expectFormattingRefused(await call('POST', '/api/auth/signup', { body: { email: uniqueEmail(), password: PASSWORD, name: 'Eve', tenantName: name } }), 'tenantName');
+      expectFormattingRefused(await call('POST', '/api/tenants', { token: owner.token, body: { name } }), 'name');
+      expectFormattingRefused(await call('PATCH', `/api/t/${owner.tenant.slug}`, { token: owner.token, body: { name } }), 'name');
+      expectFormattingRefused(await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name } }), 'name');
+      expectFormattingRefused(await call('POST', `/api/t/${owner.tenant.slug}/api-keys`, { token: owner.token, body: { name, role: 'member' } }), 'name');
+    }
+    expect(await Promise.all(['users', 'tenants', 'projects', 'api_keys'].map((t) => countRows(t)))).toEqual(before);
+    expect((await call('GET', `/api/t/${owner.tenant.slug}`, { token: owner.token })).body.tenant.name).toBe(owner.tenant.name);
+  });
+
+  it('still accepts emoji (surrogate pairs) and accents', async () => {
+    const { token, tenant } = await signUpOwner();
+    const res = await call('POST', `/api/t/${tenant.slug}/projects`, { token, body: { name: 'Launch 🚀 Ünïcode' } });
+    expect(res.status).toBe(201);
+    expect(res.body.project.name).toBe('Launch 🚀 Ünïcode');
   });
 });

@@ -4,52 +4,13 @@
  * permissions (403). The browser story is in test/e2e.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { addMember, call, PASSWORD, signUpOwner, uniqueEmail } from './helpers';
+import { Browser } from './browser';
+import { addMember, call, ORIGIN, PASSWORD, signUpOwner, uniqueEmail } from './helpers';
 import { safeNext } from '../../src/platform/ui/page-session';
 import { STYLESHEET_PATH } from '../../src/platform/ui/styles';
-
-const ORIGIN = 'https://app.test';
-
-/** A browser, as far as the pages care: a cookie jar and an Origin header on posts. */
-class Browser {
-  cookies = new Map<string, string>();
-
-  async fetch(path: string, init: { method?: string; form?: Record<string, string>; origin?: string | null } = {}): Promise<Response> {
-    const headers = new Headers();
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    let body: string | undefined;
-    if (init.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(init.form).toString();
-    }
-    const method = init.method ?? (init.form ? 'POST' : 'GET');
-    if (method === 'POST' && init.origin !== null) headers.set('origin', init.origin ?? ORIGIN);
-    const res = await exports.default.fetch(`${ORIGIN}${path}`, { method, headers, body, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';');
-      const [name = '', value = ''] = pair.split('=');
-      if (attrs.some((a) => /max-age=0\b/i.test(a.trim())) || value === '') this.cookies.delete(name.trim());
-      else this.cookies.set(name.trim(), value);
-    }
-    return res;
-  }
-
-  /** The CSRF token of the first form on `path`. */
-  async token(path: string): Promise<string> {
-    const html = await (await this.fetch(path)).text();
-    const match = /name="_csrf" value="([^"]+)"/.exec(html);
-    if (!match?.[1]) throw new Error(`no CSRF token on ${path}`);
-    return match[1];
-  }
-
-  async signIn(email: string): Promise<void> {
-    const res = await this.fetch('/signin', { form: { _csrf: await this.token('/signin'), email, password: PASSWORD } });
-    if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
-  }
-}
 
 async function projectNames(token: string, slug: string): Promise<string[]> {
   const res = await call('GET', `/api/t/${slug}/projects`, { token });
@@ -86,9 +47,32 @@ describe('page security headers', () => {
     expect((await new Browser().fetch('/assets/app.00000000.css')).status).toBe(404);
   });
 
+  it('puts secure headers on every answer: token-bearing and per-user JSON, errors, and the assets 404 (issue 17 #12)', async () => {
+    const email = uniqueEmail('headers');
+    const signup = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Hedy', tenantName: 'Headers Co' } });
+    const login = await call('POST', '/api/auth/login', { body: { email, password: PASSWORD } });
+    const me = await call('GET', '/api/me', { token: signup.body.token });
+    const refused = await call('POST', '/api/auth/login', { body: { email } });
+    for (const [label, res] of Object.entries({ signup, login, me, refused })) {
+      expect(res.headers.get('cache-control'), label).toBe('no-store');
+      expect(res.headers.get('x-content-type-options'), label).toBe('nosniff');
+    }
+    expect(signup.body.token).toBeTruthy();
+    expect(login.body.token).toBeTruthy();
+
+    const missing = await new Browser().fetch('/assets/nothing-here.js');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('text/html');
+    expect(missing.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(missing.headers.get('content-security-policy')).toContain("style-src 'self'");
+    expect(missing.headers.get('x-frame-options')).toBe('DENY');
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('leaves the JSON API alone', async () => {
     const res = await call('GET', '/healthz');
-    expect(res.headers.get('content-security-policy')).toBeNull();
+    // The API's own default policy (nothing loads, nothing frames), not the pages' one.
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
     const api = await call('GET', '/api/me');
     expect(api.status).toBe(401);
     expect(api.body.error.code).toBe('unauthenticated');
@@ -116,6 +100,23 @@ describe('signing in to pages', () => {
       expect(safeNext(bad), bad).toBeUndefined();
     }
     expect(safeNext('/t/acme/billing?checkout=success')).toBe('/t/acme/billing?checkout=success');
+  });
+
+  it('never redirects to another host through a path that normalises to // (issue 17 #1)', async () => {
+    const owner = await signUpOwner('Phish Co');
+    const browser = new Browser();
+    const token = await browser.token('/signin');
+    for (const bad of ['/.//evil.example/phish', '/..//evil.example/phish', '/%2e//evil.example/phish', '/%2E%2E//evil.example/phish']) {
+      expect(safeNext(bad), bad).toBeUndefined();
+    }
+    const signedIn = await browser.fetch('/signin', { form: { _csrf: token, email: owner.user.email, password: PASSWORD, next: '/.//evil.example/phish' } });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('location')).toBe('/');
+    for (const bad of ['/.//evil.example/phish', '/..//evil.example/phish', '/%2e//evil.example/phish']) {
+      const res = await browser.fetch(`/signin?next=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(303);
+      expect(res.headers.get('location'), bad).toBe('/');
+    }
   });
 
   it('shows a wrong password next to the form, keeping the email and not the password', async () => {

@@ -163,6 +163,11 @@ function retrieveCustomer(context: ApiContext, { id }: Record<string, string>): 
   return respond(context, context.billing.getCustomer(id ?? ''));
 }
 
+function deleteCustomer(context: ApiContext, { id }: Record<string, string>): Reply {
+  context.params.only([]);
+  return respond(context, context.billing.run(context.request, () => context.billing.deleteCustomer(id ?? '')));
+}
+
 function listCustomers(context: ApiContext): Reply {
   const { billing, params } = context;
   params.only(['email', ...PAGINATION]);
@@ -530,6 +535,7 @@ export const apiRoutes: ReadonlyArray<Route<ApiContext>> = [
   { method: 'GET', pattern: '/v1/customers', handler: listCustomers },
   { method: 'GET', pattern: '/v1/customers/:id', handler: retrieveCustomer },
   { method: 'POST', pattern: '/v1/customers/:id', handler: updateCustomer },
+  { method: 'DELETE', pattern: '/v1/customers/:id', handler: deleteCustomer },
   { method: 'POST', pattern: '/v1/checkout/sessions', handler: createCheckoutSession },
   { method: 'GET', pattern: '/v1/checkout/sessions', handler: listCheckoutSessions },
   { method: 'GET', pattern: '/v1/checkout/sessions/:id', handler: retrieveCheckoutSession },

@@ -246,6 +246,25 @@ export class Billing {
     return customer;
   }
 
+  /**
+   * DELETE /v1/customers/:id, as Stripe does it: the customer's live
+   * subscriptions end at once (`customer.subscription.deleted` each), then
+   * the customer is gone (`customer.deleted`); any later call naming it
+   * answers `resource_missing`.
+   */
+  deleteCustomer(id: string): Stripe.DeletedCustomer {
+    const customer = this.getCustomer(id);
+    for (const record of this.store.subscriptions.values()) {
+      const { subscription } = record;
+      if (subscription.customer !== id || subscription.status === 'canceled' || subscription.status === 'incomplete_expired') continue;
+      this.endSubscription(record, this.clock.now(), 'cancellation_requested');
+      this.emit('customer.subscription.deleted', subscription);
+    }
+    this.store.customers.delete(id);
+    this.emit('customer.deleted', customer);
+    return { id, object: 'customer', deleted: true };
+  }
+
   /** Operator switch: the customer's off-session payments (renewals and their retries) fail until switched off. */
   setPaymentFailure(customerId: string, fail: boolean): void {
     const record = this.store.customers.get(customerId);

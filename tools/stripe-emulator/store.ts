@@ -10,6 +10,7 @@ import type { Period } from './objects.ts';
 export type EmittedEvent =
   | Stripe.CustomerCreatedEvent
   | Stripe.CustomerUpdatedEvent
+  | Stripe.CustomerDeletedEvent
   | Stripe.CustomerSubscriptionCreatedEvent
   | Stripe.CustomerSubscriptionUpdatedEvent
   | Stripe.CustomerSubscriptionDeletedEvent

@@ -79,5 +79,8 @@ export const apiKeyResolver: CredentialResolver = async (request, token, tenantS
   const key = await apiKeyBySecretHash(request.env, await sha256Hex(token), tenantSlug);
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
   request.waitUntil(noteApiKeyUse(request.env, key.id, Date.now(), LAST_USED_RESOLUTION_MS));
-  return { principal: { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role }, membership: key.membership };
+  return {
+    principal: { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy },
+    membership: key.membership,
+  };
 };

@@ -20,6 +20,7 @@ const PAGE_SIZE = 25;
 function describeActor(actor: AuditEntryView['actor'], emails: Map<string, string>): string {
   if (actor.type === 'user' && actor.id) return emails.get(actor.id) ?? `user ${actor.id}`;
   if (actor.type === 'api_key') return `API key ${actor.id ?? ''}`.trim();
+  if (actor.type === 'operator') return `Support: ${actor.id ?? 'operator'}`;
   return actor.type === 'system' ? 'System' : actor.type;
 }
 

@@ -1,8 +1,24 @@
 import Stripe from 'stripe';
 import type { Env } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { traceparentOf } from '../../platform/observe/trace';
+import { currentUnit } from '../../platform/observe/usage';
 
 const clients = new Map<string, Stripe>();
+
+/**
+ * Every Stripe API request (the SDK's retries included) counts into the
+ * unit of work running it and carries its trace: the client is one per
+ * isolate, so the unit is the one running when the request is made.
+ */
+const tracedFetch: typeof fetch = (input, init) => {
+  const unit = currentUnit();
+  if (!unit) return fetch(input, init);
+  unit.count({ stripeCalls: 1 });
+  const headers = new Headers(init?.headers);
+  headers.set('traceparent', traceparentOf(unit.trace));
+  return fetch(input, { ...init, headers });
+};
 
 /**
  * The official SDK with the fetch client and WebCrypto, as Workers need.
@@ -14,7 +30,7 @@ export function stripeClient(env: Env): Stripe {
   let client = clients.get(key);
   if (!client) {
     client = new Stripe(env.STRIPE_SECRET_KEY, {
-      httpClient: Stripe.createFetchHttpClient(),
+      httpClient: Stripe.createFetchHttpClient(tracedFetch),
       // The SDK retries network errors, 409s and 5xx with its own backoff, reusing the idempotency key.
       maxNetworkRetries: 2,
       timeout: 10_000,
@@ -36,9 +52,20 @@ export function stripeFormTargets(env: Env): string {
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
-/** Verifies Stripe's signature over the raw body (default tolerance: 5 minutes) and parses the event. */
-export function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
-  return stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, undefined, cryptoProvider);
+/** How far a signature's timestamp may stray from our clock, either way: Stripe's default tolerance. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Verifies Stripe's signature over the raw body and parses the event. The
+ * SDK refuses timestamps older than the tolerance but accepts any in the
+ * future (its check is `now - t > tolerance`), so a signed event dated
+ * ahead would stay replayable for that long; the future side is checked here.
+ */
+export async function verifyStripeEvent(env: Env, rawBody: string, signature: string): Promise<Stripe.Event> {
+  const event = await stripeClient(env).webhooks.constructEventAsync(rawBody, signature, env.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS, cryptoProvider);
+  const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  if (!Number.isFinite(timestamp) || timestamp - Date.now() / 1000 > WEBHOOK_TOLERANCE_SECONDS) throw new Error('Webhook timestamp is outside the tolerance');
+  return event;
 }
 
 /** Stripe's own "try again" answers: rate limits, its 5xx, and the network. */
@@ -58,6 +85,11 @@ export function isPermanentStripeError(err: unknown): boolean {
   if (!(err instanceof Stripe.errors.StripeError) || isTransientStripeError(err)) return false;
   const status = err.statusCode ?? 0;
   return status >= 400 && status < 500 && status !== 409 && status !== 429;
+}
+
+/** Stripe's "no such object" (`resource_missing`): a deleted customer, or a local emulator that restarted. */
+export function isMissingInStripe(err: unknown): err is Stripe.errors.StripeInvalidRequestError {
+  return err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
 }
 
 /** The id of an expandable Stripe reference (`"sub_…"` or `{ id: "sub_…", … }`). */

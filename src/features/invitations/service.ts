@@ -1,6 +1,6 @@
 import { desc, eq, lte, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
-import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
+import { authorityOf, tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
 import { invitationByTokenHash } from '../../platform/db/cross-tenant';
 import { isUniqueViolation } from '../../platform/db/errors';
@@ -75,7 +75,7 @@ export async function createInvitation(ctx: TenantContext, input: CreateInvitati
         email: input.email,
         role: input.role,
         tokenHash: await sha256Hex(token),
-        invitedBy: ctx.actor.id ?? 'system',
+        invitedBy: authorityOf(ctx.actor) ?? 'system',
         expiresAt,
         createdAt: now,
       }),

@@ -1,33 +1,40 @@
+import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { secretsEqual } from '../../platform/crypto';
-import { AppError } from '../../platform/errors';
+import type { AppEnv } from '../../platform/env';
 import { publicApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { deadEvents, replayEvent, unprocessedEvents } from '../billing/sync/events';
-import { tenantTimeline } from './timeline';
+import { deadEvents, unprocessedEvents } from '../billing/sync/events';
+import { identifyOperator, type Operator } from './operator';
+import { opsHealth, replayDeadEvent, searchTenants, tenantTimelineForOperator, tenantUsageForOperator } from './service';
 
 const eventsQuery = z.strictObject({
   state: z.enum(['dead', 'unprocessed']).default('dead'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const eventParams = z.object({ id: z.string().startsWith('evt_') });
-const timelineParams = z.object({ tenant: z.string().min(1).max(100) });
+const tenantParams = z.object({ tenant: z.string().min(1).max(100) });
 const timelineQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+const searchQuery = z.strictObject({ q: z.string().trim().min(1).max(200) });
+const usageQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(30) });
 
-/**
- * Operators, not tenants: a separate bearer token (OPS_TOKEN), compared in
- * constant time. Without the secret set, /ops does not exist.
- */
+/** Operators only (operator.ts): sets `operator` for the handler. */
+const operatorOnly: MiddlewareHandler<AppEnv & { Variables: { operator: Operator } }> = async (c, next) => {
+  c.set('operator', await identifyOperator(c));
+  await next();
+};
+
+/** Operators, not tenants: the JSON API under /ops (the console's pages are pages.tsx). */
 export const opsRoutes = publicApp()
-  .use(async function requireOperator(c, next) {
-    const expected = c.env.OPS_TOKEN;
-    if (!expected) throw new AppError('not_found', 'Route not found');
-    const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? '';
-    if (!(await secretsEqual(presented, expected))) throw new AppError('unauthenticated', 'Operator token required');
-    await next();
+  .get('/health', operatorOnly, async (c) => c.json(await opsHealth(requestContext(c))))
+  .get('/tenants', operatorOnly, validate('query', searchQuery), async (c) => c.json(await searchTenants(requestContext(c), c.req.valid('query').q)))
+  .get('/tenants/:tenant/usage', operatorOnly, validate('param', tenantParams), validate('query', usageQuery), async (c) => {
+    return c.json(await tenantUsageForOperator(requestContext(c), c.var.operator, c.req.valid('param').tenant, c.req.valid('query').days));
   })
-  .get('/stripe-events', validate('query', eventsQuery), async (c) => {
+  .get('/tenants/:tenant/timeline', operatorOnly, validate('param', tenantParams), validate('query', timelineQuery), async (c) => {
+    return c.json(await tenantTimelineForOperator(requestContext(c), c.var.operator, c.req.valid('param').tenant, c.req.valid('query').limit));
+  })
+  .get('/stripe-events', operatorOnly, validate('query', eventsQuery), async (c) => {
     const { state, limit } = c.req.valid('query');
     const ctx = requestContext(c);
     const rows = state === 'dead' ? await deadEvents(ctx, limit) : await unprocessedEvents(ctx, Date.now(), limit);
@@ -35,10 +42,7 @@ export const opsRoutes = publicApp()
       events: rows.map(({ payload: _payload, ...row }) => row),
     });
   })
-  .post('/stripe-events/:id/replay', validate('param', eventParams), async (c) => {
-    await replayEvent(requestContext(c), c.req.valid('param').id);
+  .post('/stripe-events/:id/replay', operatorOnly, validate('param', eventParams), async (c) => {
+    await replayDeadEvent(requestContext(c), c.var.operator, c.req.valid('param').id);
     return c.json({ replayed: c.req.valid('param').id }, 202);
-  })
-  .get('/tenants/:tenant/timeline', validate('param', timelineParams), validate('query', timelineQuery), async (c) => {
-    return c.json(await tenantTimeline(requestContext(c), c.req.valid('param').tenant, c.req.valid('query').limit));
   });

@@ -50,7 +50,9 @@ export async function tenantTimeline(ctx: ServiceContext, tenantRef: string, lim
   let seats: unknown = null;
   if (tenant) {
     try {
-      seats = await seatsFor(ctx.env, tenant.id).usage();
+      const usage = await seatsFor(ctx.env, tenant.id).usage();
+      // Flagged for the operator: more holders than seats paid for (a Stripe-side reduction); new holders are refused until it is resolved.
+      seats = { ...usage, overLimit: usage.limit !== null && usage.used > usage.limit };
     } catch (err) {
       seats = { unavailable: String(err) };
     }

@@ -9,7 +9,11 @@ export interface TenantSeats {
   releaseSeat(holder: string): Promise<SeatUsage>;
   transferSeat(from: string, to: string, opts?: ReserveOptions): Promise<SeatResult>;
   setLimits(limits: Limits): Promise<SeatUsage>;
+  lowerSeatLimit(limit: number): Promise<SeatResult>;
+  restoreSeatLimit(lowered: number, previous: number | null): Promise<SeatUsage>;
   usage(): Promise<SeatUsage>;
+  acquireLease(name: string, ttlMs: number): Promise<string | null>;
+  releaseLease(name: string, token: string): Promise<void>;
   reconcile(): Promise<ReconcileResult>;
   destroy(): Promise<void>;
 }
@@ -30,7 +34,11 @@ export function seatsFor(env: Pick<Env, 'TENANT_DO'>, tenantId: string): TenantS
     releaseSeat: (holder) => reach<SeatUsage>(() => stub.releaseSeat(tenantId, holder)),
     transferSeat: (from, to, opts) => reach<SeatResult>(() => stub.transferSeat(tenantId, from, to, opts)),
     setLimits: (limits) => reach<SeatUsage>(() => stub.setLimits(tenantId, limits)),
+    lowerSeatLimit: (limit) => reach<SeatResult>(() => stub.lowerSeatLimit(tenantId, limit)),
+    restoreSeatLimit: (lowered, previous) => reach<SeatUsage>(() => stub.restoreSeatLimit(tenantId, lowered, previous)),
     usage: () => reach<SeatUsage>(() => stub.usage(tenantId)),
+    acquireLease: (name, ttlMs) => reach<string | null>(() => stub.acquireLease(tenantId, name, ttlMs)),
+    releaseLease: (name, token) => reach<void>(() => stub.releaseLease(tenantId, name, token)),
     reconcile: () => reach<ReconcileResult>(() => stub.reconcile(tenantId)),
     destroy: () => reach<void>(() => stub.destroy(tenantId)),
   };

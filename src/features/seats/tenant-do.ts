@@ -9,10 +9,10 @@
  * check-then-write below (count, then insert) runs with no `await` between
  * the check and the write; keep it that way.
  */
-import { DurableObject } from 'cloudflare:workers';
 import { seatLedger } from '../../platform/db/cross-tenant';
 import type { Env } from '../../platform/env';
 import { createLogger, errorMessage } from '../../platform/log/logger';
+import { ObservedDurableObject } from '../../platform/observe/durable-object';
 import { entitlementFor, FREE_LIMITS, type Limits } from '../billing/plans';
 import { isSeatHolder, type ReconcileResult, type ReserveOptions, type SeatResult, type SeatUsage } from './model';
 
@@ -57,7 +57,7 @@ function assertLimit(value: unknown, name: string): asserts value is number | nu
   }
 }
 
-export class TenantDO extends DurableObject<Env> {
+export class TenantDO extends ObservedDurableObject {
   readonly #sql: SqlStorage;
   /** The first reconciliation of an object that has never had one; shared by the calls that wait for it. */
   #initialised: Promise<void> | null = null;
@@ -69,6 +69,9 @@ export class TenantDO extends DurableObject<Env> {
    * predate the release, and must not bring them back.
    */
   #releasedDuringReconcile: Set<string> | null = null;
+
+  /** Named leases (`checkout`): held in memory, so an evicted object frees them; each also ends at its deadline. */
+  readonly #leases = new Map<string, { token: string; until: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -181,6 +184,50 @@ export class TenantDO extends DurableObject<Env> {
     assertLimit(limits.projects, 'projects');
     await this.#enter(tenantId);
     this.#sql.exec('UPDATE tenant_state SET seats_limit = ?, projects_limit = ? WHERE id = 1', limits.seats, limits.projects);
+    return this.#usage(Date.now());
+  }
+
+  /**
+   * Takes the lease `name` for `ttlMs` if nobody holds it: one caller at a
+   * time per tenant for work that talks to Stripe and must not interleave
+   * (two checkouts expiring each other). Answers the token to release it with, or null.
+   */
+  async acquireLease(tenantId: string, name: string, ttlMs: number): Promise<string | null> {
+    this.#claimTenant(tenantId);
+    const now = Date.now();
+    const held = this.#leases.get(name);
+    if (held && held.until > now) return null;
+    const token = crypto.randomUUID();
+    this.#leases.set(name, { token, until: now + ttlMs });
+    return token;
+  }
+
+  async releaseLease(tenantId: string, name: string, token: string): Promise<void> {
+    this.#claimTenant(tenantId);
+    if (this.#leases.get(name)?.token === token) this.#leases.delete(name);
+  }
+
+  /**
+   * A seat reduction's first step: the new limit is in force here before
+   * Stripe is asked, so no holder can arrive between the "quantity ≥ used"
+   * check and Stripe's answer. Refused (nothing changed) when more seats
+   * than `limit` are held now. Check and write run with no await between.
+   */
+  async lowerSeatLimit(tenantId: string, limit: number): Promise<SeatResult> {
+    assertLimit(limit, 'seats');
+    await this.#enter(tenantId);
+    const now = Date.now();
+    if (this.#countLive(now) > limit) return { ok: false, usage: this.#usage(now) };
+    this.#sql.exec('UPDATE tenant_state SET seats_limit = ? WHERE id = 1', limit);
+    return { ok: true, usage: this.#usage(now) };
+  }
+
+  /** Undoes `lowerSeatLimit` when Stripe refused, unless a newer limit (a webhook's) has been set since. */
+  async restoreSeatLimit(tenantId: string, lowered: number, previous: number | null): Promise<SeatUsage> {
+    assertLimit(lowered, 'seats');
+    assertLimit(previous, 'seats');
+    await this.#enter(tenantId);
+    this.#sql.exec('UPDATE tenant_state SET seats_limit = ? WHERE id = 1 AND seats_limit = ?', previous, lowered);
     return this.#usage(Date.now());
   }
 

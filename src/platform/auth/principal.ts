@@ -3,7 +3,8 @@ import type { Role } from '../db/schema';
 /** Who is calling: a signed-in person, or a machine holding one tenant's API key. */
 export type Principal =
   | { type: 'user'; userId: string; email: string }
-  | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role };
+  /** `createdBy`: the person whose authority the key carries (it dies with their role or membership). */
+  | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role; createdBy: string };
 
 /** The tenant a request's path names, and the caller's role in it. */
 export interface Membership {

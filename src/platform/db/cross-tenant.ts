@@ -4,11 +4,11 @@
  * `TenantContext` (platform/context.ts); feature code may not import the raw
  * handle (eslint.config.js, test/node/imports.test.ts).
  */
-import { and, asc, desc, eq, gt, isNotNull, isNull, like, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, min, or, sql } from 'drizzle-orm';
 import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, stripeEvents, subscriptions, tenants, users, type Role } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, stripeEvents, subscriptions, tenants, users, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -54,7 +54,7 @@ function membershipOf(tenant: Membership['tenant'] | null, role: Role | null): M
 export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantSlug: string | undefined) {
   const db = database(env.DB);
   const key = and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt));
-  const columns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role };
+  const columns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy };
   if (tenantSlug === undefined) {
     const [row] = await db.select(columns).from(apiKeys).where(key).limit(1);
     return row && { ...row, membership: undefined };
@@ -65,7 +65,7 @@ export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantS
     .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, tenantSlug)))
     .where(key)
     .limit(1);
-  return row && { id: row.id, tenantId: row.tenantId, role: row.role, membership: membershipOf(row.tenant, row.role) };
+  return row && { id: row.id, tenantId: row.tenantId, role: row.role, createdBy: row.createdBy, membership: membershipOf(row.tenant, row.role) };
 }
 
 /**
@@ -186,4 +186,62 @@ export async function tenantRecordsForOperator(env: DbEnv, tenantRef: string, li
         .limit(limit)
     : [];
   return { tenant, deleted, subscription, audit, events };
+}
+
+/**
+ * An operator's search: tenants by exact id, slug, member email or Stripe
+ * customer id, or by the start of their slug or name, with their plan.
+ */
+export function searchTenantsForOperator(env: DbEnv, q: string, limit: number) {
+  const db = database(env.DB);
+  const byEmail = db.select({ id: memberships.tenantId }).from(memberships).innerJoin(users, eq(users.id, memberships.userId)).where(eq(users.email, q.toLowerCase()));
+  const byCustomer = db.select({ id: subscriptions.tenantId }).from(subscriptions).where(eq(subscriptions.stripeCustomerId, q));
+  const prefix = `${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  return db
+    .select({ ...tenantColumns, plan: sql<string>`coalesce(${subscriptions.plan}, 'free')` })
+    .from(tenants)
+    .leftJoin(subscriptions, eq(subscriptions.tenantId, tenants.id))
+    .where(
+      or(
+        eq(tenants.id, q),
+        sql`${tenants.slug} LIKE ${prefix} ESCAPE '\\'`,
+        sql`${tenants.name} LIKE ${prefix} ESCAPE '\\'`,
+        inArray(tenants.id, byEmail),
+        inArray(tenants.id, byCustomer),
+      ),
+    )
+    .orderBy(tenants.slug)
+    .limit(limit);
+}
+
+/** The figures behind /ops/health, across every tenant, in one D1 round trip. */
+export async function healthFigures(env: DbEnv) {
+  const db = database(env.DB);
+  const [dead, unprocessed, outbox, reconciliation] = await db.batch([
+    db.select({ n: count() }).from(stripeEvents).where(and(isNotNull(stripeEvents.deadAt), isNull(stripeEvents.processedAt))),
+    db.select({ oldest: min(stripeEvents.receivedAt) }).from(stripeEvents).where(and(isNull(stripeEvents.deadAt), isNull(stripeEvents.processedAt))),
+    db
+      .select({ pending: count(), failed: sql<number>`count(${outboxEmails.lastError})` })
+      .from(outboxEmails)
+      .where(isNull(outboxEmails.sentAt)),
+    db.select({ oldest: min(subscriptions.reconciledAt) }).from(subscriptions).where(isNotNull(subscriptions.stripeCustomerId)),
+  ]);
+  return {
+    deadEvents: dead[0]?.n ?? 0,
+    oldestUnprocessedEventAt: unprocessed[0]?.oldest ?? null,
+    outboxPending: outbox[0]?.pending ?? 0,
+    outboxFailed: Number(outbox[0]?.failed ?? 0),
+    oldestReconciledAt: reconciliation[0]?.oldest ?? null,
+  };
+}
+
+/** The tenant whose customer a stored Stripe event names (an operator's replay is recorded in that tenant's audit log). */
+export async function tenantOfStripeEvent(env: DbEnv, eventId: string): Promise<string | undefined> {
+  const [row] = await database(env.DB)
+    .select({ tenantId: subscriptions.tenantId })
+    .from(stripeEvents)
+    .innerJoin(subscriptions, sql`${stripeEvents.payload} LIKE '%"' || ${subscriptions.stripeCustomerId} || '"%'`)
+    .where(eq(stripeEvents.id, eventId))
+    .limit(1);
+  return row?.tenantId;
 }

@@ -17,6 +17,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
+import { instrumentEnv, uninstrumented } from '../observe/instrument';
 
 export const BOOKMARK_HEADER = 'X-D1-Bookmark';
 const BOOKMARK_COOKIE = 'd1b';
@@ -60,8 +61,11 @@ export function d1Session(): MiddlewareHandler<AppEnv> {
   return async function d1SessionMiddleware(c, next) {
     const fresh = hasCredential(c) || !READS.has(c.req.method);
     const start = fresh ? 'first-primary' : (clientBookmark(c) ?? 'first-unconstrained');
-    const session = c.env.DB.withSession(start);
-    c.env = { ...c.env, DB: sessionDatabase(c.env.DB, session) };
+    // The session is opened on the runtime's binding and then counted like any
+    // binding (observe/instrument.ts), so metering sees the session's statements.
+    const raw = uninstrumented(c.env);
+    const session = raw.DB.withSession(start);
+    c.env = instrumentEnv({ ...raw, DB: sessionDatabase(raw.DB, session) });
     await next();
     const latest = session.getBookmark();
     if (!latest) return;

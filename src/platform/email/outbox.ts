@@ -5,6 +5,7 @@ import type { TenantContext } from '../context';
 import type { Env } from '../env';
 import { newId } from '../ids';
 import { createLogger, type Logger } from '../log/logger';
+import { countUsage } from '../observe/usage';
 import { emailSenderFor, type EmailSender } from './sender';
 
 const MAX_ATTEMPTS = 8;
@@ -13,6 +14,7 @@ const CLAIM_EXPIRES_MS = 5 * 60_000;
 
 /** The outbox row for an email, to batch with the change that causes it. */
 export function queueEmail(ctx: TenantContext, email: { to: string; subject: string; text: string }) {
+  countUsage({ emails: 1 });
   return ctx.db.insert(outboxEmails, { id: newId('eml'), ...email });
 }
 
@@ -75,4 +77,28 @@ export async function deliverOutbox(
 /** Every email, newest first: the dev mailbox page (development only). */
 export async function listMailbox(env: Env, limit = 100) {
   return database(env.DB).select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit);
+}
+
+/** Emails not sent whose last attempt failed, newest first: the operator console's list. */
+export async function failedEmails(env: Env, limit = 100) {
+  return database(env.DB)
+    .select({ id: outboxEmails.id, tenantId: outboxEmails.tenantId, to: outboxEmails.to, subject: outboxEmails.subject, attempts: outboxEmails.attempts, lastError: outboxEmails.lastError, createdAt: outboxEmails.createdAt })
+    .from(outboxEmails)
+    .where(and(isNull(outboxEmails.sentAt), sql`${outboxEmails.lastError} IS NOT NULL`))
+    .orderBy(sql`${outboxEmails.createdAt} DESC`)
+    .limit(limit);
+}
+
+/**
+ * An operator's retry: the email gets a fresh set of attempts and is
+ * unclaimed, so the next delivery (run now, in waitUntil, and every cron
+ * tick) sends it. Returns its tenant, or undefined when there is no such unsent email.
+ */
+export async function resetEmailForRetry(env: Env, emailId: string): Promise<string | undefined> {
+  const [row] = await database(env.DB)
+    .update(outboxEmails)
+    .set({ attempts: 0, claimedAt: null })
+    .where(and(eq(outboxEmails.id, emailId), isNull(outboxEmails.sentAt)))
+    .returning({ tenantId: outboxEmails.tenantId });
+  return row?.tenantId;
 }

@@ -1,6 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { AppEnv } from '../env';
+import { instrumentEnv } from '../observe/instrument';
+import { traceparentOf } from '../observe/trace';
+import { runAsUnit, UnitOfWork, type PrincipalType } from '../observe/usage';
+import { finishUnit } from '../observe/wide-event';
 import { createLogger, type LogSink } from './logger';
 
 /** Route params whose values are credentials (an invitation's token): logged by name, never by value. */
@@ -22,33 +26,56 @@ export function redactPath(path: string, routePattern: string): string {
   return segments.join('/');
 }
 
+/** Who the request was for, as its wide event names it; routes for operators and Stripe say so themselves (`actAs`). */
+function principalOf(c: Context<AppEnv>, unit: UnitOfWork): PrincipalType {
+  if (unit.principal !== 'anonymous') return unit.principal;
+  return c.var.principal?.type ?? 'anonymous';
+}
+
 /**
- * Gives the request its logger (`c.var.log`, bound to the request id), and
- * writes one `request` line after the response is known, so it carries the
- * status, the matched route and whoever was resolved on the way.
+ * The request as a unit of work (platform/observe): its span of the caller's
+ * `traceparent` (or a new trace), sent back as `traceparent`; its logger
+ * (`c.var.log`, bound to the request and trace ids); its bindings
+ * instrumented, so every D1 statement, object call and queue send it makes
+ * is counted. When the response is known it writes the one `request` wide
+ * event (status, route pattern, whoever was resolved, usage) and meters the
+ * usage for the tenant in waitUntil.
  */
 export function requestLog(sink?: LogSink): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
-    const started = Date.now();
-    const log = createLogger(sink, { requestId: c.var.requestId });
+    const unit = new UnitOfWork('request', c.var.requestId, { traceparent: c.req.header('traceparent'), principal: 'anonymous' });
+    const log = createLogger(sink, { requestId: c.var.requestId, traceId: unit.trace.traceId, spanId: unit.trace.spanId });
     c.set('log', log);
-    await next();
+    c.env = instrumentEnv(c.env);
+    c.header('traceparent', traceparentOf(unit.trace));
+    await runAsUnit(unit, next);
     const principal = c.var.principal;
-    const status = c.res.status;
     const route = routePath(c, -1);
-    const fields = {
-      method: c.req.method,
-      route,
-      path: redactPath(c.req.path, route),
-      status,
-      durationMs: Date.now() - started,
-      tenantId: c.var.tenantId ?? null,
-      userId: principal?.userId ?? null,
-      apiKeyId: principal?.type === 'api_key' ? principal.apiKeyId : null,
-      ...(c.error ? { error: c.error.message } : {}),
-    };
-    if (status >= 500) log.error('request', fields);
-    else if (status >= 400) log.warn('request', fields);
-    else log.info('request', fields);
+    if (c.var.tenantId) unit.tenantId = c.var.tenantId;
+    unit.principal = principalOf(c, unit);
+    finishUnit(
+      unit,
+      {
+        route,
+        method: c.req.method,
+        status: c.res.status,
+        error: c.error,
+        extra: {
+          path: redactPath(c.req.path, route),
+          userId: principal?.userId ?? null,
+          apiKeyId: principal?.type === 'api_key' ? principal.apiKeyId : null,
+        },
+      },
+      { env: c.env, log, waitUntil: (work) => waitUntilOf(c, work) },
+    );
   };
+}
+
+/** The request's waitUntil; a test calling `app.request` without an execution context just lets the work run. */
+function waitUntilOf(c: Context<AppEnv>, work: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    void work;
+  }
 }

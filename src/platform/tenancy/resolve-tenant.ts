@@ -16,7 +16,7 @@ export function loadTenantContext<E extends AppEnv>(c: Context<E>): TenantContex
   const principal = requirePrincipal(c);
   const membership = c.var.membership;
   if (!membership) throw notFound('Tenant');
-  const actor: Actor = principal.type === 'api_key' ? { type: 'api_key', id: principal.apiKeyId } : { type: 'user', id: principal.userId };
+  const actor: Actor = principal.type === 'api_key' ? { type: 'api_key', id: principal.apiKeyId, onBehalfOf: principal.createdBy } : { type: 'user', id: principal.userId };
   return tenantContext(requestContext(c), membership.tenant, actor, membership.role);
 }
 

@@ -11,7 +11,7 @@ import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Env } from '../env';
-import { AppError } from '../errors';
+import { AppError, notFound } from '../errors';
 import { limitBody } from '../http/body-limit';
 import { statusOf, toAppError } from '../http/errors';
 import { errorMessage } from '../log/logger';
@@ -151,6 +151,10 @@ export function createPageApp(options: PageAppOptions): Hono<PageEnv> {
   const immutable = 'public, max-age=31536000, immutable';
   pages.get(STYLESHEET_PATH, (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': immutable }));
   pages.get(FAVICON_PATH, (c) => c.body(FAVICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': immutable }));
+  // Any other asset (an old hash, a probe) is the pages' 404, with their headers, not the API's JSON one.
+  pages.all(ASSET_PATHS, () => {
+    throw notFound('Asset');
+  });
   return pages;
 }
 

@@ -76,6 +76,7 @@ export function safeNext(raw: string | undefined | null): string | undefined {
   } catch {
     return undefined;
   }
-  if (url.origin !== BASE || NOT_A_PAGE.test(url.pathname)) return undefined;
+  // Normalising can make a path of `//host` (`/.//evil`, `/%2e//evil`), which a browser reads as another site.
+  if (url.origin !== BASE || url.pathname.startsWith('//') || NOT_A_PAGE.test(url.pathname)) return undefined;
   return `${url.pathname}${url.search}`;
 }

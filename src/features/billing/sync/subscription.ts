@@ -13,6 +13,7 @@ import { subscriptions, type Plan } from '../../../platform/db/schema';
 import type { Env } from '../../../platform/env';
 import { seatsFor } from '../../seats/client';
 import { entitlementOf } from '../entitlement';
+import { MAX_SEATS } from '../inputs';
 import { statusPolicy } from '../plans';
 import { idOf, stripeClient } from '../stripe';
 
@@ -37,16 +38,32 @@ function planOf(env: Env, price: Stripe.Price): Plan {
   throw new PermanentSyncError(`price ${price.id} is not one of our plans`);
 }
 
-/** The tenant a subscription belongs to: by its customer (ours, stored at checkout), else by its metadata. */
-async function tenantIdFor(env: Env, subscription: Stripe.Subscription): Promise<string> {
+/**
+ * The tenant a subscription belongs to: the one whose Stripe customer it
+ * bills. Its metadata is only a claim (any subscription on the account can
+ * carry `tenant_id: V`), so it never binds a tenant: checkout stores the
+ * tenant's customer before Stripe sees a session, so every subscription of
+ * ours names a customer we know. A deleted tenant has no customer row left;
+ * the metadata may only name it so that its subscription is stopped.
+ */
+async function tenantIdFor(env: Env, subscription: Stripe.Subscription): Promise<{ tenantId: string; known: boolean }> {
   const customerId = idOf(subscription.customer);
-  if (customerId) {
-    const tenantId = await tenantOfStripeCustomer(env, customerId);
-    if (tenantId) return tenantId;
-  }
-  const fromMetadata = subscription.metadata?.tenant_id;
-  if (fromMetadata) return fromMetadata;
-  throw new PermanentSyncError(`subscription ${subscription.id} belongs to no tenant (customer ${customerId})`);
+  const tenantId = customerId ? await tenantOfStripeCustomer(env, customerId) : undefined;
+  if (tenantId) return { tenantId, known: true };
+  const claimed = subscription.metadata?.tenant_id;
+  if (claimed && (await wasDeleted(env, claimed))) return { tenantId: claimed, known: false };
+  throw new PermanentSyncError(`subscription ${subscription.id} bills customer ${customerId}, which is no tenant's (its metadata.tenant_id ${claimed ?? 'none'} is not trusted)`);
+}
+
+/**
+ * Stripe's seat quantity, capped at what the product sells: the portal (or
+ * the dashboard) can set any number, and the app never grants more than a
+ * self-serve subscription may have. Over-use (fewer seats than holders) is
+ * kept, shown on the billing page and in ops, and refuses new holders.
+ */
+function cappedQuantity(plan: Plan, quantity: number | null | undefined): number | null {
+  if (quantity === null || quantity === undefined) return null;
+  return plan === 'pro' ? Math.min(quantity, MAX_SEATS) : quantity;
 }
 
 /** A deleted tenant's subscription must stop billing, whatever order the news arrives in. */
@@ -61,7 +78,8 @@ export async function syncSubscriptionFromStripe(base: ServiceContext, subscript
   // When this read began: a write based on an older read never overwrites a newer one.
   const readAt = Date.now();
   const subscription = await stripeClient(env).subscriptions.retrieve(subscriptionId);
-  const tenantId = await tenantIdFor(env, subscription);
+  const { tenantId, known } = await tenantIdFor(env, subscription);
+  if (!known) return { kind: 'ignored', tenantId, reason: await cancelForDeletedTenant(env, subscription) };
   const ctx = await systemContext(base, tenantId);
   if (!ctx) {
     if (await wasDeleted(env, tenantId)) return { kind: 'ignored', tenantId, reason: await cancelForDeletedTenant(env, subscription) };
@@ -84,7 +102,7 @@ export async function syncSubscriptionFromStripe(base: ServiceContext, subscript
     status: subscription.status,
     stripeCustomerId: idOf(subscription.customer),
     stripeSubscriptionId: subscription.id,
-    seatQuantity: item.quantity ?? null,
+    seatQuantity: cappedQuantity(plan, item.quantity),
     // Enterprise seats are set by sales in the subscription's metadata, never by the buyer.
     seatLimitOverride: plan === 'enterprise' && Number.isInteger(metadataSeats) && metadataSeats > 0 ? metadataSeats : null,
     currentPeriodEnd: item.current_period_end ? item.current_period_end * 1000 : null,
@@ -103,6 +121,7 @@ export async function syncSubscriptionFromStripe(base: ServiceContext, subscript
       {
         from: stored ? { plan: stored.plan, status: stored.status, seats: stored.seatQuantity } : null,
         to: { plan, status: subscription.status, seats: next.seatQuantity },
+        ...(next.seatQuantity !== (item.quantity ?? null) ? { stripeQuantity: item.quantity, cappedAt: MAX_SEATS } : {}),
       },
     ),
   ]);

@@ -3,6 +3,7 @@ import { publicApp } from '../../../platform/http/apps';
 import { limitBody } from '../../../platform/http/body-limit';
 import { requestContext } from '../../../platform/http/request-context';
 import { errorMessage } from '../../../platform/log/logger';
+import { actAs } from '../../../platform/observe/usage';
 import { verifyStripeEvent } from '../stripe';
 import { enqueueEvent, storeStripeEvent, stripeEventShape } from './events';
 
@@ -15,6 +16,7 @@ const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
  * Processing happens in the queue consumer, off Stripe's request.
  */
 export const stripeWebhookRoutes = publicApp().post('/stripe', limitBody(WEBHOOK_BODY_LIMIT_BYTES), async (c) => {
+  actAs('stripe');
   const signature = c.req.header('Stripe-Signature');
   if (!signature) throw new AppError('bad_request', 'Missing Stripe-Signature header');
   const rawBody = await c.req.text();
