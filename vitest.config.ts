@@ -68,6 +68,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['./test/e2e/global-setup.ts'],
+          // One file at a time: they share the app and the emulator, whose injected latency is global.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 90_000,
         },

@@ -3,6 +3,7 @@
  * Adding a feature is its folder under src/features/ and one line here
  * (docs/ARCHITECTURE.md shows how).
  */
+import { account } from './features/account';
 import { apiKeys } from './features/api-keys';
 import { auditLog } from './features/audit-log';
 import { auth } from './features/auth';
@@ -21,7 +22,7 @@ import { composeApp } from './platform/compose';
 import type { Feature } from './platform/feature';
 import type { LogSink } from './platform/log/logger';
 
-export const FEATURES: readonly Feature[] = [health, auth, dashboard, projects, members, invitations, billing, auditLog, apiKeys, tenants, usage, ops, devMailbox];
+export const FEATURES: readonly Feature[] = [health, auth, account, dashboard, projects, members, invitations, billing, auditLog, apiKeys, tenants, usage, ops, devMailbox];
 
 export interface AppOptions {
   /** Where log lines go; the console unless a test collects them. */

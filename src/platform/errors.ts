@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'plan_limit'
   | 'forbidden'
+  | 'email_unverified'
+  | 'mfa_required'
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'

@@ -127,7 +127,8 @@ describe('the bindings\' types', () => {
     } finally {
       rmSync(path.join(ROOT, fresh), { force: true });
     }
-  });
+    // `wrangler types` starts wrangler and bundles nothing, but takes seconds on a busy 2-core machine.
+  }, 60_000);
 
   test('declare every binding and var the top level configures', () => {
     const types = readFileSync(path.join(ROOT, 'worker-configuration.d.ts'), 'utf8');

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
-import { SignJWT, decodeProtectedHeader, base64url } from 'jose';
+import { SignJWT, decodeJwt, decodeProtectedHeader, base64url } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { signSession, verifySession } from '../../src/platform/auth/session-token';
 import { hashPassword, verifyPassword } from '../../src/platform/auth/password';
 import { countRows } from './db-snapshot';
-import { PASSWORD, call, expectErrorShape, signUpOwner, signUpUser, uniqueEmail } from './helpers';
+import { PASSWORD, RATE_WINDOW_TEST_TIMEOUT_MS, call, expectErrorShape, signUpOwner, signUpUser, uniqueEmail, withinOneRateWindow } from './helpers';
 
 describe('sign-up', () => {
   it('creates the user, their first tenant as owner, and a session', async () => {
@@ -24,7 +24,7 @@ describe('sign-up', () => {
 
     const me = await call('GET', '/api/me', { token: res.body.token });
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ user: res.body.user, memberships: [{ tenant: res.body.tenant, role: 'owner' }] });
+    expect(me.body).toEqual({ user: res.body.user, memberships: [{ tenant: res.body.tenant, role: 'owner' }], emailVerified: false, mfaEnabled: false });
   });
 
   it('without a tenant name creates no tenant', async () => {
@@ -108,7 +108,7 @@ describe('session tokens', () => {
   }
 
   async function claimsFor(userId: string) {
-    const real = await signSession(env, userId);
+    const real = await signSession(env, userId, 'ses_any');
     return { kid: decodeProtectedHeader(real).kid, now: Math.floor(Date.now() / 1000) };
   }
 
@@ -119,13 +119,13 @@ describe('session tokens', () => {
   });
 
   it('refuses alg: none, a tampered payload, a foreign key, and an expired token', async () => {
-    const { user } = await signUpUser('forged');
+    const { user, token: real } = await signUpUser('forged');
     const victim = await signUpUser('victim');
     const { kid, now } = await claimsFor(user.id);
-    const claims = { sub: user.id, iss: 'saas-slice', aud: 'saas-slice:session', iat: now, exp: now + 600 };
+    // The claims of the user's real session (its record exists), re-signed by each forgery.
+    const claims = { sub: user.id, sid: decodeJwt(real).sid, iss: 'saas-slice', aud: 'saas-slice:session', iat: now, exp: now + 600 };
     const key = new TextEncoder().encode(secret);
 
-    const real = await signSession(env, user.id);
     const [h, , s] = real.split('.');
     const tampered = `${h}.${base64url.encode(JSON.stringify({ ...claims, sub: victim.user.id }))}.${s}`;
 
@@ -149,28 +149,28 @@ describe('session tokens', () => {
   it('keeps sessions signed with the previous key valid during a rotation', async () => {
     const oldEnv = { JWT_SECRET: 'old-secret-0123456789abcdef0123456789abcdef' };
     const rotated = { JWT_SECRET: 'new-secret-0123456789abcdef0123456789abcdef', JWT_PREVIOUS_SECRET: oldEnv.JWT_SECRET };
-    const oldToken = await signSession(oldEnv, 'usr_1');
-    const newToken = await signSession(rotated, 'usr_1');
+    const oldToken = await signSession(oldEnv, 'usr_1', 'ses_1');
+    const newToken = await signSession(rotated, 'usr_1', 'ses_2');
     expect(decodeProtectedHeader(oldToken).kid).not.toBe(decodeProtectedHeader(newToken).kid);
-    expect(await verifySession(rotated, oldToken)).toEqual({ ok: true, userId: 'usr_1' });
-    expect(await verifySession(rotated, newToken)).toEqual({ ok: true, userId: 'usr_1' });
+    expect(await verifySession(rotated, oldToken)).toEqual({ ok: true, userId: 'usr_1', sessionId: 'ses_1' });
+    expect(await verifySession(rotated, newToken)).toEqual({ ok: true, userId: 'usr_1', sessionId: 'ses_2' });
     // Once the rotation is over, the old key is gone.
     expect((await verifySession({ JWT_SECRET: rotated.JWT_SECRET }, oldToken)).ok).toBe(false);
   });
 
   it('imports each signing key once per isolate, not per request', async () => {
-    await signSession(env, 'usr_warm');
+    await signSession(env, 'usr_warm', 'ses_warm');
     const importKey = vi.spyOn(crypto.subtle, 'importKey');
     try {
-      for (let i = 0; i < 5; i++) await verifySession(env, await signSession(env, `usr_${i}`));
+      for (let i = 0; i < 5; i++) await verifySession(env, await signSession(env, `usr_${i}`, `ses_${i}`));
       expect(importKey).not.toHaveBeenCalled();
     } finally {
       importKey.mockRestore();
     }
   });
 
-  it('rejects a session whose user no longer exists', async () => {
-    const token = await signSession(env, 'usr_deleted');
+  it('rejects a token whose session record does not exist', async () => {
+    const token = await signSession(env, 'usr_deleted', 'ses_never_made');
     expect((await call('GET', '/api/me', { token })).status).toBe(401);
   });
 });
@@ -199,20 +199,48 @@ describe('cross-site requests', () => {
   });
 });
 
-describe('sign-in rate limit', () => {
-  it('answers 429 after 10 attempts a minute for one email, and leaves other accounts alone', async () => {
+describe('sign-in rate limit (issue 17, finding 8)', () => {
+  const attacker = { 'cf-connecting-ip': '203.0.113.66' };
+  const login = (email: string, password: string, headers: Record<string, string>) => call('POST', '/api/auth/login', { body: { email, password }, headers });
+
+  it('slows one client guessing one account, and the owner elsewhere still signs in', async () => {
     const { user } = await signUpUser('guessed');
+    await withinOneRateWindow();
     const statuses = [];
-    for (let i = 0; i < 11; i++) {
-      statuses.push((await call('POST', '/api/auth/login', { body: { email: user.email, password: `guess ${i}` } })).status);
-    }
+    for (let i = 0; i < 11; i++) statuses.push((await login(user.email, `guess ${i}`, attacker)).status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(statuses[10]).toBe(429);
-    const limited = await call('POST', '/api/auth/login', { body: { email: user.email, password: PASSWORD } });
+    const limited = await login(user.email, PASSWORD, attacker);
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
+    // The victim, from their own address, is not locked out by the attacker's guesses.
+    expect((await login(user.email, PASSWORD, { 'cf-connecting-ip': '198.51.100.7' })).status).toBe(200);
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 
-    const other = await signUpUser('bystander');
-    expect((await call('POST', '/api/auth/login', { body: { email: other.user.email, password: PASSWORD } })).status).toBe(200);
-  });
+  it('slows one client spraying one password across many addresses', async () => {
+    const sprayer = { 'cf-connecting-ip': '203.0.113.99' };
+    await withinOneRateWindow();
+    const statuses = [];
+    for (let i = 0; i < 40; i++) statuses.push((await login(`spray-${i}-${crypto.randomUUID().slice(0, 6)}@example.test`, 'Winter2026!', sprayer)).status);
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+    expect(statuses.slice(30)).toEqual(Array(10).fill(429));
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 });
+
+describe('sign-up rate limit (issue 17, finding 9)', () => {
+  it('answers 429 after 20 sign-ups a minute from one client, and writes nothing', async () => {
+    const flood = { 'cf-connecting-ip': '203.0.113.20' };
+    const statuses = [];
+    let refusedEmail = '';
+    await withinOneRateWindow();
+    for (let i = 0; i < 21; i++) {
+      refusedEmail = uniqueEmail('flood');
+      statuses.push((await call('POST', '/api/auth/signup', { body: { email: refusedEmail, password: PASSWORD, name: 'F', tenantName: 'Flood' }, headers: flood })).status);
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(201));
+    expect(statuses[20]).toBe(429);
+    // The refused sign-up left no account: its address can still sign up from elsewhere.
+    expect((await call('POST', '/api/auth/signup', { body: { email: refusedEmail, password: PASSWORD, name: 'F' } })).status).toBe(201);
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
+});
+

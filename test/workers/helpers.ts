@@ -25,7 +25,8 @@ export interface CallOptions {
 // The body's shape is the contract under test; tests narrow it by asserting.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the wire, checked by the assertions that read it
 export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { ...options.headers };
+  // Each call its own client address unless a test names one: per-client rate limits stay out of unrelated tests.
+  const headers: Record<string, string> = { 'cf-connecting-ip': randomAddress(), ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
@@ -38,6 +39,35 @@ export async function call<T = any>(method: string, path: string, options: CallO
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
+function randomAddress(): string {
+  const [a = 0, b = 0, c = 0] = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${a}.${b}.${c}`;
+}
+
+/** The newest email to `to` in the dev mailbox (its JSON answer), as a script following an emailed link would read it. */
+export async function latestEmail(to: string, subject: RegExp): Promise<{ id: string; to: string; subject: string; text: string; createdAt: number }> {
+  const res = await exports.default.fetch(`${ORIGIN}/dev/mailbox?${new URLSearchParams({ to })}`, { headers: { accept: 'application/json' } });
+  const { emails } = (await res.json()) as { emails: { id: string; to: string; subject: string; text: string; createdAt: number }[] };
+  const email = emails.find((e) => subject.test(e.subject));
+  if (!email) throw new Error(`no email "${subject}" to ${to}: ${JSON.stringify(emails.map((e) => e.subject))}`);
+  return email;
+}
+
+/** The `token` query parameter of the first link in an email. */
+export function linkToken(text: string): string {
+  const link = /https?:\/\/\S+/.exec(text)?.[0];
+  const token = link && new URL(link).searchParams.get('token');
+  if (!token) throw new Error(`no token link in: ${text}`);
+  return token;
+}
+
+/** Confirms an address through the link the sign-up emailed to it. */
+export async function verifyEmailOf(address: string): Promise<void> {
+  const email = await latestEmail(address, /^Confirm your email address$/);
+  const res = await call('POST', '/api/auth/verify-email', { body: { token: linkToken(email.text) } });
+  if (res.status !== 204) throw new Error(`verify failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
 export function uniqueEmail(label = 'user'): string {
   return `${label}-${crypto.randomUUID().slice(0, 8)}@example.test`;
 }
@@ -48,21 +78,23 @@ export interface SignedUp {
   tenant: { id: string; slug: string; name: string };
 }
 
-/** A new user who owns a new tenant. */
-export async function signUpOwner(tenantName = 'Acme'): Promise<SignedUp> {
+/** A new user who owns a new tenant, their address confirmed (unless `verified: false`). */
+export async function signUpOwner(tenantName = 'Acme', { verified = true }: { verified?: boolean } = {}): Promise<SignedUp> {
   const res = await call('POST', '/api/auth/signup', {
     body: { email: uniqueEmail('owner'), password: PASSWORD, name: 'Owner', tenantName },
   });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (verified) await verifyEmailOf(res.body.user.email);
   return res.body;
 }
 
-/** A new user with no tenant (as someone invited would be). */
-export async function signUpUser(label = 'user'): Promise<Omit<SignedUp, 'tenant'>> {
+/** A new user with no tenant (as someone invited would be), their address confirmed (unless `verified: false`). */
+export async function signUpUser(label = 'user', { verified = true }: { verified?: boolean } = {}): Promise<Omit<SignedUp, 'tenant'>> {
   const res = await call('POST', '/api/auth/signup', {
     body: { email: uniqueEmail(label), password: PASSWORD, name: label },
   });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (verified) await verifyEmailOf(res.body.user.email);
   return res.body;
 }
 
@@ -88,4 +120,18 @@ export async function addMember(owner: SignedUp, role: 'owner' | 'admin' | 'memb
 /** The contract: acceptUrl's last path segment is the token. */
 export function tokenOf(acceptUrl: string): string {
   return new URL(acceptUrl).pathname.split('/').at(-1) ?? '';
+}
+
+/** Long enough for a test that must stay inside one rate-limit window, with the wait below. */
+export const RATE_WINDOW_TEST_TIMEOUT_MS = 45_000;
+
+/**
+ * Rate-limit windows are fixed minutes of the wall clock (Miniflare, like the
+ * Workers binding): a run of requests that crosses a boundary starts counting
+ * again. A test counting to a limit first waits for a fresh minute when less
+ * than `budgetMs` of this one is left.
+ */
+export async function withinOneRateWindow(budgetMs = 20_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < budgetMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, signUpOwner } from './helpers';
+import { PASSWORD, call, signUpOwner } from './helpers';
 import { currentCursor, eventsFor, eventually, payCheckout, postWebhook } from './stripe-helpers';
 
 const ops = { authorization: `Bearer ${env.OPS_TOKEN}` };
@@ -33,6 +33,20 @@ describe('tenant timeline for operators', () => {
     expect(stripeEntry.detail).toMatchObject({ state: 'processed', attempts: 1, lastError: null });
     const projectEntry = timeline.entries.find((e: { what: string }) => e.what === 'project.created');
     expect(projectEntry.detail.actor).toEqual({ type: 'user', id: owner.user.id });
+  });
+
+  it("shows its members' security log (issue 11): a failed and a successful sign-in", async () => {
+    const owner = await signUpOwner('Watched Co');
+    await call('POST', '/api/auth/login', { body: { email: owner.user.email, password: 'not the password' } });
+    await call('POST', '/api/auth/login', { body: { email: owner.user.email, password: PASSWORD } });
+    const res = await call('GET', `/ops/tenants/${owner.tenant.slug}/timeline`, { headers: ops });
+    const security = res.body.entries.filter((e: { source: string }) => e.source === 'security');
+    expect(security.map((e: { what: string }) => e.what).slice(0, 2)).toEqual(['signin.succeeded', 'signin.failed']);
+    expect(security[0].detail).toMatchObject({ userId: owner.user.id });
+    // Another tenant's member never shows up here.
+    const other = await signUpOwner('Elsewhere Co');
+    const after = await call('GET', `/ops/tenants/${owner.tenant.slug}/timeline`, { headers: ops });
+    expect(after.body.entries.filter((e: { detail: { userId?: string } }) => e.detail.userId === other.user.id)).toEqual([]);
   });
 
   it('still answers for a deleted tenant, by id', async () => {

@@ -119,12 +119,13 @@ describe('signing in to pages', () => {
     }
   });
 
-  it('shows a wrong password next to the form, keeping the email and not the password', async () => {
+  it('shows a wrong password after a redirect (PRG), keeping the email and not the password', async () => {
     const owner = await signUpOwner('Typo Co');
     const browser = new Browser();
     const res = await browser.fetch('/signin', { form: { _csrf: await browser.token('/signin'), email: owner.user.email, password: 'wrong password!' } });
-    expect(res.status).toBe(401);
-    const html = await res.text();
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/signin');
+    const html = await (await browser.fetch('/signin')).text();
     expect(html).toContain('Email or password is incorrect');
     expect(html).toContain(`value="${owner.user.email}"`);
     expect(html).not.toContain('wrong password!');
@@ -240,7 +241,7 @@ describe('tenancy and permissions on pages', () => {
 });
 
 describe('forms and errors as pages', () => {
-  it('re-renders invalid input next to its field, and a plan limit (402) in the flash, keeping the input', async () => {
+  it('redirects a failed post back to its form (PRG): invalid input next to its field, in words; at the plan limit the form gives way to the upgrade link', async () => {
     const owner = await signUpOwner('Limits Co');
     const browser = new Browser();
     await browser.signIn(owner.user.email);
@@ -248,16 +249,28 @@ describe('forms and errors as pages', () => {
     const token = await browser.token(projects);
 
     const empty = await browser.fetch(projects, { form: { _csrf: token, name: '   ' } });
-    expect(empty.status).toBe(400);
-    expect(await empty.text()).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+    expect(empty.status).toBe(303);
+    expect(empty.headers.get('location')).toBe(projects);
+    const kept = await (await browser.fetch(projects)).text();
+    expect(kept).toMatch(/aria-invalid="true"[^>]*aria-describedby="field-name-error"|id="field-name-error"/);
+    expect(kept).toContain('Fill in this field.');
+    expect(kept).not.toContain('Invalid input');
+    // Shown once: a reload has neither the message nor the kept input.
+    expect(await (await browser.fetch(projects)).text()).not.toContain('field-name-error');
+
+    const tooLong = await browser.fetch(projects, { form: { _csrf: token, name: `Long <b>${'x'.repeat(120)}</b>` } });
+    expect(tooLong.status).toBe(303);
+    expect(await (await browser.fetch(projects)).text()).toContain(`value="Long &lt;b&gt;${'x'.repeat(120)}&lt;/b&gt;"`);
 
     for (const name of ['One', 'Two', 'Three']) expect((await browser.fetch(projects, { form: { _csrf: token, name } })).status).toBe(303);
     const fourth = await browser.fetch(projects, { form: { _csrf: token, name: 'Fourth <b>project</b>' } });
-    expect(fourth.status).toBe(402);
-    const html = await fourth.text();
+    expect(fourth.status).toBe(303);
+    const html = await (await browser.fetch(projects)).text();
     expect(html).toContain('class="flash flash-error" role="alert"');
     expect(html).toContain('Your plan allows 3 projects');
-    expect(html).toContain('value="Fourth &lt;b&gt;project&lt;/b&gt;"');
+    expect(html).toContain('3 of 3 projects used');
+    expect(html).toContain(`href="/t/${owner.tenant.slug}/billing"`);
+    expect(html).not.toContain('Create project');
     expect(await projectNames(owner.token, owner.tenant.slug)).toHaveLength(3);
   });
 
@@ -330,8 +343,9 @@ describe('settings: export and delete', () => {
 
     const csrf = await browser.token(`/t/${slug}/settings`);
     const wrong = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: 'not-the-slug' } });
-    expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain(`Type ${slug} exactly to confirm`);
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers.get('location')).toBe(`/t/${slug}/settings`);
+    expect(await (await browser.fetch(`/t/${slug}/settings`)).text()).toContain(`Type ${slug} exactly to confirm`);
     expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
 
     const deleted = await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } });
@@ -353,5 +367,83 @@ describe('settings: export and delete', () => {
     expect((await browser.fetch(`/t/${slug}/settings/delete`, { form: { _csrf: csrf, confirm: slug } })).status).toBe(403);
     expect((await browser.fetch(`/t/${slug}/settings/export`)).status).toBe(403);
     expect((await call('GET', `/api/t/${slug}`, { token: owner.token })).status).toBe(200);
+  });
+});
+
+describe('the admin pages as a product (issue 18)', () => {
+  it('asks before deleting: the GET only shows the question, the POST deletes', async () => {
+    const owner = await signUpOwner('Confirm Co');
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const created = await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Keep me?' } });
+    const path = `/t/${owner.tenant.slug}/projects/${created.body.project.id}/delete`;
+    const question = await browser.fetch(path);
+    expect(question.status).toBe(200);
+    const html = await question.text();
+    expect(html).toContain('Delete Keep me?');
+    expect(html).toContain(`action="${path}"`);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual(['Keep me?']);
+    const done = await browser.fetch(path, { form: { _csrf: await browser.token(path) } });
+    expect(done.status).toBe(303);
+    expect(await projectNames(owner.token, owner.tenant.slug)).toEqual([]);
+  });
+
+  it("refuses in the product's words: who may do it, and what", async () => {
+    const owner = await signUpOwner('Words Co');
+    const member = await addMember(owner, 'member');
+    const browser = new Browser();
+    await browser.signIn(member.user.email);
+    const res = await browser.fetch(`/t/${owner.tenant.slug}/settings`);
+    expect(res.status).toBe(403);
+    const html = await res.text();
+    expect(html).toContain('Only owners and admins can rename the organisation.');
+    expect(html).not.toContain('tenant:update');
+  });
+
+  it('signs up from an invitation with the address filled in and fixed, and joins without a second click', async () => {
+    const owner = await signUpOwner('Join Co');
+    const email = uniqueEmail('joiner');
+    const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role: 'member' } });
+    const next = new URL(invite.body.acceptUrl).pathname;
+    const browser = new Browser();
+    const signupPath = `/signup?${new URLSearchParams({ next })}`;
+    const page = await (await browser.fetch(signupPath)).text();
+    expect(page).toMatch(new RegExp(`name="email" type="email" value="${email}"[^>]*readonly`));
+
+    const res = await browser.fetch('/signup', { form: { _csrf: await browser.token(signupPath), next, email, name: 'Joiner', password: PASSWORD } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/t/${owner.tenant.slug}`);
+    const members = await call('GET', `/api/t/${owner.tenant.slug}/members`, { token: owner.token });
+    expect(members.body.members.map((m: { user: { email: string } }) => m.user.email)).toContain(email);
+    // The used link now says so, and where to go.
+    expect(await (await browser.fetch(next)).text()).toContain('This invitation has already been used.');
+  });
+
+  it('tells someone signed in with another address before offering Accept', async () => {
+    const owner = await signUpOwner('Other Co');
+    const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email: uniqueEmail('invitee'), role: 'member' } });
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const html = await (await browser.fetch(new URL(invite.body.acceptUrl).pathname)).text();
+    expect(html).toContain('data-testid="wrong-account"');
+    expect(html).not.toContain('Accept invitation</button>');
+  });
+
+  it('exports the filtered audit log as CSV, and refuses a range that ends before it starts', async () => {
+    const owner = await signUpOwner('Csv Co');
+    await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Ledger, "quoted"' } });
+    const browser = new Browser();
+    await browser.signIn(owner.user.email);
+    const res = await browser.fetch(`/t/${owner.tenant.slug}/audit-log/export.csv?group=project`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const lines = (await res.text()).trim().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('"Owner created project “Ledger, ""quoted""”","project.created","Owner","user"');
+    const everything = (await (await browser.fetch(`/t/${owner.tenant.slug}/audit-log/export.csv`)).text()).trim().split('\r\n');
+    expect(everything.some((line) => line.includes('"tenant.created"'))).toBe(true);
+    expect((await browser.fetch(`/t/${owner.tenant.slug}/audit-log/export.csv?from=2026-02-02&to=2026-02-01`)).status).toBe(400);
+    const api = await call('GET', `/api/t/${owner.tenant.slug}/audit-log?group=project`, { token: owner.token });
+    expect(api.body.entries.map((e: { action: string }) => e.action)).toEqual(['project.created']);
   });
 });

@@ -20,7 +20,7 @@ interface ForeignKey {
 }
 
 /** Global tables: everything else must be tenant-scoped. */
-const GLOBAL_TABLES = ['deleted_tenants', 'stripe_events', 'tenants', 'users'];
+const GLOBAL_TABLES = ['account_emails', 'deleted_tenants', 'recovery_codes', 'security_log', 'sessions', 'stripe_events', 'tenants', 'user_tokens', 'users'];
 
 /**
  * Indexes on tenant tables that do not lead with tenant_id, each a lookup

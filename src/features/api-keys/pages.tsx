@@ -2,8 +2,10 @@
 import type { Context } from 'hono';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { grantableRoles } from '../../platform/tenancy/policy';
-import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { buttonAction, Field, FormCard, readParams, SelectField, type FormState, type PageStatus } from '../../platform/ui/form';
+import { notFound } from '../../platform/errors';
+import { confirmPage } from '../../platform/ui/confirm';
+import { redirectWithFlash } from '../../platform/ui/flash';
+import { buttonAction, Field, FormCard, readParams, SelectField, type FormState } from '../../platform/ui/form';
 import { DataTable, formatTime, ROLE_LABELS, RowAction } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import { pageWithForm } from '../../platform/ui/page-with-form';
@@ -15,7 +17,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
 export const apiKeysTab: NavTab = { label: 'API keys', path: 'api-keys', permission: apiKeyPermissions.manage };
 
-async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, flash?: Flash) {
+async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState) {
   const ctx = c.var.tenantCtx;
   const base = tenantPath(ctx.tenant, 'api-keys');
   const csrf = c.var.csrfToken;
@@ -23,7 +25,7 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: 
   const roles = grantableRoles(ctx.role).map((role) => ({ value: role, label: ROLE_LABELS[role] }));
   return renderPage(
     c,
-    { title: 'API keys', tab: apiKeysTab, status, flash },
+    { title: 'API keys', tab: apiKeysTab },
     <>
       <h1>API keys</h1>
       <FormCard
@@ -59,7 +61,7 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState, status: 
             <td>{formatTime(k.createdAt)}</td>
             <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
             <td>
-              <RowAction csrf={csrf} action={tenantPath(ctx.tenant, 'api-keys', k.id, 'revoke')} label="Revoke" describedAs={`Revoke ${k.name}`} />
+              <RowAction href={tenantPath(ctx.tenant, 'api-keys', k.id, 'revoke')} label="Revoke" describedAs={`Revoke ${k.name}`} />
             </td>
           </tr>
         ))}
@@ -84,6 +86,21 @@ export const apiKeyPages = pageWithForm({
     });
   },
 })
+  .get('/:id/revoke', requirePermission(apiKeyPermissions.manage), async (c) => {
+    const { id } = readParams(c, apiKeyParams);
+    const key = (await listApiKeys(c.var.tenantCtx)).find((k) => k.id === id);
+    if (!key) throw notFound('API key');
+    const base = tenantPath(c.var.tenantCtx.tenant, 'api-keys');
+    return confirmPage(c, {
+      title: 'Revoke API key',
+      tab: apiKeysTab,
+      question: `Revoke ${key.name}?`,
+      body: <p>Scripts and integrations using this key stop working at once. This cannot be undone: they will need a new key.</p>,
+      action: `${base}/${key.id}/revoke`,
+      button: 'Revoke key',
+      cancel: base,
+    });
+  })
   .post('/:id/revoke', requirePermission(apiKeyPermissions.manage), (c) => {
     const { id } = readParams(c, apiKeyParams);
     return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'api-keys'), async () => {

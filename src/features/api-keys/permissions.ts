@@ -1,5 +1,5 @@
 import { permission } from '../../platform/tenancy/policy';
 
 export const apiKeyPermissions = {
-  manage: permission('api_keys:manage', 'admin'),
+  manage: permission('api_keys:manage', 'admin', 'manage API keys'),
 };

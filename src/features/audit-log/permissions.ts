@@ -1,5 +1,5 @@
 import { permission } from '../../platform/tenancy/policy';
 
 export const auditPermissions = {
-  read: permission('audit:read', 'admin'),
+  read: permission('audit:read', 'admin', 'read the audit log'),
 };

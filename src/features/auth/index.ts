@@ -5,5 +5,5 @@ import { authRoutes } from './routes';
 export const auth: Feature = {
   name: 'auth',
   api: [{ path: '/', app: authRoutes }],
-  pages: [{ path: '/', app: authPages, owns: ['/signin', '/signup', '/signout'] }],
+  pages: [{ path: '/', app: authPages, owns: ['/signin', '/signin/mfa', '/signup', '/signout'] }],
 };

@@ -1,28 +1,41 @@
 import { clearSessionCookie, setSessionCookie } from '../../platform/auth/cookie';
 import { requireUser } from '../../platform/auth/middleware';
 import { publicApp } from '../../platform/http/apps';
+import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { loginBody, signupBody } from './inputs';
-import { describeMe, logIn, signUp } from './service';
+import { deliverOutbox } from '../../platform/email/outbox';
+import { loginBody, mfaLoginBody, signupBody } from './inputs';
+import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 
 /** Mounted at /api. */
 export const authRoutes = publicApp()
   .post('/auth/signup', validate('json', signupBody), async (c) => {
-    const result = await signUp(requestContext(c), c.req.valid('json'));
+    const result = await signUp(requestContext(c), c.req.valid('json'), clientInfo(c));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
     setSessionCookie(c, result.token);
     return c.json(result, 201);
   })
   .post('/auth/login', validate('json', loginBody), async (c) => {
-    const result = await logIn(requestContext(c), c.req.valid('json'));
+    const result = await logIn(requestContext(c), c.req.valid('json'), clientInfo(c));
+    if (result.mfaRequired) return c.json({ mfaRequired: true, mfaToken: result.mfaToken });
+    setSessionCookie(c, result.token);
+    return c.json({ user: result.user, token: result.token });
+  })
+  .post('/auth/login/mfa', validate('json', mfaLoginBody), async (c) => {
+    const result = await logInWithMfa(requestContext(c), c.req.valid('json'), clientInfo(c));
     setSessionCookie(c, result.token);
     return c.json(result);
   })
-  .post('/auth/logout', (c) => {
+  .post('/auth/logout', async (c) => {
+    const principal = c.var.principal;
+    if (principal?.type === 'user') await logOut(requestContext(c), principal, clientInfo(c));
     clearSessionCookie(c);
     return c.body(null, 204);
   })
   .get('/me', async (c) => {
     const user = requireUser(c);
-    return c.json(await describeMe(requestContext(c), user.userId));
+    const { user: me, memberships } = await describeMe(requestContext(c), user.userId);
+    const { emailVerified, mfaEnabled, ...profile } = me;
+    return c.json({ user: profile, memberships, emailVerified, mfaEnabled });
   });

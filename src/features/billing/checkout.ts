@@ -87,7 +87,7 @@ async function customerIsMissing(ctx: TenantContext, customer: string): Promise<
 async function refuseIfAlreadySubscribed(stripe: Stripe, customer: string): Promise<void> {
   const { data } = await stripe.subscriptions.list({ customer, status: 'all', limit: 20 });
   const live = data.find((subscription) => subscription.status === 'incomplete' || statusPolicy(subscription.status) !== 'free');
-  if (live) throw new AppError('conflict', 'This tenant already has a subscription; if you just paid, it is still being confirmed');
+  if (live) throw new AppError('conflict', 'This organisation already has a subscription; if you just paid, it is still being confirmed');
 }
 
 /**
@@ -160,10 +160,10 @@ export function startCheckout(ctx: TenantContext, input: CheckoutBody): Promise<
 async function createCheckout(ctx: TenantContext, input: CheckoutBody): Promise<{ url: string }> {
   const summary = await getBillingSummary(ctx);
   if (statusPolicy(summary.status) !== 'free') {
-    throw new AppError('conflict', `This tenant already has the ${summary.plan} plan; change seats or manage billing instead`);
+    throw new AppError('conflict', `This organisation already has the ${summary.plan} plan; change seats or manage billing instead`);
   }
   if (input.seats < summary.seats.used) {
-    throw new AppError('conflict', `This tenant uses ${summary.seats.used} seats; buy at least that many`);
+    throw new AppError('conflict', `This organisation uses ${summary.seats.used} seats; buy at least that many`);
   }
   const stripe = stripeClient(ctx.env);
   // No seat count in the metadata: for enterprise that field is the seat limit, and it is ours (sales), not the buyer's.
@@ -193,7 +193,7 @@ async function createCheckout(ctx: TenantContext, input: CheckoutBody): Promise<
 
 export async function openBillingPortal(ctx: TenantContext): Promise<{ url: string }> {
   const subscription = await loadSubscription(ctx);
-  if (!subscription?.stripeCustomerId) throw new AppError('conflict', 'This tenant has no billing account yet; upgrade first');
+  if (!subscription?.stripeCustomerId) throw new AppError('conflict', 'This organisation has no billing account yet; upgrade first');
   const session = await whileStripeAnswers('opening the billing portal', () =>
     withLiveCustomer(ctx, (customer) => stripeClient(ctx.env).billingPortal.sessions.create({ customer, return_url: billingUrl(ctx) })),
   );
@@ -219,7 +219,7 @@ async function changeSeats(ctx: TenantContext, input: SeatChangeBody): Promise<{
   const seats = seatsFor(ctx.env, ctx.tenant.id);
   const previousLimit = entitlementOf(subscription).limits.seats;
   const reducing = input.quantity < (subscription.seatQuantity ?? 0);
-  const refuse = (used: number) => new AppError('conflict', `This tenant uses ${used} seats; remove members or revoke invitations first`);
+  const refuse = (used: number) => new AppError('conflict', `This organisation uses ${used} seats; remove members or revoke invitations first`);
   if (reducing) {
     const lowered = await seats.lowerSeatLimit(input.quantity);
     if (!lowered.ok) throw refuse(lowered.usage.used);
@@ -242,7 +242,12 @@ async function changeSeats(ctx: TenantContext, input: SeatChangeBody): Promise<{
     from = item.quantity;
     await stripe.subscriptions.update(
       current.id,
-      { items: [{ id: item.id, quantity: input.quantity }], proration_behavior: 'create_prorations' },
+      {
+        items: [{ id: item.id, quantity: input.quantity }],
+        proration_behavior: 'create_prorations',
+        // The preview's date: the change bills exactly what the confirmation page quoted.
+        ...(input.prorationDate ? { proration_date: input.prorationDate } : {}),
+      },
       { idempotencyKey: `seats:${current.id}:${ctx.requestId}` },
     );
     stripeAnsweredAt = Date.now();

@@ -4,21 +4,26 @@
  * and nothing changes here until Stripe's webhook says so. Back from
  * Checkout, the page refreshes itself (no JavaScript) until it does.
  */
+import { emailUnverified } from '../../platform/auth/middleware';
+import { currentUser } from '../../platform/ui/page-session';
 import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
 import { tenantPageApp } from '../../platform/http/apps';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
-import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { buttonAction, EMPTY_FORM, Field, formAction, FormErrors, type FormState, type PageStatus } from '../../platform/ui/form';
+import { redirectWithFlash, takeFlash, type Flash } from '../../platform/ui/flash';
+import { AppError } from '../../platform/errors';
+import { confirmPage } from '../../platform/ui/confirm';
+import { buttonAction, Field, formAction, FormErrors, keptForm, type FormState } from '../../platform/ui/form';
 import { Form, formatTime } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
 import { tenantPath } from '../../platform/ui/paths';
 import { openBillingPortal, requestSeatChange, startCheckout } from './checkout';
-import { checkoutBody, MAX_SEATS, seatChangeBody } from './inputs';
+import { checkoutBody, MAX_SEATS, seatChangeBody, seatPreviewQuery } from './inputs';
 import { billingPermissions } from './permissions';
 import { PLAN_TABLE } from './plans';
+import { previewSeatChange, type SeatPreview } from './preview';
 import { getBillingSummary, type BillingSummary } from './summary';
 
 export const billingTab: NavTab = { label: 'Billing', path: 'billing', permission: billingPermissions.read };
@@ -57,40 +62,62 @@ const SeatsBar: FC<{ summary: BillingSummary }> = ({ summary }) => {
   );
 };
 
-interface BillingForms {
-  upgrade: FormState;
-  seats: FormState;
+const UPGRADE_FORM = 'upgrade';
+const SEATS_FORM = 'seats';
+
+/** Money as Stripe counts it (minor units), in the invoice's currency. */
+function formatMoney(amount: number, currency: string): string {
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 }
 
-const NO_FORMS: BillingForms = { upgrade: EMPTY_FORM, seats: EMPTY_FORM };
+/** A seat increase asked of Stripe and not confirmed yet (`?seats=N`): shown, and the page refreshes until it lands. */
+function pendingSeats(c: Context<TenantPageEnv>, summary: BillingSummary): { to: number; waited: number } | null {
+  const to = Number(c.req.query('seats'));
+  if (!Number.isInteger(to) || to < 1 || summary.seats.limit === to) return null;
+  return { to, waited: Number(c.req.query('wait') ?? '0') || 0 };
+}
 
-async function billingPage(c: Context<TenantPageEnv>, forms: BillingForms = NO_FORMS, status: PageStatus = 200, flash?: Flash) {
+async function billingPage(c: Context<TenantPageEnv>) {
   const ctx = c.var.tenantCtx;
   const base = tenantPath(ctx.tenant, 'billing');
   const csrf = c.var.csrfToken;
-  const summary = await getBillingSummary(ctx);
+  const [summary, upgradeForm, seatsForm] = await Promise.all([getBillingSummary(ctx), keptForm(c, UPGRADE_FORM), keptForm(c, SEATS_FORM)]);
+  const forms = { upgrade: upgradeForm, seats: seatsForm };
   const manage = can(ctx.role, billingPermissions.manage);
+  const seatsAsked = Number(c.req.query('seats'));
+  const pending = pendingSeats(c, summary);
+  const keepWaitingForSeats = pending !== null && pending.waited < MAX_REFRESHES;
 
   // Back from Checkout: the redirect grants nothing, the webhook does. Wait for it, visibly.
   const checkout = c.req.query('checkout');
   const waited = Number(c.req.query('wait') ?? '0') || 0;
   const processing = checkout === 'success' && summary.plan === 'free';
   const keepRefreshing = processing && waited < MAX_REFRESHES;
-  let notice = flash;
-  if (!notice && processing) {
+  let notice: Flash | undefined;
+  if (pending) {
+    notice = keepWaitingForSeats
+      ? { kind: 'info', message: `Stripe is confirming your change to ${pending.to} seats… This page updates by itself as soon as it lands.` }
+      : { kind: 'info', message: `Your change to ${pending.to} seats is still being confirmed by Stripe. Reload this page in a few minutes.` };
+  } else if (seatsAsked && summary.seats.limit === seatsAsked) {
+    notice = { kind: 'success', message: `Confirmed: you now have ${seatsAsked} seats.` };
+  } else if (processing) {
     notice = keepRefreshing
       ? { kind: 'info', message: 'Processing your payment… This page updates by itself as soon as Stripe confirms it.' }
       : { kind: 'info', message: 'Your payment is still being confirmed by Stripe. This can take a few minutes: reload this page later.' };
-  } else if (!notice && checkout === 'success') {
+  } else if (checkout === 'success') {
     notice = { kind: 'success', message: `Payment received: you are on ${PLAN_TABLE[summary.plan].label}.` };
-  } else if (!notice && checkout === 'canceled') {
+  } else if (checkout === 'canceled') {
     notice = { kind: 'info', message: 'Checkout canceled. Nothing was charged.' };
   }
-  const refreshUrl = `${base}?${new URLSearchParams({ checkout: 'success', wait: String(waited + 1) })}`;
+  const refreshUrl = pending
+    ? `${base}?${new URLSearchParams({ seats: String(pending.to), wait: String(pending.waited + 1) })}`
+    : `${base}?${new URLSearchParams({ checkout: 'success', wait: String(waited + 1) })}`;
+  const refresh = keepRefreshing || keepWaitingForSeats;
 
   return renderPage(
     c,
-    { title: 'Billing', tab: billingTab, status, flash: notice, refresh: keepRefreshing ? { seconds: REFRESH_SECONDS, url: refreshUrl } : undefined },
+    // A flash from a post (a refusal, a reduction that applied) wins over the page's own notice.
+    { title: 'Billing', tab: billingTab, flash: (await takeFlash(c)) ?? notice, refresh: refresh ? { seconds: REFRESH_SECONDS, url: refreshUrl } : undefined },
     <>
       <h1>Billing</h1>
       {summary.pastDue && (
@@ -123,6 +150,11 @@ async function billingPage(c: Context<TenantPageEnv>, forms: BillingForms = NO_F
         <section class="stat" aria-labelledby="seats-heading">
           <h2 id="seats-heading">Seats</h2>
           <SeatsBar summary={summary} />
+          {pending && (
+            <p class="pill" data-testid="seats-pending">
+              Change to {pending.to} seats pending Stripe's confirmation
+            </p>
+          )}
         </section>
         <section class="stat" aria-labelledby="projects-heading">
           <h2 id="projects-heading">Projects</h2>
@@ -160,17 +192,18 @@ async function billingPage(c: Context<TenantPageEnv>, forms: BillingForms = NO_F
       {manage && summary.plan === 'pro' && (
         <section class="card" aria-labelledby="seats-form-heading">
           <h2 id="seats-form-heading">Change seats</h2>
-          <Form csrf={csrf} action={`${base}/seats`} class="inline-form" label="Change seats">
+          {/* A GET: the price comes first, on a confirmation page that posts the change. */}
+          <form method="get" action={`${base}/seats`} class="inline-form" aria-label="Change seats">
             <FormErrors state={forms.seats} />
             <SeatsField
               name="quantity"
               state={forms.seats}
               used={summary.seats.used}
               initial={summary.seats.limit ?? summary.seats.used}
-              hint="Prorated. Fewer seats apply at once; more seats once Stripe confirms the payment."
+              hint="You see the price before anything changes. Fewer seats apply at once; more seats once Stripe confirms them."
             />
-            <button type="submit">Request change</button>
-          </Form>
+            <button type="submit">Review price</button>
+          </form>
         </section>
       )}
 
@@ -189,27 +222,82 @@ async function billingPage(c: Context<TenantPageEnv>, forms: BillingForms = NO_F
   );
 }
 
+/** The confirmation of a seat change, with its price from Stripe's preview. */
+function seatConfirmation(c: Context<TenantPageEnv>, quote: SeatPreview) {
+  const base = tenantPath(c.var.tenantCtx.tenant, 'billing');
+  const money = (amount: number) => formatMoney(amount, quote.currency);
+  const more = quote.to > quote.from;
+  return confirmPage(c, {
+    title: 'Change seats',
+    tab: billingTab,
+    question: more ? `Buy ${quote.to - quote.from} more ${quote.to - quote.from === 1 ? 'seat' : 'seats'}?` : `Go down to ${quote.to} seats?`,
+    body: (
+      <>
+        <dl class="facts cost" data-testid="seat-quote">
+          <dt>Seats</dt>
+          <dd>
+            {quote.from} → {quote.to}
+          </dd>
+          <dt>{quote.prorated < 0 ? 'Prorated credit for this month' : 'Prorated for the rest of this month'}</dt>
+          <dd data-testid="prorated">{money(quote.prorated)}</dd>
+          <dt>New monthly price</dt>
+          <dd data-testid="new-monthly">{money(quote.nextMonthly)}</dd>
+          <dt>Next invoice, {formatTime(quote.nextInvoiceAt)}</dt>
+          <dd data-testid="next-invoice">{money(quote.nextInvoiceTotal)}</dd>
+        </dl>
+        <p>
+          Nothing is charged today: the prorated amount is added to your next invoice, on {formatTime(quote.nextInvoiceAt)}, with the new monthly price.{' '}
+          {more ? 'The new seats can be used as soon as Stripe confirms the change, usually within seconds.' : 'The seats go down at once.'}
+        </p>
+      </>
+    ),
+    action: `${base}/seats`,
+    button: more ? `Buy seats: ${quote.to} in all` : `Change to ${quote.to} seats`,
+    cancel: base,
+    danger: false,
+    fields: { quantity: String(quote.to), ...(quote.prorationDate ? { prorationDate: String(quote.prorationDate) } : {}) },
+  });
+}
+
 /** Mounted at /t/:tenant/billing. Only owners manage billing (billing:manage). */
 export const billingPages = tenantPageApp()
   .get('/', requirePermission(billingPermissions.read), (c) => billingPage(c))
   .post('/checkout', requirePermission(billingPermissions.manage), (c) =>
     formAction(c, checkoutBody, {
-      submit: async (input) => c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303),
-      render: (c, state, status, flash) => billingPage(c, { ...NO_FORMS, upgrade: state }, status, flash),
+      submit: async (input) => {
+        if (!currentUser(c)?.emailVerified) throw emailUnverified();
+        return c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303);
+      },
+      back: tenantPath(c.var.tenantCtx.tenant, 'billing'),
+      formId: UPGRADE_FORM,
     }),
   )
   .post('/portal', requirePermission(billingPermissions.manage), (c) =>
     buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'billing'), async () => c.redirect((await openBillingPortal(c.var.tenantCtx)).url, 303)),
   )
-  .post('/seats', requirePermission(billingPermissions.manage), (c) =>
-    formAction(c, seatChangeBody, {
+  .get('/seats', requirePermission(billingPermissions.manage), async (c) => {
+    const back = tenantPath(c.var.tenantCtx.tenant, 'billing');
+    const values = { quantity: c.req.query('quantity') ?? '' };
+    const refuse = (errors: FormState['errors'], message: string) => redirectWithFlash(c, back, { kind: 'error', message, form: { id: SEATS_FORM, values, errors } });
+    const query = seatPreviewQuery.safeParse(values);
+    if (!query.success) return refuse({ quantity: query.error.issues.map((issue) => issue.message) }, 'Choose a number of seats.');
+    try {
+      return await seatConfirmation(c, await previewSeatChange(c.var.tenantCtx, query.data));
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code === 'internal') throw err;
+      return refuse({ quantity: [err.message] }, err.message);
+    }
+  })
+  .post('/seats', requirePermission(billingPermissions.manage), (c) => {
+    const back = tenantPath(c.var.tenantCtx.tenant, 'billing');
+    return formAction(c, seatChangeBody, {
       submit: async (input) => {
         const { appliesNow } = await requestSeatChange(c.var.tenantCtx, input);
-        return redirectWithFlash(c, tenantPath(c.var.tenantCtx.tenant, 'billing'), {
-          kind: 'success',
-          message: appliesNow ? `You now have ${input.quantity} seats.` : `Change to ${input.quantity} seats requested; it takes effect when Stripe confirms it.`,
-        });
+        if (appliesNow) return redirectWithFlash(c, back, { kind: 'success', message: `You now have ${input.quantity} seats.` });
+        // An increase waits for Stripe's webhook: the page shows it pending and refreshes until it lands.
+        return c.redirect(`${back}?${new URLSearchParams({ seats: String(input.quantity) })}`, 303);
       },
-      render: (c, state, status, flash) => billingPage(c, { ...NO_FORMS, seats: state }, status, flash),
-    }),
-  );
+      back,
+      formId: SEATS_FORM,
+    });
+  });

@@ -96,6 +96,6 @@ const LIMIT_ADVICE = {
  */
 export function planLimitError(kind: keyof typeof LIMIT_ADVICE, limit: number | null, state: 'full' | 'over' = 'full'): AppError {
   const allows = `Your plan allows ${limit ?? 'unlimited'} ${kind}`;
-  const situation = state === 'full' ? '' : ` and this tenant has more, so they are read-only until it is back within the limit`;
+  const situation = state === 'full' ? '' : ` and this organisation has more, so they are read-only until it is back within the limit`;
   return new AppError('plan_limit', `${allows}${situation}. ${LIMIT_ADVICE[kind]}`, { limit: kind, max: limit });
 }

@@ -1,3 +1,4 @@
+import { verifiedEmailOnly } from '../../platform/auth/middleware';
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
@@ -11,7 +12,7 @@ export const billingRoutes = tenantApp()
   .get('/', requirePermission(billingPermissions.read), async (c) => {
     return c.json(await getBillingSummary(c.var.tenantCtx));
   })
-  .post('/checkout', requirePermission(billingPermissions.manage), validate('json', checkoutBody), async (c) => {
+  .post('/checkout', requirePermission(billingPermissions.manage), verifiedEmailOnly(), validate('json', checkoutBody), async (c) => {
     return c.json(await startCheckout(c.var.tenantCtx, c.req.valid('json')));
   })
   .post('/portal', requirePermission(billingPermissions.manage), async (c) => {

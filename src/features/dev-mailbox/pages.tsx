@@ -15,10 +15,14 @@ function linkify(text: string): Child[] {
   return text.split(/(https?:\/\/[^\s<>"]+)/g).map((part, i) => (i % 2 === 1 ? <a href={part}>{part}</a> : part));
 }
 
-/** Mounted at /dev/mailbox. */
+/** Mounted at /dev/mailbox. With `Accept: application/json`, the same mail as JSON, for scripts and tests (`?to=` narrows it to one address). */
 export const devMailboxPages = pageApp().get('/', async (c) => {
   if (!usesDevMailbox(c.env.ENVIRONMENT)) throw notFound();
-  const emails = await listMailbox(c.env);
+  const to = c.req.query('to')?.toLowerCase();
+  const emails = await listMailbox(c.env, { to });
+  if (c.req.header('Accept')?.includes('application/json')) {
+    return c.json({ emails: emails.map(({ id, to, subject, text, createdAt }) => ({ id, to, subject, text, createdAt })) });
+  }
   return renderPage(
     c,
     { title: 'Dev mailbox' },

@@ -1,4 +1,4 @@
-import { requireUser, usersOnly } from '../../platform/auth/middleware';
+import { requireUser, usersOnly, verifiedEmailOnly } from '../../platform/auth/middleware';
 import { deliverOutbox } from '../../platform/email/outbox';
 import { publicApp, tenantApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
@@ -13,7 +13,7 @@ export const invitationRoutes = tenantApp()
   .get('/', requirePermission(memberPermissions.invite), async (c) => {
     return c.json({ invitations: await listInvitations(c.var.tenantCtx) });
   })
-  .post('/', requirePermission(memberPermissions.invite), validate('json', createInvitationBody), async (c) => {
+  .post('/', requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));
     c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
     return c.json(result, 201);

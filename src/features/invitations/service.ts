@@ -1,4 +1,5 @@
 import { desc, eq, lte, sql } from 'drizzle-orm';
+import { markEmailVerified } from '../account/service';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { authorityOf, tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
@@ -39,6 +40,23 @@ function acceptUrlFor(env: Env, token: string): string {
   return `${env.APP_URL.replace(/\/$/, '')}/invitations/${token}`;
 }
 
+/** Who sends it, as the email names them: "Ada Lovelace (ada@example.com)"; a key or the system as the organisation. */
+async function inviterName(ctx: TenantContext): Promise<string | null> {
+  if (ctx.actor.type !== 'user' || !ctx.actor.id) return null;
+  const user = await ctx.global.first(users, eq(users.id, ctx.actor.id));
+  return user ? `${user.name} (${user.email})` : null;
+}
+
+/** The invitation email: who invited you, to what, as what, and until when. */
+function invitationEmail(ctx: TenantContext, to: string, role: Role, token: string, expiresAt: number, inviter: string | null) {
+  const who = inviter ?? `An admin of ${ctx.tenant.name}`;
+  return queueEmail(ctx, {
+    to,
+    subject: `${inviter ? inviter.replace(/ \(.*\)$/, '') : ctx.tenant.name} invited you to ${ctx.tenant.name} on saas-slice`,
+    text: `${who} invited you to join ${ctx.tenant.name} as ${role}.\n\nAccept the invitation: ${acceptUrlFor(ctx.env, token)}\n\nThe link expires on ${new Date(expiresAt).toUTCString()}.`,
+  });
+}
+
 export async function listInvitations(ctx: TenantContext): Promise<InvitationView[]> {
   const rows = await ctx.db.select(invitations, eq(invitations.status, 'pending')).orderBy(desc(invitations.createdAt));
   return rows.map((row) => toView(row));
@@ -53,10 +71,13 @@ export async function listInvitations(ctx: TenantContext): Promise<InvitationVie
 export async function createInvitation(ctx: TenantContext, input: CreateInvitationBody): Promise<{ invitation: InvitationView; acceptUrl: string }> {
   if (!canGrant(ctx.role, input.role)) throw new AppError('forbidden', `You cannot invite someone as ${input.role}`);
   const now = Date.now();
-  const alreadyMember = await ctx.db
-    .selectWithUser(memberships, memberships.userId, eq(users.email, input.email))
-    .limit(1)
-    .then((rows) => rows.length > 0);
+  const [alreadyMember, inviter] = await Promise.all([
+    ctx.db
+      .selectWithUser(memberships, memberships.userId, eq(users.email, input.email))
+      .limit(1)
+      .then((rows) => rows.length > 0),
+    inviterName(ctx),
+  ]);
 
   const id = newId('inv');
   const token = randomToken();
@@ -79,11 +100,7 @@ export async function createInvitation(ctx: TenantContext, input: CreateInvitati
         expiresAt,
         createdAt: now,
       }),
-      queueEmail(ctx, {
-        to: input.email,
-        subject: `You're invited to ${ctx.tenant.name} on saas-slice`,
-        text: `You have been invited to join ${ctx.tenant.name} as ${input.role}.\n\nAccept the invitation: ${acceptUrlFor(ctx.env, token)}\n\nThe link expires on ${new Date(expiresAt).toUTCString()}.`,
-      }),
+      invitationEmail(ctx, input.email, input.role, token, expiresAt, inviter),
       auditEntry(ctx, 'invitation.created', { type: 'invitation', id }, { email: input.email, role: input.role }),
     ]);
   } catch (err) {
@@ -111,6 +128,29 @@ export async function revokeInvitation(ctx: TenantContext, id: string): Promise<
   ]);
   if (updated.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
   await releaseSeatOrDefer(ctx, invitationSeat(id));
+}
+
+/**
+ * Sends a pending invitation again: a new link (the old one stops working,
+ * since only its hash is stored, the link cannot be shown twice) and a new
+ * week to accept it. The seat stays reserved, now until the new expiry.
+ */
+export async function resendInvitation(ctx: TenantContext, id: string): Promise<{ invitation: InvitationView; acceptUrl: string }> {
+  const [row, inviter] = await Promise.all([ctx.db.first(invitations, eq(invitations.id, id)), inviterName(ctx)]);
+  if (!row) throw notFound('Invitation');
+  if (row.status !== 'pending') throw new AppError('conflict', `This invitation is already ${row.status}`);
+  const token = randomToken();
+  const expiresAt = Date.now() + INVITATION_TTL_MS;
+  // The seat first: an invitation past its expiry may have lost it, and a full organisation has none to give.
+  const reservation = await seatsFor(ctx.env, ctx.tenant.id).reserveSeat(invitationSeat(id), { expiresAt });
+  if (!reservation.ok) throw planLimitError('seats', reservation.usage.limit);
+  const [updated] = await ctx.db.batch([
+    ctx.db.update(invitations, { tokenHash: await sha256Hex(token), expiresAt }, eq(invitations.id, id), eq(invitations.status, 'pending')),
+    invitationEmail(ctx, row.email, row.role, token, expiresAt, inviter),
+    auditEntry(ctx, 'invitation.resent', { type: 'invitation', id }, { email: row.email }),
+  ]);
+  if (updated.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
+  return { invitation: toView({ ...row, expiresAt }), acceptUrl: acceptUrlFor(ctx.env, token) };
 }
 
 export interface InvitationPreview {
@@ -166,12 +206,14 @@ export async function acceptInvitation(
       ctx.db.update(invitations, { status: 'accepted', acceptedAt: now }, eq(invitations.id, invitation.id), eq(invitations.status, 'pending')),
       auditEntryIf(ctx, acceptedNow, 'invitation.accepted', { type: 'invitation', id: invitation.id }, { email: invitation.email }),
       auditEntryIf(ctx, acceptedNow, 'member.added', { type: 'user', id: user.userId }, { role: invitation.role }),
+      // The link reached this address, so the address is proven.
+      markEmailVerified(ctx, user.userId, invitation.email),
     ]);
     if (joined.meta.changes === 0) throw new AppError('conflict', 'This invitation is no longer pending');
   } catch (err) {
     // Hand the seat back to the invitation; if even that fails, reconciliation repairs it.
     await seats.transferSeat(memberSeat(user.userId), invitationSeat(invitation.id), { expiresAt: invitation.expiresAt }).catch(() => undefined);
-    if (isUniqueViolation(err, 'memberships')) throw new AppError('conflict', 'You are already a member of this tenant');
+    if (isUniqueViolation(err, 'memberships')) throw new AppError('conflict', 'You are already a member of this organisation');
     throw err;
   }
   return { tenant, role: invitation.role };

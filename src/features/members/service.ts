@@ -69,7 +69,7 @@ function revokeAuthorityAbove(ctx: TenantContext, userId: string, ceiling: Role,
 
 function changedMeanwhile(targetRole: Role): AppError {
   return targetRole === 'owner'
-    ? new AppError('conflict', 'A tenant needs at least one owner: make someone else owner first')
+    ? new AppError('conflict', 'An organisation needs at least one owner: make someone else owner first')
     : new AppError('conflict', 'This member changed meanwhile; reload and try again');
 }
 

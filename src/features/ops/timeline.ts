@@ -11,7 +11,7 @@ import { seatsFor } from '../seats/client';
 
 interface TimelineEntry {
   at: number;
-  source: 'audit' | 'stripe';
+  source: 'audit' | 'stripe' | 'security';
   what: string;
   requestId: string | null;
   detail: Record<string, unknown>;
@@ -20,7 +20,7 @@ interface TimelineEntry {
 export async function tenantTimeline(ctx: ServiceContext, tenantRef: string, limit: number) {
   const records = await tenantRecordsForOperator(ctx.env, tenantRef, limit);
   if (!records) throw notFound('Tenant');
-  const { tenant, deleted, subscription, audit, events } = records;
+  const { tenant, deleted, subscription, audit, events, security } = records;
 
   const entries: TimelineEntry[] = [
     ...audit.map((row) => ({
@@ -43,6 +43,7 @@ export async function tenantTimeline(ctx: ServiceContext, tenantRef: string, lim
         lastError: row.lastError,
       },
     })),
+    ...security.map((row) => ({ at: row.at, source: 'security' as const, what: row.event, requestId: row.requestId, detail: { userId: row.userId, ip: row.ip } })),
   ]
     .sort((a, b) => b.at - a.at)
     .slice(0, limit);

@@ -2,8 +2,9 @@
 import type { Context } from 'hono';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
-import { redirectWithFlash, type Flash } from '../../platform/ui/flash';
-import { buttonAction, Field, FormCard, readParams, type FormState, type PageStatus } from '../../platform/ui/form';
+import { redirectWithFlash } from '../../platform/ui/flash';
+import { confirmPage } from '../../platform/ui/confirm';
+import { buttonAction, Field, FormCard, readParams, type FormState } from '../../platform/ui/form';
 import { DataTable, formatTime, RowAction } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import { pageWithForm } from '../../platform/ui/page-with-form';
@@ -11,21 +12,26 @@ import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
 import { tenantPath } from '../../platform/ui/paths';
 import { createProjectBody, projectParams } from './inputs';
 import { projectPermissions } from './permissions';
-import { createProject, deleteProject, listProjects } from './service';
+import { currentEntitlement } from '../billing/entitlement';
+import { atLimit, UsageNote } from '../billing/usage';
+import { createProject, deleteProject, getProject, listProjects } from './service';
 
 export const projectsTab: NavTab = { label: 'Projects', path: 'projects', permission: projectPermissions.read };
 
-async function projectsPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, flash?: Flash) {
+async function projectsPage(c: Context<TenantPageEnv>, state: FormState) {
   const ctx = c.var.tenantCtx;
   const base = tenantPath(ctx.tenant, 'projects');
   const writable = can(ctx.role, projectPermissions.write);
-  const projects = await listProjects(ctx);
+  const [projects, entitlement] = await Promise.all([listProjects(ctx), currentEntitlement(ctx)]);
+  const usage = { used: projects.length, limit: entitlement.limits.projects };
   return renderPage(
     c,
-    { title: 'Projects', tab: projectsTab, status, flash },
+    { title: 'Projects', tab: projectsTab },
     <>
       <h1>Projects</h1>
-      {writable && (
+      <UsageNote ctx={ctx} usage={usage} noun={['project', 'projects']} id="project-usage" />
+      {/* At the limit the form would only be refused: the note above says what to do instead. */}
+      {writable && !atLimit(usage) && (
         <FormCard id="new-project-heading" heading="New project" csrf={c.var.csrfToken} action={base} state={state}>
           <Field name="name" label="Project name" state={state} required />
           <button type="submit">Create project</button>
@@ -41,7 +47,7 @@ async function projectsPage(c: Context<TenantPageEnv>, state: FormState, status:
             <td>{formatTime(p.createdAt)}</td>
             {writable && (
               <td>
-                <RowAction csrf={c.var.csrfToken} action={tenantPath(ctx.tenant, 'projects', p.id, 'delete')} label="Delete" describedAs={`Delete ${p.name}`} />
+                <RowAction href={tenantPath(ctx.tenant, 'projects', p.id, 'delete')} label="Delete" describedAs={`Delete ${p.name}`} />
               </td>
             )}
           </tr>
@@ -60,6 +66,19 @@ export const projectPages = pageWithForm({
   page: projectsPage,
   submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.var.tenantCtx, input)).name} created.` }),
 })
+  .get('/:id/delete', requirePermission(projectPermissions.write), async (c) => {
+    const project = await getProject(c.var.tenantCtx, readParams(c, projectParams).id);
+    const here = tenantPath(c.var.tenantCtx.tenant, 'projects', project.id, 'delete');
+    return confirmPage(c, {
+      title: 'Delete project',
+      tab: projectsTab,
+      question: `Delete ${project.name}?`,
+      body: <p>The project is deleted for everyone in {c.var.tenantCtx.tenant.name}. This cannot be undone.</p>,
+      action: here,
+      button: 'Delete project',
+      cancel: tenantPath(c.var.tenantCtx.tenant, 'projects'),
+    });
+  })
   .post('/:id/delete', requirePermission(projectPermissions.write), (c) => {
     const { id } = readParams(c, projectParams);
     return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'projects'), async () => {

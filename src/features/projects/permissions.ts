@@ -1,6 +1,6 @@
 import { permission } from '../../platform/tenancy/policy';
 
 export const projectPermissions = {
-  read: permission('projects:read', 'member'),
-  write: permission('projects:write', 'member'),
+  read: permission('projects:read', 'member', 'see projects'),
+  write: permission('projects:write', 'member', 'create, rename or delete projects'),
 };

@@ -1,22 +1,23 @@
 /** Where a signed-in person lands, creating an organisation, and its settings. */
 import type { Context } from 'hono';
 import type { FC } from 'hono/jsx';
+import { AppError } from '../../platform/errors';
 import { pageApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { can } from '../../platform/tenancy/policy';
 import { redirectWithFlash } from '../../platform/ui/flash';
-import { EMPTY_FORM, Field, formAction, FormErrors, type FormState, type PageStatus } from '../../platform/ui/form';
+import { buttonAction, Field, formAction, FormErrors, keptForm, readForm, type FormState } from '../../platform/ui/form';
 import { Form } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, PageEnv, TenantPageEnv } from '../../platform/ui/page-env';
 import { currentUser, requireSignedIn, signInPath } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
-import { createTenantBody, deleteTenantForm, renameTenantBody } from './inputs';
+import { createTenantBody, deleteTenantForm, renameTenantBody, requireMfaForm } from './inputs';
 import { deleteTenant, exportTenant } from './lifecycle';
 import { tenantPermissions } from './permissions';
-import { createTenant, renameTenant } from './service';
+import { createTenant, mfaRequired, refuseUnverifiedSecondTenant, renameTenant, updateTenant } from './service';
 
 export const settingsTab: NavTab = { label: 'Settings', path: 'settings', permission: tenantPermissions.update };
 
@@ -30,10 +31,10 @@ const CreateTenantForm: FC<{ csrf: string; state: FormState }> = ({ csrf, state 
   </Form>
 );
 
-function newTenantPage(c: Context<PageEnv>, state: FormState, first: boolean, status: PageStatus = 200) {
+function newTenantPage(c: Context<PageEnv>, state: FormState, first: boolean) {
   return renderPage(
     c,
-    { title: first ? 'Create your first organisation' : 'New organisation', narrow: true, status },
+    { title: first ? 'Create your first organisation' : 'New organisation', narrow: true },
     <div class="card">
       <h1>{first ? 'Create your first organisation' : 'New organisation'}</h1>
       <p>An organisation holds your projects, members and billing. You will be its owner.</p>
@@ -49,27 +50,28 @@ export const startPages = pageApp()
     if (!currentUser(c)) return c.redirect('/signin', 303);
     const first = (await c.var.viewer())?.memberships[0];
     if (first) return c.redirect(tenantPath(first.tenant), 303);
-    return newTenantPage(c, EMPTY_FORM, true);
+    return newTenantPage(c, await keptForm(c), true);
   })
-  .get('/tenants/new', requireSignedIn(), (c) => newTenantPage(c, EMPTY_FORM, false))
+  .get('/tenants/new', requireSignedIn(), async (c) => newTenantPage(c, await keptForm(c), false))
   .post('/tenants/new', async (c) => {
     const user = currentUser(c);
     if (!user) return c.redirect(signInPath('/tenants/new'), 303);
     return formAction(c, createTenantBody, {
       submit: async ({ name }) => {
+        await refuseUnverifiedSecondTenant(requestContext(c), user);
         const tenant = await createTenant(requestContext(c), { name, ownerId: user.userId });
         return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `${tenant.name} is ready.` });
       },
-      render: (c, state, status) => newTenantPage(c, state, false, status),
       refusalField: 'name',
     });
   });
 
-function settingsPage(c: Context<TenantPageEnv>, state: FormState, status: PageStatus = 200, deleteState: FormState = EMPTY_FORM) {
+async function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteState: FormState) {
   const { tenant, role } = c.var.tenantCtx;
+  const requireMfa = role === 'owner' && (await mfaRequired(c.var.tenantCtx));
   return renderPage(
     c,
-    { title: 'Settings', tab: settingsTab, status },
+    { title: 'Settings', tab: settingsTab },
     <>
       <h1>Settings</h1>
       <section class="card" aria-labelledby="rename-heading">
@@ -93,6 +95,18 @@ function settingsPage(c: Context<TenantPageEnv>, state: FormState, status: PageS
           </dd>
         </dl>
       </section>
+      {role === 'owner' && (
+        <section class="card" aria-labelledby="mfa-heading">
+          <h2 id="mfa-heading">Two-factor sign-in</h2>
+          <p>{requireMfa ? 'Required: members without it are sent to turn it on before they see this organisation. API keys are not affected.' : 'Not required.'}</p>
+          <Form csrf={c.var.csrfToken} action={tenantPath(tenant, 'settings', 'require-mfa')} label="Two-factor requirement">
+            <input type="hidden" name="requireMfa" value={requireMfa ? 'false' : 'true'} />
+            <button type="submit" class={requireMfa ? 'secondary' : undefined}>
+              {requireMfa ? 'Stop requiring two-factor sign-in' : 'Require two-factor sign-in'}
+            </button>
+          </Form>
+        </section>
+      )}
       {can(role, tenantPermissions.export) && (
         <section class="card" aria-labelledby="export-heading">
           <h2 id="export-heading">Export your data</h2>
@@ -122,12 +136,14 @@ function settingsPage(c: Context<TenantPageEnv>, state: FormState, status: PageS
   );
 }
 
+const DELETE_FORM = 'delete';
+
 /** Mounted at /t/:tenant/settings. */
 export const settingsPages = pageWithForm({
   view: tenantPermissions.update,
   post: tenantPermissions.update,
   schema: renameTenantBody,
-  page: (c, state, status) => settingsPage(c, state, status),
+  page: async (c, state) => settingsPage(c, state, await keptForm(c, DELETE_FORM)),
   refusalField: 'name',
   submit: async (c, input) => {
     const tenant = await renameTenant(c.var.tenantCtx, input);
@@ -139,6 +155,15 @@ export const settingsPages = pageWithForm({
     c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
     return c.json(data);
   })
+  .post('/require-mfa', requirePermission(tenantPermissions.update), (c) =>
+    buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'settings'), async () => {
+      const form = await readForm(c, requireMfaForm);
+      if (!form.ok) throw new AppError('validation_failed', 'Choose whether to require two-factor sign-in');
+      const { requireMfa } = form.data;
+      await updateTenant(c.var.tenantCtx, { requireMfa });
+      return requireMfa ? 'Two-factor sign-in is now required.' : 'Two-factor sign-in is no longer required.';
+    }),
+  )
   .post('/delete', requirePermission(tenantPermissions.delete), (c) => {
     const { tenant } = c.var.tenantCtx;
     return formAction(c, deleteTenantForm(tenant.slug), {
@@ -146,7 +171,8 @@ export const settingsPages = pageWithForm({
         await deleteTenant(c.var.tenantCtx);
         return redirectWithFlash(c, '/', { kind: 'success', message: `${tenant.name} was deleted.` });
       },
-      render: (c, state, status) => settingsPage(c, EMPTY_FORM, status, state),
+      back: tenantPath(tenant, 'settings'),
+      formId: DELETE_FORM,
       refusalField: '_form',
     });
   });

@@ -1,8 +1,8 @@
 import { permission } from '../../platform/tenancy/policy';
 
 export const tenantPermissions = {
-  read: permission('tenant:read', 'member'),
-  update: permission('tenant:update', 'admin'),
-  export: permission('tenant:export', 'owner'),
-  delete: permission('tenant:delete', 'owner'),
+  read: permission('tenant:read', 'member', 'see the organisation'),
+  update: permission('tenant:update', 'admin', 'rename the organisation'),
+  export: permission('tenant:export', 'owner', "export the organisation's data"),
+  delete: permission('tenant:delete', 'owner', 'delete the organisation'),
 };

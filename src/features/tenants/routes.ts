@@ -3,14 +3,15 @@ import { publicApp, tenantApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
-import { createTenantBody, renameTenantBody } from './inputs';
+import { createTenantBody, updateTenantBody } from './inputs';
 import { deleteTenant, exportTenant } from './lifecycle';
 import { tenantPermissions } from './permissions';
-import { createTenant, renameTenant } from './service';
+import { createTenant, refuseUnverifiedSecondTenant, updateTenant } from './service';
 
 /** POST /api/tenants: not under a tenant, so it is not tenant-scoped. */
 export const tenantCreationRoutes = publicApp().post('/', usersOnly(), validate('json', createTenantBody), async (c) => {
   const user = requireUser(c);
+  await refuseUnverifiedSecondTenant(requestContext(c), user);
   const tenant = await createTenant(requestContext(c), { name: c.req.valid('json').name, ownerId: user.userId });
   return c.json({ tenant }, 201);
 });
@@ -21,8 +22,8 @@ export const tenantRoutes = tenantApp()
     const { tenant, role } = c.var.tenantCtx;
     return c.json({ tenant, role });
   })
-  .patch('/', requirePermission(tenantPermissions.update), validate('json', renameTenantBody), async (c) => {
-    return c.json({ tenant: await renameTenant(c.var.tenantCtx, c.req.valid('json')) });
+  .patch('/', requirePermission(tenantPermissions.update), validate('json', updateTenantBody), async (c) => {
+    return c.json({ tenant: await updateTenant(c.var.tenantCtx, c.req.valid('json')) });
   })
   .delete('/', requirePermission(tenantPermissions.delete), async (c) => {
     await deleteTenant(c.var.tenantCtx);

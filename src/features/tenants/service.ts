@@ -1,4 +1,7 @@
 import { auditEntry } from '../../platform/audit';
+import { eq } from 'drizzle-orm';
+import { emailUnverified } from '../../platform/auth/middleware';
+import { membershipsOfUser } from '../../platform/db/cross-tenant';
 import { tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
 import { isUniqueViolation } from '../../platform/db/errors';
 import type { BatchStatement } from '../../platform/db/global-db';
@@ -55,7 +58,7 @@ export async function createTenant(ctx: ServiceContext, input: { name: string; o
       if (!isUniqueViolation(err, 'tenants.slug')) throw err;
     }
   }
-  throw new AppError('conflict', 'Could not find a free URL for this tenant name; try another name');
+  throw new AppError('conflict', 'Could not find a free URL for this organisation name; try another name');
 }
 
 /** Renames the tenant; its slug (and so every URL) stays the same. */
@@ -65,4 +68,28 @@ export async function renameTenant(ctx: TenantContext, input: { name: string }):
     auditEntry(ctx, 'tenant.renamed', { type: 'tenant', id: ctx.tenant.id }, { from: ctx.tenant.name, to: input.name }),
   ]);
   return { ...ctx.tenant, name: input.name };
+}
+
+/** An unproven address may own the organisation it signed up with (or join by invitation), not start more. */
+export async function refuseUnverifiedSecondTenant(ctx: ServiceContext, user: { userId: string; emailVerified: boolean }): Promise<void> {
+  if (user.emailVerified) return;
+  if ((await membershipsOfUser(ctx.env, user.userId)).length > 0) throw emailUnverified();
+}
+
+/** PATCH /api/t/:tenant: the name (admins and owners), whether members need 2FA (owners only). */
+export async function updateTenant(ctx: TenantContext, input: { name?: string; requireMfa?: boolean }): Promise<TenantRef & { requireMfa?: boolean }> {
+  if (input.requireMfa !== undefined && ctx.role !== 'owner') throw new AppError('forbidden', 'Only owners can require two-factor sign-in');
+  const renamed = input.name !== undefined ? await renameTenant(ctx, { name: input.name }) : ctx.tenant;
+  if (input.requireMfa === undefined) return renamed;
+  await ctx.db.batch([
+    ctx.db.updateTenant({ requireMfa: input.requireMfa }),
+    auditEntry(ctx, 'tenant.mfa_requirement_changed', { type: 'tenant', id: ctx.tenant.id }, { requireMfa: input.requireMfa }),
+  ]);
+  return { ...renamed, requireMfa: input.requireMfa };
+}
+
+/** Whether the organisation requires 2FA of its members (the settings page). */
+export async function mfaRequired(ctx: TenantContext): Promise<boolean> {
+  const row = await ctx.global.first(tenants, eq(tenants.id, ctx.tenant.id));
+  return row?.requireMfa ?? false;
 }

@@ -1,5 +1,8 @@
+import { and, eq, lt } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
+import { database } from '../db/client';
 import { userWithMembership } from '../db/cross-tenant';
+import { sessions } from '../db/schema';
 import type { AppEnv, Env } from '../env';
 import { AppError } from '../errors';
 import { readSessionCookie } from './cookie';
@@ -63,10 +66,26 @@ async function resolveCaller<E extends AppEnv>(c: Context<E>, token: string, ten
   }
   const session = await verifySession(c.env, token);
   if (!session.ok) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  const user = await userWithMembership(c.env, session.userId, tenantSlug);
-  if (!user) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  return { principal: { type: 'user', userId: user.id, email: user.email }, membership: user.membership };
+  const now = Date.now();
+  // One statement: the session record (revoked? expired?), its user and, on a tenant path, their membership.
+  const row = await userWithMembership(c.env, { sessionId: session.sessionId, userId: session.userId, now }, tenantSlug);
+  if (!row) throw new AppError('unauthenticated', 'Session is invalid or expired');
+  if (row.lastSeenAt < now - LAST_SEEN_RESOLUTION_MS) {
+    // Off the request path, and at most once per resolution: most requests only read.
+    c.executionCtx.waitUntil(
+      database(c.env.DB)
+        .update(sessions)
+        .set({ lastSeenAt: now })
+        .where(and(eq(sessions.id, session.sessionId), lt(sessions.lastSeenAt, now - LAST_SEEN_RESOLUTION_MS)))
+        .then(() => undefined),
+    );
+  }
+  const principal: Principal = { type: 'user', userId: row.id, email: row.email, sessionId: session.sessionId, emailVerified: row.emailVerifiedAt !== null, mfaEnabled: row.mfaSecret !== null };
+  return { principal, membership: row.membership };
 }
+
+/** How stale a session's "last seen" may be: writes at most this often per session. */
+const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
 
 /** 401 unless someone is signed in. */
 export function requirePrincipal<E extends AppEnv>(c: Context<E>): Principal {
@@ -88,4 +107,21 @@ export function usersOnly(): MiddlewareHandler<AppEnv> {
     requireUser(c);
     await next();
   };
+}
+
+/**
+ * 403 `email_unverified` for a person whose address is not proven yet (API
+ * keys pass: their creator's rights were checked when the key was made).
+ * Placed before validation, like the permission checks.
+ */
+export function verifiedEmailOnly<E extends AppEnv>(): MiddlewareHandler<E> {
+  return async function verifiedEmailOnlyMiddleware(c, next) {
+    const principal = requirePrincipal(c);
+    if (principal.type === 'user' && !principal.emailVerified) throw emailUnverified();
+    await next();
+  };
+}
+
+export function emailUnverified(): AppError {
+  return new AppError('email_unverified', 'Confirm your email address first: follow the link we emailed you, or ask for a new one');
 }

@@ -2,14 +2,23 @@ import type { Role } from '../db/schema';
 
 /** Who is calling: a signed-in person, or a machine holding one tenant's API key. */
 export type Principal =
-  | { type: 'user'; userId: string; email: string }
+  | {
+      type: 'user';
+      userId: string;
+      email: string;
+      /** The server-side session the token names (revocable). */
+      sessionId: string;
+      emailVerified: boolean;
+      mfaEnabled: boolean;
+    }
   /** `createdBy`: the person whose authority the key carries (it dies with their role or membership). */
   | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role; createdBy: string };
 
-/** The tenant a request's path names, and the caller's role in it. */
+/** The tenant a request's path names, the caller's role in it, and whether it requires its people to sign in with two factors. */
 export interface Membership {
   tenant: { id: string; slug: string; name: string };
   role: Role;
+  requireMfa: boolean;
 }
 
 /**

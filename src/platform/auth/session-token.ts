@@ -46,25 +46,51 @@ function requireSecret(env: Pick<Env, 'JWT_SECRET'>): string {
   return env.JWT_SECRET;
 }
 
-export async function signSession(env: Pick<Env, 'JWT_SECRET'>, userId: string): Promise<string> {
+/** How long the second step of a two-step sign-in may wait for its code. */
+export const MFA_TOKEN_TTL_SECONDS = 5 * 60;
+/** A session token and an mfaToken are signed with one key but never accepted for each other. */
+const MFA_AUDIENCE = 'saas-slice:mfa';
+
+async function signToken(env: Pick<Env, 'JWT_SECRET'>, claims: { userId: string; sessionId?: string; audience: string; ttlSeconds: number }): Promise<string> {
   const { kid, key } = await signingKey(requireSecret(env));
-  return new SignJWT({})
+  return new SignJWT(claims.sessionId ? { sid: claims.sessionId } : {})
     .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' })
-    .setSubject(userId)
+    .setSubject(claims.userId)
     .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
+    .setAudience(claims.audience)
     .setIssuedAt()
-    .setExpirationTime(`${SESSION_TTL_SECONDS}s`)
+    .setExpirationTime(`${claims.ttlSeconds}s`)
     .setJti(crypto.randomUUID())
     .sign(key);
 }
 
-export type SessionCheck = { ok: true; userId: string } | { ok: false; reason: string };
+/** A session JWT naming its server-side record (`sid`): the record is what revocation changes. */
+export function signSession(env: Pick<Env, 'JWT_SECRET'>, userId: string, sessionId: string): Promise<string> {
+  return signToken(env, { userId, sessionId, audience: AUDIENCE, ttlSeconds: SESSION_TTL_SECONDS });
+}
 
-export async function verifySession(
+/** The first step of a two-step sign-in: proves the password, grants nothing but the second step. */
+export function signMfaToken(env: Pick<Env, 'JWT_SECRET'>, userId: string): Promise<string> {
+  return signToken(env, { userId, audience: MFA_AUDIENCE, ttlSeconds: MFA_TOKEN_TTL_SECONDS });
+}
+
+export type SessionCheck = { ok: true; userId: string; sessionId: string } | { ok: false; reason: string };
+
+export async function verifySession(env: Pick<Env, 'JWT_SECRET' | 'JWT_PREVIOUS_SECRET'>, token: string): Promise<SessionCheck> {
+  const check = await verifyToken(env, token, AUDIENCE);
+  if (!check.ok) return check;
+  return typeof check.sid === 'string' ? { ok: true, userId: check.userId, sessionId: check.sid } : { ok: false, reason: 'no session id' };
+}
+
+export async function verifyMfaToken(env: Pick<Env, 'JWT_SECRET' | 'JWT_PREVIOUS_SECRET'>, token: string): Promise<{ ok: true; userId: string } | { ok: false; reason: string }> {
+  return verifyToken(env, token, MFA_AUDIENCE);
+}
+
+async function verifyToken(
   env: Pick<Env, 'JWT_SECRET' | 'JWT_PREVIOUS_SECRET'>,
   token: string,
-): Promise<SessionCheck> {
+  audience: string,
+): Promise<{ ok: true; userId: string; sid?: unknown } | { ok: false; reason: string }> {
   const secrets = [requireSecret(env), env.JWT_PREVIOUS_SECRET].filter((s): s is string => !!s);
   const keys = await Promise.all(secrets.map(signingKey));
   const keyFor = (header: JWTHeaderParameters): CryptoKey => {
@@ -76,10 +102,10 @@ export async function verifySession(
     const { payload } = await jwtVerify(token, keyFor, {
       algorithms: [ALGORITHM],
       issuer: ISSUER,
-      audience: AUDIENCE,
+      audience,
       requiredClaims: ['sub', 'exp', 'iat'],
     });
-    return payload.sub ? { ok: true, userId: payload.sub } : { ok: false, reason: 'no subject' };
+    return payload.sub ? { ok: true, userId: payload.sub, sid: payload.sid } : { ok: false, reason: 'no subject' };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : 'invalid token' };
   }

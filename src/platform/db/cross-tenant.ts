@@ -8,7 +8,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, mi
 import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, stripeEvents, subscriptions, tenants, users, type Role } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, users, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -42,8 +42,8 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
 }
 
 /** `membership` from a left join: the tenant of the path's slug, and the role if the caller holds one there. */
-function membershipOf(tenant: Membership['tenant'] | null, role: Role | null): Membership | null {
-  return tenant && role ? { tenant, role } : null;
+function membershipOf(tenant: Membership['tenant'] | null, role: Role | null, requireMfa: boolean | null): Membership | null {
+  return tenant && role ? { tenant, role, requireMfa: requireMfa ?? false } : null;
 }
 
 /**
@@ -60,35 +60,40 @@ export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantS
     return row && { ...row, membership: undefined };
   }
   const [row] = await db
-    .select({ ...columns, tenant: tenantColumns })
+    .select({ ...columns, tenant: tenantColumns, requireMfa: tenants.requireMfa })
     .from(apiKeys)
     .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, tenantSlug)))
     .where(key)
     .limit(1);
-  return row && { id: row.id, tenantId: row.tenantId, role: row.role, createdBy: row.createdBy, membership: membershipOf(row.tenant, row.role) };
+  return row && { id: row.id, tenantId: row.tenantId, role: row.role, createdBy: row.createdBy, membership: membershipOf(row.tenant, row.role, row.requireMfa) };
 }
 
 /**
- * A signed-in user by id and, when `tenantSlug` is given, their membership
- * in the tenant of that slug (null unless they hold one): one statement, so
- * the credential (401) and the membership (404) cost one round trip and are
- * still answered in the contract's order.
+ * The person a session token names, if that session is live (not revoked, not
+ * expired, and theirs), and, when `tenantSlug` is given, their membership in
+ * the tenant of that slug (null unless they hold one): one statement, so the
+ * credential and its revocation (401) and the membership (404) cost one round
+ * trip and are still answered in the contract's order.
  */
-export async function userWithMembership(env: DbEnv, userId: string, tenantSlug: string | undefined) {
+export async function userWithMembership(env: DbEnv, session: { sessionId: string; userId: string; now: number }, tenantSlug: string | undefined) {
   const db = database(env.DB);
-  const columns = { id: users.id, email: users.email };
+  const columns = { id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt };
+  const live = and(eq(sessions.id, session.sessionId), eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, session.now));
   if (tenantSlug === undefined) {
-    const [row] = await db.select(columns).from(users).where(eq(users.id, userId)).limit(1);
+    const [row] = await db.select(columns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).limit(1);
     return row && { ...row, membership: undefined };
   }
   const [row] = await db
-    .select({ ...columns, tenant: tenantColumns, role: memberships.role })
-    .from(users)
+    .select({ ...columns, tenant: tenantColumns, requireMfa: tenants.requireMfa, role: memberships.role })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(tenants, eq(tenants.slug, tenantSlug))
     .leftJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, users.id)))
-    .where(eq(users.id, userId))
+    .where(live)
     .limit(1);
-  return row && { id: row.id, email: row.email, membership: membershipOf(row.tenant, row.role) };
+  if (!row) return undefined;
+  const { tenant, requireMfa, role, ...user } = row;
+  return { ...user, membership: membershipOf(tenant, role, requireMfa) };
 }
 
 /** Records a key's use, at most once per `resolutionMs`: most requests read, none need write. */
@@ -185,7 +190,16 @@ export async function tenantRecordsForOperator(env: DbEnv, tenantRef: string, li
         .orderBy(desc(stripeEvents.receivedAt))
         .limit(limit)
     : [];
-  return { tenant, deleted, subscription, audit, events };
+  // The members' own security logs (sign-ins, password and 2FA changes): "was someone's account taken over?"
+  const security = tenant
+    ? await db
+        .select({ userId: securityLog.userId, event: securityLog.event, ip: securityLog.ip, requestId: securityLog.requestId, at: securityLog.at })
+        .from(securityLog)
+        .innerJoin(memberships, and(eq(memberships.userId, securityLog.userId), eq(memberships.tenantId, tenant.id)))
+        .orderBy(desc(securityLog.id))
+        .limit(limit)
+    : [];
+  return { tenant, deleted, subscription, audit, events, security };
 }
 
 /**

@@ -1,10 +1,19 @@
 import { and, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from './client';
-import type { deletedTenants, stripeEvents, tenants, users } from './schema';
+import type { accountEmails, deletedTenants, recoveryCodes, securityLog, sessions, stripeEvents, tenants, users, userTokens } from './schema';
 
-/** The tables that belong to no tenant: accounts, the tenant registry, Stripe's events, deleted tenants' records. */
-export type GlobalTable = typeof users | typeof tenants | typeof stripeEvents | typeof deletedTenants;
+/** The tables that belong to no tenant: accounts (and their sessions, tokens, codes, log, emails), the tenant registry, Stripe's events, deleted tenants' records. */
+export type GlobalTable =
+  | typeof users
+  | typeof sessions
+  | typeof userTokens
+  | typeof recoveryCodes
+  | typeof securityLog
+  | typeof accountEmails
+  | typeof tenants
+  | typeof stripeEvents
+  | typeof deletedTenants;
 
 /** One statement of a D1 batch, from either door. */
 export type BatchStatement = BatchItem<'sqlite'>;

@@ -35,6 +35,14 @@ export const users = sqliteTable('users', {
   name: text('name').notNull(),
   passwordHash: text('password_hash').notNull(),
   createdAt: timestampMs('created_at').notNull().default(nowMs),
+  /** When the address was proven (emailed link, accepted invitation, password reset); null until then. */
+  emailVerifiedAt: timestampMs('email_verified_at'),
+  /** The confirmed TOTP secret (base32); null without 2FA. */
+  mfaSecret: text('mfa_secret'),
+  /** A secret being enrolled: it replaces `mfa_secret` only once a code from it is confirmed. */
+  mfaPendingSecret: text('mfa_pending_secret'),
+  /** The last TOTP time step accepted, so a code is not accepted twice within its window. */
+  mfaLastStep: integer('mfa_last_step'),
 });
 
 export const tenants = sqliteTable('tenants', {
@@ -42,7 +50,106 @@ export const tenants = sqliteTable('tenants', {
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
   createdAt: timestampMs('created_at').notNull().default(nowMs),
+  /** Set by an owner: members without 2FA must enrol before they see the organisation (API keys unaffected). */
+  requireMfa: integer('require_mfa', { mode: 'boolean' }).notNull().default(false),
 });
+
+/**
+ * A signed-in session: the JWT names it (`sid`), and authentication reads it
+ * joined with its user in one statement, so revoking takes effect at once
+ * without a second round trip (decision XXXX-sec-revocable-sessions).
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    /** Updated off the request path, at most every few minutes. */
+    lastSeenAt: timestampMs('last_seen_at').notNull().default(nowMs),
+    expiresAt: timestampMs('expires_at').notNull(),
+    revokedAt: timestampMs('revoked_at'),
+    userAgent: text('user_agent'),
+    country: text('country'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId, t.createdAt)],
+);
+
+const USER_TOKEN_PURPOSES = ['verify_email', 'password_reset'] as const;
+
+/** Single-use emailed tokens (stored as SHA-256): verifying an address (also a new one), resetting a password. */
+export const userTokens = sqliteTable(
+  'user_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: USER_TOKEN_PURPOSES }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** The address the token proves: the account's, or the new one of an email change. */
+    email: text('email').notNull(),
+    expiresAt: timestampMs('expires_at').notNull(),
+    usedAt: timestampMs('used_at'),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+  },
+  (t) => [uniqueIndex('user_tokens_hash_uq').on(t.tokenHash), index('user_tokens_user_idx').on(t.userId, t.purpose)],
+);
+
+/** Ten single-use 2FA recovery codes per user, stored as SHA-256, shown once. */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestampMs('used_at'),
+  },
+  (t) => [uniqueIndex('recovery_codes_user_hash_uq').on(t.userId, t.codeHash)],
+);
+
+/** What happened to an account: sign-ins, password and 2FA changes, session revocations. Shown to its user and to operators. */
+export const securityLog = sqliteTable(
+  'security_log',
+  {
+    /** Monotonic, so it doubles as the pagination cursor. */
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
+    requestId: text('request_id'),
+    at: timestampMs('at').notNull().default(nowMs),
+  },
+  (t) => [index('security_log_user_idx').on(t.userId, t.id)],
+);
+
+/**
+ * Emails about an account rather than an organisation (verification, reset,
+ * security notices): the same outbox mechanics as `outbox_emails`, without a tenant.
+ */
+export const accountEmails = sqliteTable(
+  'account_emails',
+  {
+    id: text('id').primaryKey(),
+    to: text('to').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    sentAt: timestampMs('sent_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    claimedAt: timestampMs('claimed_at'),
+  },
+  (t) => [index('account_emails_created_idx').on(t.createdAt)],
+);
 
 export const stripeEvents = sqliteTable(
   'stripe_events',

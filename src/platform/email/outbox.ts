@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { database } from '../db/client';
-import { outboxEmails } from '../db/schema';
-import type { TenantContext } from '../context';
+import { accountEmails, outboxEmails } from '../db/schema';
+import type { ServiceContext, TenantContext } from '../context';
 import type { Env } from '../env';
 import { newId } from '../ids';
 import { createLogger, type Logger } from '../log/logger';
@@ -18,24 +18,42 @@ export function queueEmail(ctx: TenantContext, email: { to: string; subject: str
   return ctx.db.insert(outboxEmails, { id: newId('eml'), ...email });
 }
 
+/** The outbox row for an email about an account (verification, reset, a security notice): no tenant. */
+export function queueAccountEmail(ctx: ServiceContext, email: { to: string; subject: string; text: string }) {
+  return ctx.global.insert(accountEmails).values({ id: newId('eml'), ...email });
+}
+
+type OutboxTable = typeof outboxEmails | typeof accountEmails;
+
+type DeliveryOptions = { limit?: number; sender?: EmailSender; log?: Logger };
+
 /**
- * Sends what the outbox holds, oldest first. Runs after a request (waitUntil)
+ * Sends what the outboxes hold (organisations' and accounts'), oldest first. Returns how many were sent.
+ * After a request, `tenantId` confines it to that tenant's rows (an index
+ * walk, not a scan of every tenant's mail); the scheduled tick takes all.
+ */
+export async function deliverOutbox(env: Env, { tenantId, ...options }: DeliveryOptions & { tenantId?: string } = {}): Promise<number> {
+  if (tenantId !== undefined) return deliverFrom(env, outboxEmails, eq(outboxEmails.tenantId, tenantId), options);
+  const [tenantMail, accountMail] = await Promise.all([deliverFrom(env, outboxEmails, undefined, options), deliverFrom(env, accountEmails, undefined, options)]);
+  return tenantMail + accountMail;
+}
+
+/**
+ * Sends what one outbox table holds, oldest first. Runs after a request (waitUntil)
  * and on every scheduled tick, so a failed send is retried without anyone
  * watching, and so several deliveries often run at once: each sends only the
  * rows it claimed. A failure stays visible: the row keeps `last_error` and
  * its attempts, and an error line is logged. Returns how many were sent.
- * After a request, `tenantId` confines it to that tenant's rows (an index
- * walk, not a scan of every tenant's mail); the scheduled tick takes all.
+ * `scope` narrows the rows it may claim.
  */
-export async function deliverOutbox(
+async function deliverFrom(
   env: Env,
-  {
-    limit = 25,
-    sender = emailSenderFor(env),
-    log = createLogger(),
-    tenantId,
-  }: { limit?: number; sender?: EmailSender; log?: Logger; tenantId?: string } = {},
+  outbox: OutboxTable,
+  scope: SQL | undefined,
+  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: DeliveryOptions,
 ): Promise<number> {
+  // Both tables share these columns; drizzle cannot type a query over a union of tables, so it sees one of them.
+  const outboxEmails = outbox as typeof accountEmails;
   const db = database(env.DB);
   const now = Date.now();
   const claimable = db
@@ -43,7 +61,7 @@ export async function deliverOutbox(
     .from(outboxEmails)
     .where(
       and(
-        tenantId === undefined ? undefined : eq(outboxEmails.tenantId, tenantId),
+        scope,
         isNull(outboxEmails.sentAt),
         lt(outboxEmails.attempts, MAX_ATTEMPTS),
         or(isNull(outboxEmails.claimedAt), lt(outboxEmails.claimedAt, now - CLAIM_EXPIRES_MS)),
@@ -68,15 +86,22 @@ export async function deliverOutbox(
         .set({ claimedAt: null, attempts: sql`${outboxEmails.attempts} + 1`, lastError: error })
         .where(eq(outboxEmails.id, email.id));
       const attempt = email.attempts + 1;
-      log.error('email_send_failed', { emailId: email.id, tenantId: email.tenantId, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
+      // An organisation's email names its tenant; an account email has none.
+      const owner = 'tenantId' in email && typeof email.tenantId === 'string' ? { tenantId: email.tenantId } : { outbox: 'account' };
+      log.error('email_send_failed', { emailId: email.id, ...owner, sender: sender.name, attempt, retried: attempt < MAX_ATTEMPTS, error });
     }
   }
   return sent;
 }
 
-/** Every email, newest first: the dev mailbox page (development only). */
-export async function listMailbox(env: Env, limit = 100) {
-  return database(env.DB).select().from(outboxEmails).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit);
+/** Every email (organisations' and accounts'), newest first: the dev mailbox (development only). */
+export async function listMailbox(env: Env, { to, limit = 100 }: { to?: string; limit?: number } = {}) {
+  const db = database(env.DB);
+  const [tenantMail, accountMail] = await db.batch([
+    db.select().from(outboxEmails).where(to ? eq(outboxEmails.to, to) : undefined).orderBy(sql`${outboxEmails.createdAt} DESC`).limit(limit),
+    db.select().from(accountEmails).where(to ? eq(accountEmails.to, to) : undefined).orderBy(sql`${accountEmails.createdAt} DESC`).limit(limit),
+  ]);
+  return [...tenantMail, ...accountMail].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
 }
 
 /** Emails not sent whose last attempt failed, newest first: the operator console's list. */

@@ -15,6 +15,8 @@ const ERROR_STATUS = {
   unauthenticated: 401,
   plan_limit: 402,
   forbidden: 403,
+  email_unverified: 403,
+  mfa_required: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

@@ -2,7 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors';
 import type { TenantEnv } from '../env';
-import { can, type Permission } from './policy';
+import { can, refusalFor, type Permission } from './policy';
 
 /** A guard that also says, to the route-table tests, which permission it checks. */
 export type PermissionGuard = MiddlewareHandler<TenantEnv> & { permission: Permission; selfParam?: string };
@@ -19,7 +19,7 @@ export interface GuardOptions {
 export function requirePermission(permission: Permission, options: GuardOptions = {}): PermissionGuard {
   const guard: MiddlewareHandler<TenantEnv> = async function requirePermissionMiddleware(c, next) {
     const self = options.orSelf && c.req.param(options.orSelf) === c.var.tenantCtx.actor.id;
-    if (!self && !can(c.var.tenantCtx.role, permission)) throw new AppError('forbidden', `Your role does not allow ${permission.name}`);
+    if (!self && !can(c.var.tenantCtx.role, permission)) throw new AppError('forbidden', refusalFor(permission));
     await next();
   };
   return Object.assign(guard, { permission, ...(options.orSelf ? { selfParam: options.orSelf } : {}) });

@@ -16,10 +16,19 @@ export interface Permission {
   readonly name: `${string}:${string}`;
   /** The lowest role that holds it; every role above holds it too. */
   readonly minimumRole: Role;
+  /** What it allows, in the product's words, for refusals ("rename the organisation"). */
+  readonly does?: string;
 }
 
-export function permission(name: Permission['name'], minimumRole: Role): Permission {
-  return { name, minimumRole };
+export function permission(name: Permission['name'], minimumRole: Role, does?: string): Permission {
+  return { name, minimumRole, does };
+}
+
+const HOLDERS: Record<Role, string> = { owner: 'owners', admin: 'owners and admins', member: 'members' };
+
+/** The refusal people read: "Only owners can rename the organisation." */
+export function refusalFor(permission: Permission): string {
+  return `Only ${HOLDERS[permission.minimumRole]} can ${permission.does ?? 'do this'}.`;
 }
 
 export function can(role: Role, permission: Permission): boolean {

@@ -3,7 +3,7 @@ import { requirePrincipal } from '../auth/middleware';
 import type { Actor, TenantContext } from '../context';
 import { tenantContext } from '../context';
 import type { AppEnv, TenantEnv } from '../env';
-import { notFound } from '../errors';
+import { AppError, notFound } from '../errors';
 import { requestContext } from '../http/request-context';
 
 /**
@@ -16,6 +16,10 @@ export function loadTenantContext<E extends AppEnv>(c: Context<E>): TenantContex
   const principal = requirePrincipal(c);
   const membership = c.var.membership;
   if (!membership) throw notFound('Tenant');
+  // After the membership check, so a non-member still learns nothing; API keys are unaffected (their creator's rights were checked when the key was made).
+  if (principal.type === 'user' && membership.requireMfa && !principal.mfaEnabled) {
+    throw new AppError('mfa_required', 'This organisation requires two-factor sign-in: turn it on in your account first');
+  }
   const actor: Actor = principal.type === 'api_key' ? { type: 'api_key', id: principal.apiKeyId, onBehalfOf: principal.createdBy } : { type: 'user', id: principal.userId };
   return tenantContext(requestContext(c), membership.tenant, actor, membership.role);
 }

@@ -97,7 +97,7 @@ export class TenantDb {
   }
 
   /** The tenant's own row (keyed by `id`, not `tenant_id`): renaming it. */
-  updateTenant(set: { name: string }) {
+  updateTenant(set: { name?: string; requireMfa?: boolean }) {
     return this.#db.update(tenants).set(set).where(eq(tenants.id, this.tenantId));
   }
 

@@ -18,6 +18,8 @@ export interface Flash {
   message: string;
   /** A value to show once, verbatim, with a label (a new API key's secret, an invitation link). */
   reveal?: { label: string; value: string };
+  /** A failed form post's input and messages, for the form on the page the post redirected to (PRG). */
+  form?: { id: string; values: Record<string, string>; errors: Partial<Record<string, string[]>> };
 }
 
 const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'Lax', path: '/' } as const;
@@ -52,12 +54,19 @@ async function setFlash<E extends PageEnv>(c: Context<E>, flash: Flash): Promise
   setCookie(c, FLASH_COOKIE, await seal(c, flash), { ...COOKIE_OPTIONS, maxAge: FLASH_TTL_SECONDS });
 }
 
+/** Per request: the page and its forms read the same flash, which is taken from the cookie once. */
+const taken = new WeakMap<Request, Promise<Flash | undefined>>();
+
 /** Reads the flash and clears it: it is shown once, by the page that renders next. */
-export async function takeFlash<E extends PageEnv>(c: Context<E>): Promise<Flash | undefined> {
-  const value = getCookie(c, FLASH_COOKIE);
-  if (!value) return undefined;
-  deleteCookie(c, FLASH_COOKIE, COOKIE_OPTIONS);
-  return open(c, value);
+export function takeFlash<E extends PageEnv>(c: Context<E>): Promise<Flash | undefined> {
+  let flash = taken.get(c.req.raw);
+  if (!flash) {
+    const value = getCookie(c, FLASH_COOKIE);
+    if (value) deleteCookie(c, FLASH_COOKIE, COOKIE_OPTIONS);
+    flash = value ? open(c, value) : Promise.resolve(undefined);
+    taken.set(c.req.raw, flash);
+  }
+  return flash;
 }
 
 /** Post/redirect/get: 303 to `location`, with a message for the page there. */

@@ -7,8 +7,8 @@ import type { Context } from 'hono';
 import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import { z } from 'zod';
 import { AppError, notFound } from '../errors';
-import { statusOf, type ErrorStatus } from '../http/errors';
-import { redirectWithFlash, type Flash } from './flash';
+import type { ErrorStatus } from '../http/errors';
+import { redirectWithFlash, takeFlash } from './flash';
 import { Form } from './layout';
 import type { PageEnv } from './page-env';
 
@@ -39,7 +39,8 @@ export async function readForm<E extends PageEnv, S extends z.ZodObject>(c: Cont
     values[key] = value;
     if (value.trim() !== '') input[key] = value;
   }
-  const result = schema.safeParse(input);
+  // A blank field reaches the schema as missing: say so in words, not as zod's "expected string, received undefined".
+  const result = schema.safeParse(input, { error: (issue) => (issue.input === undefined ? 'Fill in this field.' : undefined) });
   if (result.success) return { ok: true, data: result.data, state: { values, errors: {} } };
   const flat = z.flattenError(result.error);
   return { ok: false, state: { values, errors: { ...flat.fieldErrors, ...(flat.formErrors.length ? { _form: flat.formErrors } : {}) } } };
@@ -76,11 +77,16 @@ function asRefusal(err: unknown): AppError {
 /** The statuses a page answers with. */
 export type PageStatus = 200 | ErrorStatus;
 
-export interface FormAction<E extends PageEnv, T> {
+/** The form a page shows when nothing was posted, or the kept one. */
+export const MAIN_FORM = 'main';
+
+export interface FormAction<T> {
   /** Does the work with the valid input and answers (a redirect, mostly). */
   submit: (data: T) => Promise<Response>;
-  /** The page again, with the form's state, at `status`, with a flash when the refusal goes there. */
-  render: (c: Context<E>, state: FormState, status: PageStatus, flash?: Flash) => Promise<Response>;
+  /** The page (GET) showing the form, where a failed post goes back to; the post's own path when omitted. */
+  back?: string;
+  /** Which of the page's forms this is, when it has several (`keptForm(c, id)`). */
+  formId?: string;
   /**
    * Where a service's refusal is shown: in the flash above the page (the
    * default), or on the form, next to the field this names (`_form` for above it).
@@ -88,23 +94,43 @@ export interface FormAction<E extends PageEnv, T> {
   refusalField?: string | ((refusal: AppError) => string);
 }
 
+const NEEDS_ATTENTION = 'Some fields need attention: see the form below.';
+
+/** Passwords never ride in the flash cookie, sealed or not. */
+function withoutSecrets(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => !key.toLowerCase().includes('password')));
+}
+
 /**
- * A page's form post, the one way: the input through the feature's schema
- * (invalid: the form again, 400, each message by its field); then `submit`;
- * a service's refusal renders the form again, input kept, with the refusal's
- * status. Anything unexpected goes on to the error page.
+ * A page's form post, the one way: the input through the feature's schema,
+ * then `submit`. A failure ends in a redirect too (post/redirect/get), so
+ * Back and reload never resubmit: to `back`, with the input and each message
+ * by its field kept in the flash for `keptForm`; a service's refusal is said
+ * in the flash (or by its field). Anything unexpected goes on to the error page.
  */
-export async function formAction<E extends PageEnv, S extends z.ZodObject>(c: Context<E>, schema: S, action: FormAction<E, z.output<S>>): Promise<Response> {
+export async function formAction<E extends PageEnv, S extends z.ZodObject>(c: Context<E>, schema: S, action: FormAction<z.output<S>>): Promise<Response> {
+  const back = action.back ?? c.req.path;
+  const id = action.formId ?? MAIN_FORM;
   const form = await readForm(c, schema);
-  if (!form.ok) return action.render(c, form.state, 400);
+  const failed = (state: FormState, message: string) =>
+    redirectWithFlash(c, back, { kind: 'error', message, form: { id, values: withoutSecrets(state.values), errors: state.errors } });
+  if (!form.ok) return failed(form.state, NEEDS_ATTENTION);
   try {
     return await action.submit(form.data);
   } catch (err) {
     const refusal = asRefusal(err);
-    if (action.refusalField === undefined) return action.render(c, form.state, statusOf(refusal), { kind: 'error', message: refusal.message });
+    if (action.refusalField === undefined) return failed(form.state, refusal.message);
     const field = typeof action.refusalField === 'function' ? action.refusalField(refusal) : action.refusalField;
-    return action.render(c, withError(form.state, refusal, field), statusOf(refusal));
+    // Said once: above the form is what the flash is for.
+    if (field === '_form' && refusal.code !== 'validation_failed') return failed(form.state, refusal.message);
+    return failed(withError(form.state, refusal, field), NEEDS_ATTENTION);
   }
+}
+
+/** The state of form `id` after a failed post redirected here, or an empty form. */
+export async function keptForm<E extends PageEnv>(c: Context<E>, id = MAIN_FORM): Promise<FormState> {
+  const kept = (await takeFlash(c))?.form;
+  return kept?.id === id ? { values: kept.values, errors: kept.errors } : EMPTY_FORM;
 }
 
 /**
@@ -170,7 +196,7 @@ function fieldFrame(p: FieldFrameProps, control: (wiring: ControlWiring) => Chil
 }
 
 export interface FieldProps extends FieldFrameProps {
-  type?: 'text' | 'email' | 'password' | 'number' | 'search';
+  type?: 'text' | 'email' | 'password' | 'number' | 'search' | 'date';
   required?: boolean;
   autocomplete?: string;
   min?: number;
@@ -181,6 +207,8 @@ export interface FieldProps extends FieldFrameProps {
   initial?: string;
   /** Passwords are never echoed back. */
   keepValue?: boolean;
+  /** Shown and sent, not editable (the address an invitation was sent to). */
+  readonly?: boolean;
 }
 
 export const Field: FC<FieldProps> = (p) =>
@@ -196,6 +224,7 @@ export const Field: FC<FieldProps> = (p) =>
       max={p.max}
       placeholder={p.placeholder}
       pattern={p.pattern}
+      readonly={p.readonly}
       aria-invalid={invalid}
       aria-describedby={describedBy}
     />

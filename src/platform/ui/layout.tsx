@@ -12,6 +12,9 @@ import type { CurrentTenant, NavTab, Viewer } from './page-env';
 import { tenantPath } from './paths';
 import { FAVICON_PATH, STYLESHEET_PATH } from './styles';
 
+/** Roles in a sentence ("now an admin"). */
+export const ROLE_NOUNS: Record<Role, string> = { owner: 'an owner', admin: 'an admin', member: 'a member' };
+
 export const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', admin: 'Admin', member: 'Member' };
 
 export interface LayoutProps {
@@ -37,17 +40,19 @@ export const Form: FC<PropsWithChildren<{ csrf: string; action: string; class?: 
   </form>
 );
 
-/** A one-button form in a table row: revoke, remove, delete. */
-export const RowAction: FC<{ csrf: string; action: string; label: string; describedAs: string }> = (p) => (
-  <Form csrf={p.csrf} action={p.action}>
-    <button type="submit" class="danger small" aria-label={p.describedAs}>
-      {p.label}
-    </button>
-  </Form>
+/**
+ * A destructive row action (delete, revoke, remove): a link to its
+ * confirmation page, which holds the form that does it (`ConfirmPage`).
+ */
+export const RowAction: FC<{ href: string; label: string; describedAs: string }> = (p) => (
+  <a class="button danger small" href={p.href} aria-label={p.describedAs}>
+    {p.label}
+  </a>
 );
 
+/** Focus lands on the message after a post (autofocus, no script), so keyboard and screen reader users start at the outcome. */
 const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
-  <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'}>
+  <div class={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'} tabindex={-1} autofocus>
     <p>{flash.message}</p>
     {flash.reveal && (
       <p>
@@ -60,26 +65,29 @@ const FlashMessage: FC<{ flash: Flash }> = ({ flash }) => (
   </div>
 );
 
+/** A popover, not a script: it closes on Escape and on a click outside, and returns focus to its button. */
 const Switcher: FC<{ viewer: Viewer; current?: CurrentTenant }> = ({ viewer, current }) => (
-  <details class="switcher">
-    <summary>
+  <div class="switcher">
+    <button type="button" popovertarget="switcher-menu" class="switcher-button">
       <span class="visually-hidden">Organisation: </span>
       {current?.name ?? 'Organisations'}
-    </summary>
-    <ul aria-label="Your organisations">
-      {viewer.memberships.map(({ tenant, role }) => (
-        <li>
-          <a href={tenantPath(tenant)} aria-current={tenant.slug === current?.slug ? 'page' : undefined}>
-            <span>{tenant.name}</span>
-            <span class="role">{ROLE_LABELS[role]}</span>
-          </a>
+    </button>
+    <div id="switcher-menu" class="switcher-menu" popover="auto">
+      <ul aria-label="Your organisations">
+        {viewer.memberships.map(({ tenant, role }) => (
+          <li>
+            <a href={tenantPath(tenant)} aria-current={tenant.slug === current?.slug ? 'page' : undefined}>
+              <span>{tenant.name}</span>
+              <span class="role">{ROLE_LABELS[role]}</span>
+            </a>
+          </li>
+        ))}
+        <li class="new">
+          <a href="/tenants/new">New organisation…</a>
         </li>
-      ))}
-      <li class="new">
-        <a href="/tenants/new">New organisation…</a>
-      </li>
-    </ul>
-  </details>
+      </ul>
+    </div>
+  </div>
 );
 
 const Tabs: FC<{ tenant: CurrentTenant; tabs: readonly NavTab[]; tab?: NavTab }> = ({ tenant, tabs, tab }) => (
@@ -118,7 +126,9 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
           {props.viewer ? (
             <>
               <Switcher viewer={props.viewer} current={props.tenant} />
-              <span class="whoami">{props.viewer.user.email}</span>
+              <a class="whoami" href="/account">
+                {props.viewer.user.email}
+              </a>
               <Form csrf={props.csrf} action="/signout">
                 <button type="submit">Sign out</button>
               </Form>
@@ -131,6 +141,18 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
       {props.tenant && <Tabs tenant={props.tenant} tabs={props.tabs} tab={props.tab} />}
       <main id="main" class={props.narrow ? 'narrow' : undefined}>
         {props.flash && <FlashMessage flash={props.flash} />}
+        {/* After the flash, which stays the first message on the page. */}
+        {props.viewer && !props.viewer.user.emailVerified && (
+          <div class="flash flash-info" role="status" data-testid="unverified-banner">
+            <p>
+              Confirm your email address: until then you cannot invite anyone, start a paid plan or create another organisation. We sent a link to{' '}
+              {props.viewer.user.email}.
+            </p>
+            <Form csrf={props.csrf} action="/account/verify-email/resend">
+              <button type="submit">Resend the link</button>
+            </Form>
+          </div>
+        )}
         {props.children}
       </main>
       <footer class="footer">saas-slice · test mode</footer>
@@ -138,9 +160,13 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
   </html>
 );
 
-/** A table in a scrolling frame (narrow screens), with an empty-state row. */
-export const DataTable: FC<{ caption: string; head: string[]; empty: string; rows: Child[]; captionHidden?: boolean; dense?: boolean }> = (props) => (
-  <div class={props.dense ? 'table-wrap dense' : 'table-wrap'}>
+/**
+ * A table in a scrolling frame, with an empty-state row; `stacked` tables
+ * show each row as a block on narrow screens instead (rows with actions,
+ * which must not sit off-screen).
+ */
+export const DataTable: FC<{ caption: string; head: string[]; empty: string; rows: Child[]; captionHidden?: boolean; dense?: boolean; stacked?: boolean }> = (props) => (
+  <div class={['table-wrap', props.dense && 'dense', props.stacked && 'stacked'].filter(Boolean).join(' ')}>
     <table>
       <caption class={props.captionHidden ? 'visually-hidden' : undefined}>{props.caption}</caption>
       <thead>

@@ -104,6 +104,8 @@ const ERROR_TITLES: Partial<Record<AppError['code'], string>> = {
 async function renderError(err: Error, c: Context<PageEnv>): Promise<Response> {
   const appError = err instanceof HTTPException && err.status === 403 ? new AppError('forbidden', 'This request did not come from this site, so it was refused.') : toAppError(err);
   if (appError.code === 'unauthenticated' && c.req.method === 'GET') return c.redirect(signInPath(currentPath(c)), 303);
+  // The organisation requires 2FA and this member has none: enrol first, then come back.
+  if (appError.code === 'mfa_required' && c.req.method === 'GET') return c.redirect(`/account/two-factor?${new URLSearchParams({ next: currentPath(c) })}`, 303);
   if (appError.code === 'internal') c.var.log.error('unhandled', { error: errorMessage(err), stack: err.stack });
   const message = appError.code === 'not_found' ? 'There is nothing here, or you do not have access to it.' : appError.message;
   // The error may come before the session or CSRF middleware ran (an oversized body): render without them.

@@ -5,7 +5,7 @@ import type { Permission } from '../tenancy/policy';
 
 /** The signed-in person as the page chrome shows them: who they are and their organisations (the switcher). */
 export interface Viewer {
-  user: { id: string; email: string; name: string };
+  user: { id: string; email: string; name: string; emailVerified: boolean; mfaEnabled: boolean };
   memberships: { tenant: { id: string; slug: string; name: string }; role: Role }[];
 }
 

@@ -34,17 +34,15 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .topbar button { background: transparent; color: #f8fafc; border: 1px solid #94a3b8; padding: .3rem .7rem; }
 .topbar button:hover { background: #334155; }
 
-.switcher { position: relative; }
-.switcher summary { cursor: pointer; padding: .3rem .7rem; border: 1px solid #94a3b8; border-radius: .375rem; list-style: none; }
-.switcher summary::-webkit-details-marker { display: none; }
-.switcher summary::after { content: " \\25BE"; }
-.switcher[open] summary { background: #334155; }
-.switcher ul { position: absolute; z-index: 5; right: 0; min-width: 16rem; max-width: 90vw; margin: .35rem 0 0; padding: .35rem 0; list-style: none;
+.switcher-button { padding: .3rem .7rem; border: 1px solid #94a3b8; border-radius: .375rem; }
+.switcher-button::after { content: " \\25BE"; }
+.switcher-menu { position: fixed; inset: 3.25rem .75rem auto auto; margin: 0; min-width: 16rem; max-width: calc(100vw - 1.5rem); padding: .35rem 0;
   background: var(--paper); color: var(--ink); border: 1px solid var(--line); border-radius: .5rem; box-shadow: 0 10px 25px rgb(15 23 42 / .18); }
-.switcher li a { display: flex; justify-content: space-between; gap: 1rem; padding: .45rem .9rem; color: var(--ink); text-decoration: none; }
-.switcher li a:hover, .switcher li a[aria-current="page"] { background: var(--wash); }
-.switcher .role { color: var(--muted); font-size: .85rem; }
-.switcher .new { border-top: 1px solid var(--line); margin-top: .35rem; padding-top: .35rem; }
+.switcher-menu ul { margin: 0; padding: 0; list-style: none; }
+.switcher-menu li a { display: flex; justify-content: space-between; gap: 1rem; padding: .45rem .9rem; min-height: 2.5rem; align-items: center; color: var(--ink); text-decoration: none; }
+.switcher-menu li a:hover, .switcher-menu li a[aria-current="page"] { background: var(--wash); }
+.switcher-menu .role { color: var(--muted); font-size: .85rem; }
+.switcher-menu .new { border-top: 1px solid var(--line); margin-top: .35rem; padding-top: .35rem; }
 
 .tabs { background: var(--paper); border-bottom: 1px solid var(--line); }
 .tabs ul { max-width: 72rem; margin: 0 auto; padding: 0 .5rem; display: flex; gap: .25rem; list-style: none; overflow-x: auto; }
@@ -77,7 +75,7 @@ form { margin: 0; }
 .field { margin: 0 0 1rem; }
 .field label, .label { display: block; font-weight: 600; margin-bottom: .25rem; }
 .hint { display: block; color: var(--muted); font-size: .875rem; margin-top: .2rem; }
-input[type="text"], input[type="email"], input[type="password"], input[type="number"], input[type="search"], select {
+input[type="text"], input[type="email"], input[type="password"], input[type="number"], input[type="search"], input[type="date"], select {
   width: 100%; max-width: 28rem; font: inherit; color: var(--ink); background: var(--paper);
   border: 1px solid #64748b; border-radius: .375rem; padding: .5rem .65rem; }
 input[aria-invalid="true"], select[aria-invalid="true"] { border-color: var(--danger); box-shadow: 0 0 0 1px var(--danger); }
@@ -96,10 +94,10 @@ button, .button { display: inline-block; font: inherit; font-weight: 600; cursor
 button:hover, .button:hover { background: var(--brand-dark); border-color: var(--brand-dark); color: var(--brand-ink); }
 button.secondary, .button.secondary { background: var(--paper); color: var(--brand); }
 button.secondary:hover, .button.secondary:hover { background: var(--info-bg); color: var(--brand-dark); }
-button.danger { background: var(--paper); color: var(--danger); border-color: var(--danger); }
-button.danger:hover { background: var(--err-bg); }
+button.danger, .button.danger { background: var(--paper); color: var(--danger); border-color: var(--danger); }
+button.danger:hover, .button.danger:hover { background: var(--err-bg); color: var(--danger); }
 .card.danger { border-color: var(--danger); }
-button.small { padding: .25rem .6rem; font-size: .9rem; }
+button.small, .button.small { padding: .25rem .6rem; font-size: .9rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin-top: 1rem; }
 
 .table-wrap { overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; margin: 0 0 1.25rem; }
@@ -115,11 +113,23 @@ td.empty { color: var(--muted); text-align: center; padding: 1.5rem; }
 .pill { display: inline-block; padding: .05rem .5rem; border-radius: 999px; background: var(--wash); border: 1px solid var(--line); font-size: .85rem; }
 
 meter { width: 100%; max-width: 28rem; height: 1.25rem; display: block; margin: .35rem 0; }
+.usage { margin: 0 0 1.25rem; }
+.usage-count { font-weight: 600; margin: 0; }
+.flash:focus { outline: 3px solid var(--focus); outline-offset: 2px; }
+td.wrap, dl.facts dd code { overflow-wrap: anywhere; word-break: break-word; }
+details.entry summary { cursor: pointer; min-height: 24px; }
+details.entry dl { margin: .35rem 0 0; }
+.filters { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); align-items: end; }
+.filters .field { margin: 0; }
+.cost { font-size: 1.1rem; }
+.card ul a, .stat a, .pager a { display: inline-block; min-height: 24px; padding: .15rem 0; }
 .pager { display: flex; gap: 1rem; justify-content: space-between; align-items: center; }
 .mail { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--wash); border-radius: .375rem; padding: .75rem; margin: .5rem 0 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0 0 1rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
+figure.qr { margin: 0 0 1rem; max-width: 14rem; }
+figure.qr svg { display: block; width: 100%; height: auto; }
 
 @media (max-width: 40rem) {
   h1 { font-size: 1.35rem; }
@@ -129,6 +139,11 @@ dl.facts dd { margin: 0; }
   .hide-narrow { display: none; }
   .tabs ul { flex-wrap: wrap; overflow-x: visible; }
   .tabs a { padding: .5rem .6rem; }
+  dl.facts { grid-template-columns: 1fr; }
+  .stacked thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  .stacked table, .stacked tbody, .stacked tr, .stacked td { display: block; width: 100%; }
+  .stacked tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
+  .stacked td { border: 0; padding: .2rem .75rem; }
 }
 `;
 

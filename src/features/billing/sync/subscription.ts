@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { auditEntryIf } from '../../../platform/audit';
-import { systemContext, type ServiceContext } from '../../../platform/context';
+import { systemContext, type ServiceContext, type TenantContext } from '../../../platform/context';
 import { tenantOfStripeCustomer, wasDeleted } from '../../../platform/db/cross-tenant';
 import { subscriptions, type Plan } from '../../../platform/db/schema';
 import type { Env } from '../../../platform/env';
@@ -21,6 +21,9 @@ import { idOf, stripeClient } from '../stripe';
 export class PermanentSyncError extends Error {
   override name = 'PermanentSyncError';
 }
+
+/** Reads of the stored row before a sync gives up to a later retry: overlapping writers are rare and few. */
+const WRITE_ATTEMPTS = 3;
 
 export type SyncOutcome =
   | { kind: 'applied'; tenantId: string; changed: boolean; plan: Plan; status: string; seats: number | null }
@@ -85,7 +88,19 @@ export async function syncSubscriptionFromStripe(base: ServiceContext, subscript
     if (await wasDeleted(env, tenantId)) return { kind: 'ignored', tenantId, reason: await cancelForDeletedTenant(env, subscription) };
     throw new PermanentSyncError(`tenant ${tenantId} of subscription ${subscription.id} does not exist`);
   }
+  // Overlapping syncs (the cron twice at once, the cron and the consumer) each write only over the
+  // row they read, else read it again: a change is audited once, from the state it replaced.
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    const outcome = await writeOverStored(env, ctx, subscription, readAt);
+    if (outcome) return outcome;
+  }
+  // Transient: the queue retries the event, the next cron the tenant.
+  throw new Error(`subscription ${subscription.id} kept changing while it was being synced`);
+}
 
+/** Writes Stripe's state over the stored row, if that row is still the one read here; null when it changed meanwhile. */
+async function writeOverStored(env: Env, ctx: TenantContext, subscription: Stripe.Subscription, readAt: number): Promise<SyncOutcome | null> {
+  const tenantId = ctx.tenant.id;
   const stored = await ctx.db.first(subscriptions);
   // An old subscription's late news must not overwrite the one the tenant pays for now.
   if (stored?.stripeSubscriptionId && stored.stripeSubscriptionId !== subscription.id && grantsAccess(stored.status) && !grantsAccess(subscription.status)) {
@@ -111,11 +126,13 @@ export async function syncSubscriptionFromStripe(base: ServiceContext, subscript
   const changed = !stored || (Object.keys(next) as (keyof typeof next)[]).some((key) => stored[key] !== next[key]);
 
   const noNewerRead = sql`(${subscriptions.stripeReadAt} IS NULL OR ${subscriptions.stripeReadAt} <= ${readAt})`;
-  const [written] = await ctx.db.batch([
-    ctx.db.update(subscriptions, { ...next, stripeReadAt: readAt, ...(changed ? { updatedAt: now } : {}) }, noNewerRead),
+  // Every writer of the row moves updated_at or stripe_read_at.
+  const unchangedSinceRead = stored ? sql`${subscriptions.updatedAt} = ${stored.updatedAt} AND ${subscriptions.stripeReadAt} IS ${stored.stripeReadAt}` : sql`0 = 1`;
+  const [, written] = await ctx.db.batch([
+    // First, on the same conditions as the update below: audited exactly when the update applies.
     auditEntryIf(
       ctx,
-      sql`${changed ? 1 : 0} = 1 AND EXISTS (SELECT 1 FROM ${subscriptions} WHERE ${subscriptions.tenantId} = ${tenantId} AND ${subscriptions.stripeReadAt} = ${readAt})`,
+      sql`${changed ? 1 : 0} = 1 AND EXISTS (SELECT 1 FROM ${subscriptions} WHERE ${subscriptions.tenantId} = ${tenantId} AND ${noNewerRead} AND ${unchangedSinceRead})`,
       'subscription.updated',
       { type: 'subscription', id: subscription.id },
       {
@@ -124,8 +141,13 @@ export async function syncSubscriptionFromStripe(base: ServiceContext, subscript
         ...(next.seatQuantity !== (item.quantity ?? null) ? { stripeQuantity: item.quantity, cappedAt: MAX_SEATS } : {}),
       },
     ),
+    ctx.db.update(subscriptions, { ...next, stripeReadAt: readAt, ...(changed ? { updatedAt: now } : {}) }, noNewerRead, unchangedSinceRead),
   ]);
-  if (written.meta.changes === 0) return { kind: 'ignored', tenantId, reason: 'a newer read of this subscription already landed' };
+  if (written.meta.changes === 0) {
+    const current = await ctx.db.first(subscriptions);
+    if (!current || (current.stripeReadAt ?? 0) > readAt) return { kind: 'ignored', tenantId, reason: 'a newer read of this subscription already landed' };
+    return null;
+  }
   // Always pushed, even when D1 did not change: the object may have missed the last push.
   await seatsFor(env, tenantId).setLimits(entitlementOf({ ...stored, ...next, tenantId, updatedAt: now, stripeReadAt: readAt, reconciledAt: stored?.reconciledAt ?? null }, now).limits);
   return { kind: 'applied', tenantId, changed, plan, status: subscription.status, seats: next.seatQuantity };
