@@ -177,7 +177,7 @@ export const memberPages = pageWithForm({
     const { id } = readParams(c, invitationParams);
     return buttonAction(c, membersPath(c), async () => {
       const { invitation, acceptUrl } = await resendInvitation(c.var.tenantCtx, id);
-      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
       return redirectWithFlash(c, membersPath(c), {
         kind: 'success',
         message: `Invitation sent again to ${invitation.email}, with a new link; the old link no longer works.`,

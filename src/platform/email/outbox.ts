@@ -38,6 +38,11 @@ export async function deliverOutbox(env: Env, { tenantId, ...options }: Delivery
   return tenantMail + accountMail;
 }
 
+/** Sends what the accounts' outbox holds: after a request that queued account mail only (no scan of the organisations' outbox). */
+export function deliverAccountOutbox(env: Env, options: DeliveryOptions = {}): Promise<number> {
+  return deliverFrom(env, accountEmails, undefined, options);
+}
+
 /**
  * Sends what one outbox table holds, oldest first. Runs after a request (waitUntil)
  * and on every scheduled tick, so a failed send is retried without anyone
