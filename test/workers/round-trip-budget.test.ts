@@ -107,6 +107,8 @@ async function scenario(key: string, method: string, path: string): Promise<Scen
       return { status: 200, request: pageRequest(path, undefined) };
     case 'GET /assets/:file':
       return { status: 200, request: pageRequest(path, undefined) };
+    case 'GET /t/:tenant/members/:userId/role':
+      return { status: 200, request: pageRequest(`${filled}?role=admin`, owner.token) };
   }
   if (path.startsWith('/api/')) {
     const status = EXPECTED_STATUS[key] ?? (method === 'DELETE' || key === 'POST /api/auth/logout' ? 204 : method === 'POST' ? 201 : 200);

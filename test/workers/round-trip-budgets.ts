@@ -95,7 +95,6 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /forgot-password': { d1: 2, why: 'the session (a signed-in visitor), then the viewer' },
   'GET /reset-password': { d1: 2, why: 'the session (a signed-in visitor), then the viewer' },
   'GET /verify-email': { d1: 2, why: 'the session (a signed-in visitor), then the viewer' },
-  'GET /signin/mfa': { d1: 0 },
 };
 
 const NEEDS_SECRET = 'needs a secret the walk cannot hold (an emailed token, an authenticator code, the current password); its flow is tested in test/workers/account.test.ts';
@@ -149,6 +148,7 @@ export const NOT_WALKED: Record<string, string> = {
   'DELETE /api/me/sessions/:id': 'needs a second session of the same person; as DELETE /api/me/sessions, one revoke after who is calling',
   'POST /api/me/mfa/confirm': NEEDS_SECRET,
   'POST /api/me/mfa/disable': NEEDS_SECRET,
+  'GET /signin/mfa': 'the second sign-in step shows the first step\'s kept form (a cookie the walk does not hold); the code is checked by POST /api/auth/login/mfa\'s service',
   'POST /signin/mfa': FORM_OF_ACCOUNT,
   'POST /account/email': FORM_OF_ACCOUNT,
   'POST /account/password': FORM_OF_ACCOUNT,
