@@ -335,7 +335,7 @@ function cliffSection(inputs: ModelInputs): string {
     table(['limit', 'value', 'reached at (tenants)', 'arithmetic', 'kind'], cliffRows),
     '',
     `**The first cliff is ${first.name}, at about ${num(first.tenants ?? 0)} tenants.** What to do before then: ` +
-      '[decision XXXX](../decisions/XXXX-cost-scaling-cliff.md).',
+      '[decision 0011](../decisions/0011-scaling-cliff.md).',
   ].join('\n');
 }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Stripe from 'stripe';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
 import { EXPERIMENTS } from '../../scripts/chaos/experiments.ts';
 import { checkInvariants, SEAT_GRACE_MS, type InvariantName, type Observations } from '../../scripts/chaos/invariants.ts';
@@ -182,10 +182,17 @@ describe('invariants', () => {
   });
 });
 
-describe('the fault seam stays out of production', () => {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'saas-slice-prod-bundle-'));
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+/** A temp dir for one test, removed after it. */
+function withTempDir<T>(prefix: string, use: (dir: string) => T): T {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  try {
+    return use(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
+describe('the fault seam stays out of production', () => {
   test('wrangler.toml deploys src/index.ts, at the top level and in every environment', () => {
     for (const env of [undefined, 'staging', 'production']) {
       const config = unstable_readConfig({ config: path.join(ROOT, 'wrangler.toml'), env });
@@ -193,19 +200,20 @@ describe('the fault seam stays out of production', () => {
     }
   });
 
-  test('the production bundle contains nothing of the chaos entry', { timeout: 60_000 }, () => {
-    const build = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--env', 'production', '--outdir', outdir],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_UPDATE_NOTIFIER: '1', CI: '1' } },
-    );
-    expect(build.status, build.stderr).toBe(0);
-    const bundle = readFileSync(path.join(outdir, 'index.js'), 'utf8');
-    const map = JSON.parse(readFileSync(path.join(outdir, 'index.js.map'), 'utf8')) as { sources: string[] };
-    expect(map.sources.some((source) => source.endsWith('src/index.ts'))).toBe(true);
-    expect(map.sources.filter((source) => source.includes('scripts/chaos'))).toEqual([]);
-    for (const marker of ['__chaos', 'chaosReset', 'crashBatches', 'd1FailRate', 'CHAOS_TOKEN']) expect(bundle).not.toContain(marker);
-  });
+  test('the production bundle contains nothing of the chaos entry', { timeout: 60_000 }, () =>
+    withTempDir('saas-slice-prod-bundle-', (outdir) => {
+      const build = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--env', 'production', '--outdir', outdir],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_UPDATE_NOTIFIER: '1', CI: '1' } },
+      );
+      expect(build.status, build.stderr).toBe(0);
+      const bundle = readFileSync(path.join(outdir, 'index.js'), 'utf8');
+      const map = JSON.parse(readFileSync(path.join(outdir, 'index.js.map'), 'utf8')) as { sources: string[] };
+      expect(map.sources.some((source) => source.endsWith('src/index.ts'))).toBe(true);
+      expect(map.sources.filter((source) => source.includes('scripts/chaos'))).toEqual([]);
+      for (const marker of ['__chaos', 'chaosReset', 'crashBatches', 'd1FailRate', 'CHAOS_TOKEN']) expect(bundle).not.toContain(marker);
+    }));
 
   test('nothing under src/ imports the chaos harness', () => {
     const files = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
@@ -222,20 +230,18 @@ describe('the fault seam stays out of production', () => {
 });
 
 describe('the quick chaos run', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'saas-slice-chaos-test-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  test('every quick experiment passes against the real stack, and the report says so', { timeout: 180_000 }, () => {
-    const report = path.join(dir, 'report.md');
-    const run = spawnSync(process.execPath, ['--no-warnings=ExperimentalWarning', path.join(ROOT, 'scripts/chaos/run.ts'), '--quick', '--report', report], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 170_000,
-      killSignal: 'SIGTERM',
-    });
-    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
-    const text = readFileSync(report, 'utf8');
-    for (const experiment of EXPERIMENTS.filter((e) => e.quick)) expect(text).toContain(`| [${experiment.title}](#${experiment.id}) | ✅ pass |`);
-    expect(text).toContain('invariants at the end: all hold');
-  });
+  test('every quick experiment passes against the real stack, and the report says so', { timeout: 180_000 }, () =>
+    withTempDir('saas-slice-chaos-test-', (dir) => {
+      const report = path.join(dir, 'report.md');
+      const run = spawnSync(process.execPath, ['--no-warnings=ExperimentalWarning', path.join(ROOT, 'scripts/chaos/run.ts'), '--quick', '--report', report], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 170_000,
+        killSignal: 'SIGTERM',
+      });
+      expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+      const text = readFileSync(report, 'utf8');
+      for (const experiment of EXPERIMENTS.filter((e) => e.quick)) expect(text).toContain(`| [${experiment.title}](#${experiment.id}) | ✅ pass |`);
+      expect(text).toContain('invariants at the end: all hold');
+    }));
 });

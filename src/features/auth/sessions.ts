@@ -1,5 +1,5 @@
 /**
- * Server-side session records (decision XXXX-sec-revocable-sessions). The
+ * Server-side session records (decision 0017-revocable-sessions). The
  * JWT names its record; authentication reads the record with its user in
  * one statement (platform/auth/middleware.ts), so what is written here takes
  * effect on the next request.

@@ -3,7 +3,7 @@
  * before the owner confirms it. With `create_prorations` (what the change
  * itself uses) nothing is charged today: the prorated difference for the
  * rest of the period is added to the next invoice, at renewal, together with
- * the next month at the new seat count. See docs/decisions (XXXX-ux).
+ * the next month at the new seat count. See docs/decisions (0016).
  */
 import type Stripe from 'stripe';
 import type { TenantContext } from '../../platform/context';

@@ -57,7 +57,7 @@ export const tenants = sqliteTable('tenants', {
 /**
  * A signed-in session: the JWT names it (`sid`), and authentication reads it
  * joined with its user in one statement, so revoking takes effect at once
- * without a second round trip (decision XXXX-sec-revocable-sessions).
+ * without a second round trip (decision 0017-revocable-sessions).
  */
 export const sessions = sqliteTable(
   'sessions',

@@ -1,5 +1,5 @@
 /**
- * Usage metering per tenant per day (decision XXXX-observe-usage-metering).
+ * Usage metering per tenant per day (decision 0013-usage-metering).
  * Every unit of work done for a tenant adds its usage to that tenant's
  * `UsageMeter` object (one per tenant, `idFromName(tenantId)`), after the
  * response, in `waitUntil`: never a D1 round trip, never on the request
