@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { authenticate } from './auth/middleware';
+import { d1Session } from './db/d1-session';
 import type { AppEnv } from './env';
 import { notFound } from './errors';
 import type { Feature } from './feature';
@@ -42,17 +43,20 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   app.use(serverRequestId());
   app.use(secureDefaults());
   app.use(requestLog(options.logSink));
+  app.use(d1Session());
 
   // Each piece says which statuses it adds to the routes it covers (the OpenAPI document reads them).
   app.use('/api/*', withDoc(limitBody(API_BODY_LIMIT_BYTES), { errors: [413], methods: WRITES }));
   app.use('/api/*', withDoc(refuseCrossSiteCookieRequests(), { errors: [403], methods: WRITES }));
-  app.use('/api/*', withDoc(authenticate(all((f) => f.credentials)), { errors: [401] }));
+  // Tenant paths first (the pattern matches /api/t/:tenant itself), where `:tenant` is known:
+  // who is calling and their membership, in one statement. Elsewhere, who is calling.
+  const identify = withDoc(authenticate(all((f) => f.credentials)), { errors: [401] });
+  app.use(`${TENANT_API}/*`, identify);
+  app.use('/api/*', identify);
   app.use(TENANT_API, withDoc(resolveTenant(), { errors: [404] }));
   app.use(`${TENANT_API}/*`, withDoc(resolveTenant(), { errors: [404] }));
-  for (const middleware of all((f) => f.tenantApiMiddleware)) {
-    app.use(TENANT_API, middleware);
-    app.use(`${TENANT_API}/*`, middleware);
-  }
+  // Once, on the pattern that also matches /api/t/:tenant itself: a rate limit mounted twice would count twice.
+  for (const middleware of all((f) => f.tenantApiMiddleware)) app.use(`${TENANT_API}/*`, middleware);
 
   // The document covers every route registered before the pages: built on first request, from the route table.
   let document: OpenApiDocument | undefined;

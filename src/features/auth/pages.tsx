@@ -11,7 +11,7 @@ import type { PageEnv } from '../../platform/ui/page-env';
 import { currentUser, safeNext } from '../../platform/ui/page-session';
 import { tenantPath } from '../../platform/ui/paths';
 import { clientInfo } from '../../platform/http/client';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { invitedAddress, joinOnArrival } from '../invitations/arrival';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
 import { logIn, logInWithMfa, logOut, signUp } from './service';
@@ -159,7 +159,7 @@ export const authPages = pageApp()
     return formAction(c, signupBody, {
       submit: async (input) => {
         const { token, tenant, user } = await signUp(requestContext(c), input, clientInfo(c));
-        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
         setSessionCookie(c, token);
         // From an invitation: joined now, without a second click on Accept.
         const joined = await joinOnArrival(c, user, next);

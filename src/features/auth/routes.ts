@@ -6,7 +6,7 @@ import { publicApp } from '../../platform/http/apps';
 import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
 import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 
@@ -14,7 +14,7 @@ import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 export const authRoutes = publicApp()
   .post('/auth/signup', describe({ summary: 'Sign up (and optionally create an organisation)', security: 'none', errors: [409, 429], response: { status: 201, schema: signupOut } }), validate('json', signupBody), async (c) => {
     const result = await signUp(requestContext(c), c.req.valid('json'), clientInfo(c));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
     setSessionCookie(c, result.token);
     return c.json(result, 201);
   })

@@ -21,7 +21,7 @@ export const invitationRoutes = tenantApp()
   })
   .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), idempotent(), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
     return c.json(result, 201);
   })
   .delete('/:id', describe({ summary: 'Revoke a pending invitation', errors: [409], response: { status: 204 } }), requirePermission(memberPermissions.invite), validate('param', invitationParams), async (c) => {
