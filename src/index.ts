@@ -7,6 +7,7 @@ import { queueHandler } from './platform/queues';
 /** Workers finds Durable Object classes by the entry module's exports. */
 export { TenantDO } from './features/seats/tenant-do';
 export { UsageMeter } from './platform/observe/meter';
+export { CallerLimiter } from './features/public-api/caller-limiter';
 
 const app = createApp();
 const jobs = scheduledJobs(FEATURES);

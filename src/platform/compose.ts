@@ -55,6 +55,7 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   app.use('/api/*', identify);
   app.use(TENANT_API, withDoc(resolveTenant(), { errors: [404] }));
   app.use(`${TENANT_API}/*`, withDoc(resolveTenant(), { errors: [404] }));
+  for (const middleware of all((f) => f.apiMiddleware)) app.use('/api/*', middleware);
   // Once, on the pattern that also matches /api/t/:tenant itself: a rate limit mounted twice would count twice.
   for (const middleware of all((f) => f.tenantApiMiddleware)) app.use(`${TENANT_API}/*`, middleware);
 

@@ -21,6 +21,8 @@ export interface Env extends Cloudflare.Env {
    */
   EMAIL?: SendEmail;
   EMAIL_FROM?: string;
+  /** `npm run bench` only: `unrefused` or `off` (features/public-api/middleware.ts); ignored outside development and tests. */
+  BENCH_RATE_LIMITS?: string;
 }
 
 /** What every request carries, whichever part of the app answers it. */

@@ -46,6 +46,8 @@ export interface Feature {
   api?: readonly Mount<AppEnv>[];
   /** JSON API under /api/t/:tenant: member or 404, `c.var.tenantCtx` set; every route declares its permission. */
   tenantApi?: readonly Mount<TenantEnv>[];
+  /** Middleware for every /api route, once the caller is known (rate limits). */
+  apiMiddleware?: readonly MiddlewareHandler<AppEnv>[];
   /** Middleware for every route under /api/t/:tenant, once the tenant is known (rate limits). */
   tenantApiMiddleware?: readonly MiddlewareHandler<TenantEnv>[];
   /** Pages outside an organisation. */

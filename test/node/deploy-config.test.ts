@@ -63,10 +63,11 @@ describe.each(ENVS)('[env.%s]', (env) => {
     expect(missing, `add these to [env.${env}] in wrangler.toml: ${missing.join(', ')}`).toEqual([]);
   });
 
-  test('binds the tenant and usage-meter Durable Objects, and inherits their migrations', () => {
+  test('binds the tenant, usage-meter and caller-limiter Durable Objects, and inherits their migrations', () => {
     expect(config.durable_objects.bindings).toEqual([
       { name: 'TENANT_DO', class_name: 'TenantDO' },
       { name: 'USAGE_METER', class_name: 'UsageMeter' },
+      { name: 'CALLER_LIMITER', class_name: 'CallerLimiter' },
     ]);
     expect(config.migrations).toEqual(topLevel.migrations);
   });

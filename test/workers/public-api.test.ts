@@ -3,11 +3,13 @@
  * idempotent creates, rate limits per key and per tenant, scoped and
  * expiring API keys.
  */
-import { env, runInDurableObject } from 'cloudflare:test';
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
 import { noticeExpiringApiKeys } from '../../src/features/api-keys/jobs';
+import { CALLER_RATE_LIMIT } from '../../src/features/public-api/policy';
 import { serviceContext } from '../../src/platform/context';
-import { call, signUpOwner, type SignedUp } from './helpers';
+import { call, ORIGIN, signUpOwner, type SignedUp } from './helpers';
 
 async function countRows(table: string, tenantId: string): Promise<number> {
   const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<{ n: number }>();
@@ -131,6 +133,59 @@ describe('rate limits', () => {
     const recovered = await call('GET', path, { token: secret });
     expect(recovered.status).toBe(200);
     expect(recovered.headers.get('RateLimit')).toContain('"key";r=59');
+  });
+});
+
+describe('rate limits outside tenants', () => {
+  it('count a person\'s calls that name no tenant in their own object: RateLimit headers, 429 with Retry-After when spent, then recover', async () => {
+    const owner = await signUpOwner();
+    const me = await call('GET', '/api/me', { token: owner.token });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('RateLimit-Policy')).toBe(`"caller";q=${CALLER_RATE_LIMIT};w=60`);
+    expect(me.headers.get('RateLimit')).toMatch(new RegExp(`^"caller";r=${CALLER_RATE_LIMIT - 1};t=\\d+$`));
+
+    // Spend the rest of the minute in the object rather than with 300 requests.
+    const stub = env.CALLER_LIMITER.get(env.CALLER_LIMITER.idFromName(`user:${owner.user.id}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('UPDATE rate_buckets SET count = ?', CALLER_RATE_LIMIT);
+    });
+    const tenantsBefore = await env.DB.prepare('SELECT count(*) AS n FROM memberships WHERE user_id = ?').bind(owner.user.id).first<{ n: number }>();
+    const limited = await call('POST', '/api/tenants', { token: owner.token, body: { name: 'One too many' } });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(limited.headers.get('RateLimit')).toMatch(/^"caller";r=0;t=\d+$/);
+    const tenantsAfter = await env.DB.prepare('SELECT count(*) AS n FROM memberships WHERE user_id = ?').bind(owner.user.id).first<{ n: number }>();
+    expect(tenantsAfter?.n).toBe(tenantsBefore?.n);
+    // The tenant's routes are the tenant's count, not the person's.
+    expect((await call('GET', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token })).status).toBe(200);
+
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('UPDATE rate_buckets SET window_start = window_start - 60000');
+    });
+    const recovered = await call('GET', '/api/me', { token: owner.token });
+    expect(recovered.status).toBe(200);
+    expect(recovered.headers.get('RateLimit')).toMatch(new RegExp(`^"caller";r=${CALLER_RATE_LIMIT - 1};`));
+  });
+
+  it('leave anonymous calls to the limiters of their own (sign-in, sign-up) or unlimited (the API reference)', async () => {
+    const document = await call('GET', '/api/openapi.json');
+    expect(document.status).toBe(200);
+    expect(document.headers.get('RateLimit')).toBeNull();
+  });
+
+  it('the bench-only switch is ignored outside development and tests: production always counts', async () => {
+    const owner = await signUpOwner();
+    const request = () => new Request(`${ORIGIN}/api/t/${owner.tenant.slug}/projects`, { headers: { authorization: `Bearer ${owner.token}` } });
+    const answer = async (vars: Record<string, string>) => {
+      const ctx = createExecutionContext();
+      const res = await createApp().fetch(request(), { ...env, ...vars }, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    expect((await answer({ ENVIRONMENT: 'production', BENCH_RATE_LIMITS: 'off' })).headers.get('RateLimit')).toMatch(/^"tenant";r=119;/);
+    expect((await answer({ ENVIRONMENT: 'test', BENCH_RATE_LIMITS: 'off' })).headers.get('RateLimit')).toBeNull();
+    expect((await answer({ ENVIRONMENT: 'test' })).headers.get('RateLimit')).toMatch(/^"tenant";r=118;/);
   });
 });
 

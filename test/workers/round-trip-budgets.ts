@@ -20,19 +20,27 @@ const CHECK_THEN_BATCH = 'reads the row (or the plan) to decide, then the change
 const PAGE = 'the session and membership in one statement, the page\'s reads, the chrome\'s viewer (person and organisations) in one batch';
 
 const RATE_LIMIT = "the rate limit counted in the tenant's object (one call, no D1; docs/decisions/XXXX-api-idempotency-and-rate-limits.md)";
+const CALLER_RATE_LIMIT = "the rate limit counted in the caller's object (one call, no D1; docs/decisions/XXXX-api-idempotency-and-rate-limits.md)";
+/** /api routes walked without a credential: sign-up and sign-in have their own limiters, the reference costs nothing. */
+const ANONYMOUS_API = new Set(['POST /api/auth/signup', 'POST /api/auth/login', 'GET /api/openapi.json', 'GET /api/docs']);
 
-/** Every /api/t/:tenant route: its own budget plus the rate limit's one Durable Object call. */
-function withTenantRateLimit(budgets: Record<string, Budget>): Record<string, Budget> {
+function rateLimitOf(route: string): string | undefined {
+  if (route.includes(' /api/t/:tenant')) return RATE_LIMIT;
+  if (route.includes(' /api/') && !ANONYMOUS_API.has(route)) return CALLER_RATE_LIMIT;
+  return undefined;
+}
+
+/** Every signed-in /api route: its own budget plus the rate limit's one Durable Object call (the tenant's, or the caller's). */
+function withRateLimits(budgets: Record<string, Budget>): Record<string, Budget> {
   return Object.fromEntries(
-    Object.entries(budgets).map(([route, budget]) =>
-      route.includes(' /api/t/:tenant')
-        ? [route, { ...budget, durableObject: (budget.durableObject ?? 0) + 1, why: budget.why ? `${budget.why}; ${RATE_LIMIT}` : RATE_LIMIT }]
-        : [route, budget],
-    ),
+    Object.entries(budgets).map(([route, budget]) => {
+      const limit = rateLimitOf(route);
+      return [route, limit ? { ...budget, durableObject: (budget.durableObject ?? 0) + 1, why: budget.why ? `${budget.why}; ${limit}` : limit } : budget];
+    }),
   );
 }
 
-export const BUDGETS: Record<string, Budget> = withTenantRateLimit({
+export const BUDGETS: Record<string, Budget> = withRateLimits({
   'GET /healthz': { d1: 0 },
   // The API reference: built from the route table in the Worker, read by anyone.
   'GET /api/openapi.json': { d1: 0 },

@@ -20,7 +20,7 @@
 import worker, { TenantDO as RealTenantDO } from '../../../src/index';
 
 /** The metering object runs as deployed: its faults are not this experiment's. */
-export { UsageMeter } from '../../../src/index';
+export { CallerLimiter, UsageMeter } from '../../../src/index';
 
 type Env = ConstructorParameters<typeof RealTenantDO>[1];
 type ChaosEnv = Env & { CHAOS_TOKEN?: string };

@@ -1,42 +1,81 @@
-import type { MiddlewareHandler } from 'hono';
-import type { TenantEnv } from '../../platform/env';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv, Env, TenantEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
-import { withDoc } from '../../platform/http/route-doc';
-import { errorMessage } from '../../platform/log/logger';
+import { withDoc, type RouteDoc } from '../../platform/http/route-doc';
+import { errorMessage, type Logger } from '../../platform/log/logger';
 import { rateLimitHeaders, type RateDecision } from './policy';
+
+const DOC: RouteDoc = { errors: [429], responseHeaders: ['RateLimit-Policy', 'RateLimit'] };
+
+/**
+ * `BENCH_RATE_LIMITS`, for `npm run bench` only (docs/benchmarks/api.md):
+ * `unrefused` counts every request in the object as usual (the same cost)
+ * but never refuses one; `off` skips the object call, to measure what the
+ * limit costs. Honoured in development and tests only; any other
+ * environment ignores it, so it can never switch a deployed limit off.
+ */
+type BenchMode = 'unrefused' | 'off' | undefined;
+const BENCH_ENVIRONMENTS = new Set(['development', 'test']);
+
+function benchMode(env: Env): BenchMode {
+  const mode = env.BENCH_RATE_LIMITS;
+  return BENCH_ENVIRONMENTS.has(env.ENVIRONMENT) && (mode === 'unrefused' || mode === 'off') ? mode : undefined;
+}
+
+/**
+ * Takes one request from the object's count, then answers: 429
+ * `rate_limited` with Retry-After when a bucket is spent, else the route,
+ * with the RateLimit headers on every answer. When the object cannot be
+ * reached the request goes through uncounted: the limit protects the
+ * service, it must not take it down.
+ */
+async function limited<E extends AppEnv>(c: Context<E>, next: () => Promise<void>, log: Logger, what: string, take: () => Promise<RateDecision>): Promise<void> {
+  const mode = benchMode(c.env);
+  if (mode === 'off') return next();
+  let decision: RateDecision | undefined;
+  try {
+    decision = await take();
+  } catch (err) {
+    log.warn('rate limit not counted: its object is unreachable', { error: errorMessage(err) });
+  }
+  if (!decision) return next();
+  const headers = rateLimitHeaders(decision);
+  if (!decision.allowed && mode !== 'unrefused') {
+    const retryAfter = String(Math.max(1, Math.ceil(decision.resetMs / 1000)));
+    const exhausted = decision.buckets.filter((b) => b.remaining === 0).map((b) => b.name);
+    const error = new AppError('rate_limited', `Rate limit reached for this ${exhausted.includes('key') ? 'API key' : what}; retry in ${retryAfter} s`);
+    // The error handler builds the response; the headers go on through the context.
+    for (const [name, value] of Object.entries({ ...headers, 'Retry-After': retryAfter })) c.header(name, value);
+    throw error;
+  }
+  await next();
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+}
 
 /**
  * Counts the request against the tenant's bucket (and its API key's) in the
- * tenant's object: one Durable Object call, no D1. Over the limit: 429
- * `rate_limited` with Retry-After. Every answer carries the RateLimit
- * headers. When the object cannot be reached the request goes through
- * uncounted: the limit protects the service, it must not take it down.
+ * tenant's object: one Durable Object call, no D1.
  */
 export function rateLimitTenantApi(): MiddlewareHandler<TenantEnv> {
-  return withDoc(
-    async function rateLimitMiddleware(c, next) {
-      const ctx = c.var.tenantCtx;
-      const keyId = ctx.actor.type === 'api_key' ? ctx.actor.id : null;
-      let decision: RateDecision | undefined;
-      try {
-        const stub = c.env.TENANT_DO.get(c.env.TENANT_DO.idFromName(ctx.tenant.id));
-        decision = await stub.takeRequest(ctx.tenant.id, keyId, Date.now());
-      } catch (err) {
-        ctx.log.warn('rate limit not counted: tenant object unreachable', { error: errorMessage(err) });
-      }
-      if (!decision) return next();
-      const headers = rateLimitHeaders(decision);
-      if (!decision.allowed) {
-        const retryAfter = String(Math.max(1, Math.ceil(decision.resetMs / 1000)));
-        const exhausted = decision.buckets.filter((b) => b.remaining === 0).map((b) => b.name);
-        const error = new AppError('rate_limited', `Rate limit reached for this ${exhausted.includes('key') ? 'API key' : 'organisation'}; retry in ${retryAfter} s`);
-        // The error handler builds the response; the headers go on through the context.
-        for (const [name, value] of Object.entries({ ...headers, 'Retry-After': retryAfter })) c.header(name, value);
-        throw error;
-      }
-      await next();
-      for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
-    },
-    { errors: [429], responseHeaders: ['RateLimit-Policy', 'RateLimit'] },
-  );
+  return withDoc(async function rateLimitMiddleware(c, next) {
+    const ctx = c.var.tenantCtx;
+    const keyId = ctx.actor.type === 'api_key' ? ctx.actor.id : null;
+    await limited(c, next, ctx.log, 'organisation', () => c.env.TENANT_DO.get(c.env.TENANT_DO.idFromName(ctx.tenant.id)).takeRequest(ctx.tenant.id, keyId, Date.now()));
+  }, DOC);
+}
+
+/**
+ * Counts a signed-in caller's request outside any tenant (their account,
+ * creating an organisation, accepting an invitation) in their own object:
+ * one Durable Object call, no D1. Tenant paths are the tenant object's
+ * (above); anonymous calls are sign-up and sign-in, which have their own
+ * limiters per client address, and the API reference, which costs nothing.
+ */
+export function rateLimitCallerApi(): MiddlewareHandler<AppEnv> {
+  return withDoc(async function callerRateLimitMiddleware(c, next) {
+    const principal = c.var.principal;
+    if (!principal || c.req.path.startsWith('/api/t/')) return next();
+    const name = principal.type === 'user' ? `user:${principal.userId}` : `key:${principal.apiKeyId}`;
+    await limited(c, next, c.var.log, 'account', () => c.env.CALLER_LIMITER.get(c.env.CALLER_LIMITER.idFromName(name)).take(Date.now()));
+  }, DOC);
 }

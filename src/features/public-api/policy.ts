@@ -35,8 +35,16 @@ export function rateTierFor(projectsLimit: number | null): RateTier {
   return RATE_TIERS.free;
 }
 
+/**
+ * Requests a minute for one person's calls outside any tenant (their
+ * account, creating an organisation, accepting an invitation), counted by
+ * their own object (caller-limiter.ts): far above what a person does by
+ * hand, far below a script in a loop.
+ */
+export const CALLER_RATE_LIMIT = 300;
+
 export interface BucketState {
-  name: 'tenant' | 'key';
+  name: 'tenant' | 'key' | 'caller';
   quota: number;
   remaining: number;
 }

@@ -9,7 +9,8 @@
  * check-then-write below (count, then insert) runs with no `await` between
  * the check and the write; keep it that way.
  */
-import { RATE_WINDOW_MS, rateTierFor, type RateDecision } from '../public-api/policy';
+import { rateTierFor, type RateDecision } from '../public-api/policy';
+import { countRequest, RATE_BUCKETS_TABLE, type Bucket } from '../public-api/rate-window';
 import { seatLedger } from '../../platform/db/cross-tenant';
 import type { Env } from '../../platform/env';
 import { createLogger, errorMessage } from '../../platform/log/logger';
@@ -92,16 +93,12 @@ export class TenantDO extends ObservedDurableObject {
   }
 
   #createStorage(): void {
+    this.#sql.exec(RATE_BUCKETS_TABLE);
     this.#sql.exec(`
       CREATE TABLE IF NOT EXISTS seat_holders (
         holder TEXT PRIMARY KEY,
         expires_at INTEGER,
         created_at INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS rate_buckets (
-        bucket TEXT PRIMARY KEY,
-        window_start INTEGER NOT NULL,
-        count INTEGER NOT NULL
       );
       CREATE TABLE IF NOT EXISTS tenant_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -263,30 +260,9 @@ export class TenantDO extends ObservedDurableObject {
   async takeRequest(tenantId: string, keyId: string | null, now: number): Promise<RateDecision> {
     this.#claimTenant(tenantId);
     const tier = rateTierFor(this.#state().projects_limit);
-    const windowStart = now - (now % RATE_WINDOW_MS);
-    const buckets = [
-      { name: 'tenant' as const, id: 'tenant', quota: tier.tenant },
-      ...(keyId ? [{ name: 'key' as const, id: `key:${keyId}`, quota: tier.key }] : []),
-    ].map((bucket) => {
-      const row = this.#sql.exec<{ count: number }>('SELECT count FROM rate_buckets WHERE bucket = ? AND window_start = ?', bucket.id, windowStart).toArray()[0];
-      return { ...bucket, used: row?.count ?? 0 };
-    });
-    const allowed = buckets.every((b) => b.used < b.quota);
-    if (allowed) {
-      for (const bucket of buckets) {
-        this.#sql.exec(
-          `INSERT INTO rate_buckets (bucket, window_start, count) VALUES (?, ?, 1)
-           ON CONFLICT (bucket) DO UPDATE SET count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END, window_start = excluded.window_start`,
-          bucket.id,
-          windowStart,
-        );
-      }
-    }
-    return {
-      allowed,
-      resetMs: windowStart + RATE_WINDOW_MS - now,
-      buckets: buckets.map((b) => ({ name: b.name, quota: b.quota, remaining: Math.max(0, b.quota - b.used - (allowed ? 1 : 0)) })),
-    };
+    const buckets: Bucket[] = [{ name: 'tenant', id: 'tenant', quota: tier.tenant }];
+    if (keyId) buckets.push({ name: 'key', id: `key:${keyId}`, quota: tier.key });
+    return countRequest(this.#sql, buckets, now);
   }
 
   /** The tenant was deleted: forget its seats, limits and alarm. Nothing calls the object again. */
