@@ -37,7 +37,8 @@ export function appVar(name: string): string {
 }
 
 export interface WorkerSet {
-  app?: { scriptPath: string; stripePort: number };
+  /** `rateLimits`: BENCH_RATE_LIMITS, honoured in development only (the bench runs wrangler.toml's top level, ENVIRONMENT = development). */
+  app?: { scriptPath: string; stripePort: number; rateLimits?: 'unrefused' | 'off' };
   comparator?: { scriptPath: string };
 }
 
@@ -66,7 +67,7 @@ export function startWorkers(set: WorkerSet, output: Output = { lines: [] }): Mi
       modules: true,
       scriptPath: set.app.scriptPath,
       modulesRoot: dirname(set.app.scriptPath),
-      bindings: { ...APP.bindings, ...BENCH_SECRETS, STRIPE_API_PORT: String(set.app.stripePort) },
+      bindings: { ...APP.bindings, ...BENCH_SECRETS, STRIPE_API_PORT: String(set.app.stripePort), BENCH_RATE_LIMITS: set.app.rateLimits ?? 'unrefused' },
       unsafeDirectSockets: DIRECT_SOCKET,
     });
   }

@@ -14,6 +14,8 @@ export interface Answer {
   // The app's JSON; each caller reads the fields it needs and checks them.
   body: Record<string, unknown>;
   ms: number;
+  /** A 429's Retry-After, in milliseconds: how long a well-behaved client waits. */
+  retryAfterMs?: number;
   error?: string;
 }
 
@@ -45,7 +47,8 @@ export async function call(base: string, method: string, path: string, options: 
     } catch {
       parsed = { text };
     }
-    return { status: res.status, body: parsed, ms: performance.now() - started };
+    const retryAfter = res.status === 429 ? Number(res.headers.get('retry-after')) : NaN;
+    return { status: res.status, body: parsed, ms: performance.now() - started, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
   } catch (err) {
     return { status: 0, body: {}, ms: performance.now() - started, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }

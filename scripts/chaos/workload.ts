@@ -66,6 +66,8 @@ export class Workload {
   /** Tenants of the steady loops; the experiments' lab tenants are driven by the experiments. */
   private looping: TenantActor[] = [];
   private idle = new Set<string>();
+  /** Tenants told to slow down (429), and until when. */
+  private readonly backoffUntil = new Map<string, number>();
 
   private readonly appUrl: string;
   private readonly controls: Controls;
@@ -80,8 +82,16 @@ export class Workload {
     this.pauseMs = pauseMs;
   }
 
+  /**
+   * A 429 is a correct answer (the plan's API rate limit: 120 requests a
+   * minute for a free tenant, which a loop on a fast machine exceeds) and the
+   * workload honours it as a client should: that tenant's loop waits out the
+   * Retry-After before its next step.
+   */
   private record(kind: string, tenant: string, answer: Answer, refusals: number[] = []): Outcome {
-    const outcome: Outcome = answer.status >= 200 && answer.status < 300 ? 'good' : refusals.includes(answer.status) ? 'refused' : 'failed';
+    if (answer.status === 429 && answer.retryAfterMs !== undefined) this.backoffUntil.set(tenant, Date.now() + answer.retryAfterMs);
+    const refused = refusals.includes(answer.status) || answer.retryAfterMs !== undefined;
+    const outcome: Outcome = answer.status >= 200 && answer.status < 300 ? 'good' : refused ? 'refused' : 'failed';
     const error = answer.body.error as { code?: string } | undefined;
     this.records.push({ at: Date.now(), kind, tenant, status: answer.status, outcome, ms: answer.ms, code: error?.code ?? answer.error });
     return outcome;
@@ -250,6 +260,12 @@ export class Workload {
   private async loop(t: TenantActor): Promise<void> {
     while (this.running) {
       if (this.paused) {
+        this.idle.add(t.label);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      // Waiting out a Retry-After is idle too: nothing of this tenant's is in flight.
+      if ((this.backoffUntil.get(t.label) ?? 0) > Date.now()) {
         this.idle.add(t.label);
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;

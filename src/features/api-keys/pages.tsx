@@ -1,7 +1,7 @@
 /** API keys: create (the secret is shown once, right after), list, revoke. */
 import type { Context } from 'hono';
 import { requirePermission } from '../../platform/tenancy/guard';
-import { grantableRoles } from '../../platform/tenancy/policy';
+import { grantableRoles, READ_SCOPE } from '../../platform/tenancy/policy';
 import { notFound } from '../../platform/errors';
 import { confirmPage } from '../../platform/ui/confirm';
 import { redirectWithFlash } from '../../platform/ui/flash';
@@ -11,17 +11,37 @@ import { renderPage } from '../../platform/ui/page-app';
 import { pageWithForm } from '../../platform/ui/page-with-form';
 import type { NavTab, TenantPageEnv } from '../../platform/ui/page-env';
 import { tenantPath } from '../../platform/ui/paths';
-import { apiKeyParams, createApiKeyBody } from './inputs';
+import { API_KEY_ACCESS, apiKeyBodyFromForm, apiKeyParams, createApiKeyForm, DEFAULT_API_KEY_DAYS } from './inputs';
+import { scopesFor } from './scopes';
 import { apiKeyPermissions } from './permissions';
 import { createApiKey, listApiKeys, revokeApiKey } from './service';
 
 export const apiKeysTab: NavTab = { label: 'API keys', path: 'api-keys', permission: apiKeyPermissions.manage };
+
+const ACCESS_OPTIONS: { value: (typeof API_KEY_ACCESS)[number]; label: string }[] = [
+  { value: 'role', label: "Everything its role allows" },
+  { value: 'read', label: 'Read only' },
+  { value: 'listed', label: 'Only the permissions listed below' },
+];
+
+function accessLabel(scopes: readonly string[] | null): string {
+  if (scopes === null) return 'Everything its role allows';
+  if (scopes.length === 1 && scopes[0] === READ_SCOPE) return 'Read only';
+  return scopes.join(', ');
+}
+
+/** An expired key still shows (it is not revoked) but answers 401: say so. */
+function Expiry({ at, now }: { at: number | null; now: number }) {
+  if (at === null) return <>Never</>;
+  return at <= now ? <span class="pill">Expired {formatTime(at)}</span> : <>{formatTime(at)}</>;
+}
 
 async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState) {
   const ctx = c.var.tenantCtx;
   const base = tenantPath(ctx.tenant, 'api-keys');
   const csrf = c.var.csrfToken;
   const keys = await listApiKeys(ctx);
+  const now = Date.now();
   const roles = grantableRoles(ctx.role).map((role) => ({ value: role, label: ROLE_LABELS[role] }));
   return renderPage(
     c,
@@ -43,11 +63,20 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState) {
       >
         <Field name="name" label="Name" state={state} placeholder="e.g. CI deploys" required />
         <SelectField name="role" label="Role" state={state} options={roles} initial="member" />
+        <SelectField name="access" label="Access" state={state} options={ACCESS_OPTIONS} initial="role" />
+        <Field
+          name="scopes"
+          label="Permissions (when access is limited to a list)"
+          state={state}
+          placeholder="e.g. projects:read projects:write"
+          hint={`Separated by spaces; each held by the key's role. Yours: ${scopesFor(ctx.role).join(', ')}.`}
+        />
+        <Field name="expiresInDays" label="Expires in (days)" type="number" min={1} max={365} state={state} initial={String(DEFAULT_API_KEY_DAYS)} required />
         <button type="submit">Create key</button>
       </FormCard>
       <DataTable
         caption="Active keys"
-        head={['Name', 'Key', 'Role', 'Created', 'Expires', 'Last used', 'Actions']}
+        head={['Name', 'Key', 'Role', 'Access', 'Created', 'Expires', 'Last used', 'Actions']}
         empty="No API keys yet."
         rows={keys.map((k) => (
           <tr>
@@ -58,8 +87,11 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState) {
             <td>
               <span class="pill">{ROLE_LABELS[k.role]}</span>
             </td>
+            <td>{accessLabel(k.scopes)}</td>
             <td>{formatTime(k.createdAt)}</td>
-            <td>{k.expiresAt ? formatTime(k.expiresAt) : 'Never'}</td>
+            <td>
+              <Expiry at={k.expiresAt} now={now} />
+            </td>
             <td>{k.lastUsedAt ? formatTime(k.lastUsedAt) : 'Never'}</td>
             <td>
               <RowAction href={tenantPath(ctx.tenant, 'api-keys', k.id, 'revoke')} label="Revoke" describedAs={`Revoke ${k.name}`} />
@@ -75,10 +107,12 @@ async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState) {
 export const apiKeyPages = pageWithForm({
   view: apiKeyPermissions.manage,
   post: apiKeyPermissions.manage,
-  schema: createApiKeyBody,
+  schema: createApiKeyForm,
   page: apiKeysPage,
+  // A scope the role does not hold is said next to the permissions field; a role above the creator's, above the form.
+  refusalField: '_form',
   submit: async (c, input) => {
-    const { apiKey, secret } = await createApiKey(c.var.tenantCtx, input);
+    const { apiKey, secret } = await createApiKey(c.var.tenantCtx, apiKeyBodyFromForm(input));
     // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
     return redirectWithFlash(c, c.req.path, {
       kind: 'success',

@@ -16,6 +16,11 @@ const SCOPABLE: readonly Permission[] = [auditPermissions, billingPermissions, m
   (list) => Object.values(list),
 );
 
+/** The permission names a key of `role` may be scoped to, for the page's hint. */
+export function scopesFor(role: Role): string[] {
+  return SCOPABLE.filter((permission) => can(role, permission)).map((permission) => permission.name);
+}
+
 /** 400 unless every scope is `read` or a permission `role` holds; duplicates removed. */
 export function checkScopes(role: Role, scopes: readonly string[] | undefined): string[] | null {
   if (!scopes) return null;
