@@ -94,7 +94,8 @@ export async function meterUnit(env: Env, unit: UnitOfWork, outcome: { route: st
     blobs: [unit.kind, outcome.route, unit.principal, outcome.failed ? 'error' : 'ok'],
     doubles: [...METER_KEYS.map((k) => counts[k]), outcome.durationMs, outcome.status],
   });
-  if (unit.tenantId) await meterOf(env, unit.tenantId).add(utcDate(unit.started), counts);
+  // A unit that used nothing (a rate limit's count in its object: no D1, no call onwards) adds nothing to the day: no meter call.
+  if (unit.tenantId && METER_KEYS.some((k) => counts[k] > 0)) await meterOf(env, unit.tenantId).add(utcDate(unit.started), counts);
 }
 
 /** The tenant's last `days` UTC days, today included, oldest first; days with no work are zeros. */
