@@ -11,13 +11,15 @@ import { stripeClient } from '../../src/features/billing/stripe';
 import { syncSubscriptionFromStripe } from '../../src/features/billing/sync/subscription';
 import { serviceContext } from '../../src/platform/context';
 import { call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
-import { billing, checkoutAndPay, currentCursor, customerOf, deliver, eventsFor, eventually, payCheckout, postWebhook, testStripe } from './stripe-helpers';
+import { billing, checkoutAndPay, currentCursor, customerOf, deliver, eventsFor, eventually, payCheckout, postWebhook, settled, testStripe } from './stripe-helpers';
 
 async function subscribedPro(seats: number): Promise<{ owner: SignedUp; subscriptionId: string; cursor: number }> {
   const owner = await signUpOwner();
   const { cursor } = await checkoutAndPay(owner, seats);
   const next = await deliver(owner, cursor);
   await eventually(async () => expect((await billing(owner)).seats.limit).toBe(seats));
+  // The checkout's later events must not be in the queue when a test changes Stripe: they re-read it.
+  await settled(owner, cursor);
   const row = await env.DB.prepare('SELECT stripe_subscription_id AS id FROM subscriptions WHERE tenant_id = ?').bind(owner.tenant.id).first<{ id: string }>();
   return { owner, subscriptionId: row?.id ?? '', cursor: next };
 }

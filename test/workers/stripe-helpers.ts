@@ -76,6 +76,23 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 8000): 
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
+/**
+ * Waits until the queue consumer has finished (processed, or dead-lettered)
+ * every event of the owner's customer since `cursor`. A test that changes
+ * Stripe next (deleting the customer, say) must wait for this, not only for
+ * the first event's effect: an event still queued re-reads Stripe when it
+ * runs, and would see the change.
+ */
+export async function settled(owner: SignedUp, cursor: number): Promise<void> {
+  const ids = (await eventsFor(await customerOf(owner), cursor)).events.map((event) => (JSON.parse(event.payload) as { id: string }).id);
+  await eventually(async () => {
+    const pending = await env.DB.prepare(`SELECT id FROM stripe_events WHERE id IN (${ids.map(() => '?').join(', ')}) AND processed_at IS NULL AND dead_at IS NULL`)
+      .bind(...ids)
+      .all();
+    expect(pending.results, 'events still queued').toEqual([]);
+  }, 15_000);
+}
+
 /** The tenant's billing summary, as its owner sees it. */
 export async function billing(owner: SignedUp) {
   return (await call('GET', `/api/t/${owner.tenant.slug}/billing`, { token: owner.token })).body;
