@@ -11,10 +11,11 @@ import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 /** Mounted at /api. */
 export const authRoutes = publicApp()
   .post('/auth/signup', validate('json', signupBody), async (c) => {
-    const result = await signUp(requestContext(c), c.req.valid('json'), clientInfo(c));
+    const input = c.req.valid('json');
+    // Created or not, the same answer: whether an address has an account is told only to its inbox.
+    await signUp(requestContext(c), input, clientInfo(c));
     c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
-    setSessionCookie(c, result.token);
-    return c.json(result, 201);
+    return c.json({ status: 'confirmation_sent' as const, email: input.email }, 202);
   })
   .post('/auth/login', validate('json', loginBody), async (c) => {
     const result = await logIn(requestContext(c), c.req.valid('json'), clientInfo(c));
