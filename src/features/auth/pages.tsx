@@ -10,7 +10,7 @@ import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { currentUser, safeNext } from '../../platform/ui/page-session';
 import { clientInfo } from '../../platform/http/client';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { invitedAddress, joinOnArrival } from '../invitations/arrival';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
 import { logIn, logInWithMfa, logOut, openSession, signUp } from './service';
@@ -161,7 +161,7 @@ export const authPages = pageApp()
         // Reached from an invitation sent to this very address: its link proved the address, so the outcome may be told and the account signed in.
         const addressProven = (await invitedAddress(c, next))?.email === input.email;
         const result = await signUp(ctx, input, clientInfo(c), { addressProven });
-        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
         if (!addressProven) {
           // Created or not, the same answer (issue 17 #10): whether the address has an account is told only to its inbox.
           return redirectWithFlash(c, withNext('/signin', next), { kind: 'success', message: `We have emailed ${input.email}. Follow the link in it to confirm your address, and sign in here.` });

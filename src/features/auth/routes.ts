@@ -4,7 +4,7 @@ import { publicApp } from '../../platform/http/apps';
 import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
 import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 
@@ -14,7 +14,7 @@ export const authRoutes = publicApp()
     const input = c.req.valid('json');
     // Created or not, the same answer: whether an address has an account is told only to its inbox.
     await signUp(requestContext(c), input, clientInfo(c));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
     return c.json({ status: 'confirmation_sent' as const, email: input.email }, 202);
   })
   .post('/auth/login', validate('json', loginBody), async (c) => {

@@ -127,10 +127,11 @@ export async function logOut(ctx: ServiceContext, principal: { userId: string; s
 
 /** The signed-in person and their organisations: GET /api/me and the pages' chrome. */
 export async function describeMe(ctx: ServiceContext, userId: string): Promise<Viewer> {
-  const user = await ctx.global.first(users, eq(users.id, userId));
+  // One round trip: the person and their organisations in one batch.
+  const [[user], rows] = await ctx.global.batch([ctx.global.select(users, eq(users.id, userId)).limit(1), membershipsOfUser(ctx.env, userId)]);
   if (!user) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  const rows = await membershipsOfUser(ctx.env, userId);
   return {
     user: { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerifiedAt !== null, mfaEnabled: user.mfaSecret !== null },
-    memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })) };
+    memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })),
+  };
 }
