@@ -142,7 +142,10 @@ describe('rate limits outside tenants', () => {
     const me = await call('GET', '/api/me', { token: owner.token });
     expect(me.status).toBe(200);
     expect(me.headers.get('RateLimit-Policy')).toBe(`"caller";q=${CALLER_RATE_LIMIT};w=60`);
-    expect(me.headers.get('RateLimit')).toMatch(new RegExp(`^"caller";r=${CALLER_RATE_LIMIT - 1};t=\\d+$`));
+    // Signing up and in made a call or two of this minute already: each call takes one more.
+    const remaining = Number(/^"caller";r=(\d+);t=\d+$/.exec(me.headers.get('RateLimit') ?? '')?.[1]);
+    expect(remaining).toBeGreaterThan(CALLER_RATE_LIMIT - 5);
+    expect((await call('GET', '/api/me', { token: owner.token })).headers.get('RateLimit')).toMatch(new RegExp(`^"caller";r=${remaining - 1};`));
 
     // Spend the rest of the minute in the object rather than with 300 requests.
     const stub = env.CALLER_LIMITER.get(env.CALLER_LIMITER.idFromName(`user:${owner.user.id}`));

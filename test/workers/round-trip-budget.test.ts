@@ -13,7 +13,7 @@ import { createApp } from '../../src/app';
 import * as schema from '../../src/platform/db/schema';
 import { BUDGETS, NOT_WALKED } from './round-trip-budgets';
 import { makeTeam, type Team } from './fixtures';
-import { call, ORIGIN, PASSWORD, signUpOwner, tokenOf, uniqueEmail } from './helpers';
+import { call, ORIGIN, PASSWORD, signUpAndSignIn, signUpOwner, tokenOf, uniqueEmail } from './helpers';
 import { measure, type Statement } from './round-trips';
 import { fillPath } from './tenant-routes';
 
@@ -88,13 +88,13 @@ async function scenario(key: string, method: string, path: string): Promise<Scen
   const filled = path.includes(':tenant') ? fillPath(path, owner.tenant.slug, ids) : path;
   switch (key) {
     case 'POST /api/auth/signup':
-      return { status: 201, request: apiRequest(method, path, undefined, { email: uniqueEmail('budget'), password: PASSWORD, name: 'B', tenantName: 'Budget' }) };
+      return { status: 202, request: apiRequest(method, path, undefined, { email: uniqueEmail('budget'), password: PASSWORD, name: 'B', tenantName: 'Budget' }) };
     case 'POST /api/auth/login':
       return { status: 200, request: apiRequest(method, path, undefined, { email: owner.user.email, password: PASSWORD }) };
     case 'POST /api/invitations/:token/accept': {
       const { email, token } = await pendingInvitation(team);
-      const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
-      return { status: 200, request: apiRequest(method, `/api/invitations/${token}/accept`, invitee.body.token) };
+      const invitee = await signUpAndSignIn({ email, name: 'Invitee' }, false);
+      return { status: 200, request: apiRequest(method, `/api/invitations/${token}/accept`, invitee.token) };
     }
     case 'POST /api/t/:tenant/billing/checkout': {
       const free = await signUpOwner('Free Co');

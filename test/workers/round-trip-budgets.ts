@@ -47,7 +47,7 @@ export const BUDGETS: Record<string, Budget> = withRateLimits({
   'GET /api/docs': { d1: 0 },
 
   // No tenant in the path: who is calling is one statement.
-  'POST /api/auth/signup': { d1: 3, why: 'is the address taken; the person, their session, the organisation and the verification email in one batch; the account outbox claimed for sending (waitUntil, started before the answer)' },
+  'POST /api/auth/signup': { d1: 3, why: 'is the address taken; the person, the organisation and the verification email in one batch (no session: issue 17 #10); the account outbox claimed for sending (waitUntil, started before the answer)' },
   'POST /api/auth/login': { d1: 2, why: 'the person by address (the password is checked in the Worker), then their server-side session row inserted' },
   'POST /api/auth/logout': { d1: 2, why: 'the live session with its user (who is calling), then the session revoked' },
   'POST /api/auth/verify-email/resend': { d1: 3, why: 'who is calling, the new verification token and email in one batch, the account outbox claimed for sending (waitUntil)' },

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { roleOut, tenantOut, userOut } from '../../platform/http/outputs';
 
-export const signupOut = z.object({ user: userOut, tenant: tenantOut.nullable(), token: z.string() });
+/** Sent: the confirmation link, or the account owner's notice; which of the two is told only to the inbox. */
+export const signupOut = z.object({ status: z.literal('confirmation_sent'), email: z.string() });
 const signedInOut = z.object({ user: userOut, token: z.string() });
 /** Signed in, or (the account has two-factor on) a token to present with a code at /api/auth/login/mfa. */
 export const loginOut = z.union([signedInOut, z.object({ mfaRequired: z.literal(true), mfaToken: z.string() })]);

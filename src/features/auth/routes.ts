@@ -12,12 +12,18 @@ import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 
 /** Mounted at /api. */
 export const authRoutes = publicApp()
-  .post('/auth/signup', describe({ summary: 'Sign up (and optionally create an organisation)', security: 'none', errors: [409, 429], response: { status: 201, schema: signupOut } }), validate('json', signupBody), async (c) => {
-    const result = await signUp(requestContext(c), c.req.valid('json'), clientInfo(c));
-    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
-    setSessionCookie(c, result.token);
-    return c.json(result, 201);
-  })
+  .post(
+    '/auth/signup',
+    describe({ summary: 'Sign up (and optionally create an organisation); the same answer whether or not the address has an account', security: 'none', errors: [429], response: { status: 202, schema: signupOut } }),
+    validate('json', signupBody),
+    async (c) => {
+      const input = c.req.valid('json');
+      // Created or not, the same answer: whether an address has an account is told only to its inbox.
+      await signUp(requestContext(c), input, clientInfo(c));
+      c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+      return c.json({ status: 'confirmation_sent' as const, email: input.email }, 202);
+    },
+  )
   .post('/auth/login', describe({ summary: 'Sign in (or learn that a second factor is due)', security: 'none', errors: [429], response: { status: 200, schema: loginOut } }), validate('json', loginBody), async (c) => {
     const result = await logIn(requestContext(c), c.req.valid('json'), clientInfo(c));
     if (result.mfaRequired) return c.json({ mfaRequired: true, mfaToken: result.mfaToken });
