@@ -311,12 +311,12 @@ const consumerCrash: Experiment = {
     const redeliveredBefore = h.stack.workerLogCount('"kind":"already-processed"');
     const startedAt = Date.now();
     const crashes = h.quick ? 2 : 3;
-    await h.controls.setWorkerFaults({ crashBatches: crashes, crashAfter: 2 });
+    // Counted from before the fault is set: a quick consumer crashes while the seat changes below are still being made.
+    const crashesBefore = (await h.controls.setWorkerFaults({ crashBatches: crashes, crashAfter: 2 })).counters.consumerCrashes;
     for (const quantity of [5, 6]) {
       await Promise.all(paid.map((t) => h.api(t, 'POST', '/billing/seats', { quantity })));
       await Promise.all(paid.map((t) => h.portalSeatChange(t, quantity + 2)));
     }
-    const crashesBefore = (await h.controls.workerCounters()).consumerCrashes;
     await h.until(`${crashes} consumer crashes`, async () => (await h.controls.workerCounters()).consumerCrashes - crashesBefore >= crashes, 15_000).catch(() => undefined);
     const consumerCrashes = (await h.controls.setWorkerFaults({ crashBatches: 0 })).counters.consumerCrashes - crashesBefore;
     const endedAt = Date.now();
