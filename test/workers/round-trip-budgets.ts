@@ -31,7 +31,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /api/me/sessions': { d1: 2 },
   'DELETE /api/me/sessions': { d1: 2 },
   'GET /api/me/security-log': { d1: 2 },
-  'GET /api/me': { d1: 2 },
+  'GET /api/me': { d1: 1, why: 'who is calling, the person and their organisations in one batch (platform/auth/with-resolution.ts)' },
   'POST /api/tenants': { d1: 2 },
   'POST /api/invitations/:token/accept': { d1: 3, durableObject: 1, why: 'the invitation by token, then the seat moves in the object, then membership, invitation and audit in one batch' },
 
@@ -41,13 +41,13 @@ export const BUDGETS: Record<string, Budget> = {
   'DELETE /api/t/:tenant': { d1: 3, durableObject: 1, why: 'the subscription to cancel at Stripe first, then the record and every row in one batch' },
   'GET /api/t/:tenant/export': { d1: 10, why: 'one read per table, one after another (to batch: issue 15 follow-up)' },
 
-  'GET /api/t/:tenant/projects': { d1: 2 },
+  'GET /api/t/:tenant/projects': { d1: 1, why: 'who and where and the projects in one batch (platform/auth/with-resolution.ts)' },
   'POST /api/t/:tenant/projects': { d1: 3, why: 'the plan (limits) read, then the guarded insert and its audit row in one batch' },
   'GET /api/t/:tenant/projects/:id': { d1: 2 },
   'PATCH /api/t/:tenant/projects/:id': { d1: 3, why: 'the project, the plan and the project count in one batch (a rename over the limit is refused), then the change and its audit row in one batch' },
   'DELETE /api/t/:tenant/projects/:id': { d1: 3, why: CHECK_THEN_BATCH },
 
-  'GET /api/t/:tenant/members': { d1: 2 },
+  'GET /api/t/:tenant/members': { d1: 1, why: 'who and where and the members in one batch (platform/auth/with-resolution.ts)' },
   'PATCH /api/t/:tenant/members/:userId': { d1: 4, why: `${CHECK_THEN_BATCH}; the updated list read back` },
   'DELETE /api/t/:tenant/members/:userId': { d1: 4, durableObject: 1, why: `the membership and the invitation it came from, then ${CHECK_THEN_BATCH}; the seat released in the object` },
 

@@ -3,12 +3,12 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { createProjectBody, projectParams, updateProjectBody } from './inputs';
 import { projectPermissions } from './permissions';
-import { createProject, deleteProject, getProject, listProjects, updateProject } from './service';
+import { createProject, deleteProject, getProject, listProjectsOfRequest, projectListRead, updateProject } from './service';
 
 /** Mounted at /api/t/:tenant/projects. */
 export const projectRoutes = tenantApp()
-  .get('/', requirePermission(projectPermissions.read), async (c) => {
-    return c.json({ projects: await listProjects(c.var.tenantCtx) });
+  .get('/', requirePermission(projectPermissions.read), projectListRead.batched(), async (c) => {
+    return c.json({ projects: await listProjectsOfRequest(c) });
   })
   .post('/', requirePermission(projectPermissions.write), validate('json', createProjectBody), async (c) => {
     const project = await createProject(c.var.tenantCtx, c.req.valid('json'));

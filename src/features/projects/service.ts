@@ -3,7 +3,11 @@ import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, subscriptions, type Project } from '../../platform/db/schema';
 import { notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
 import type { TenantContext } from '../../platform/context';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { currentEntitlement, entitlementOf } from '../billing/entitlement';
 import { planLimitError } from '../billing/plans';
 import type { CreateProjectBody, UpdateProjectBody } from './inputs';
@@ -25,9 +29,19 @@ export async function getProject(ctx: TenantContext, id: string): Promise<Projec
   return toView(await getProjectInTenant(ctx, id));
 }
 
+function projectRows(db: TenantReads) {
+  return db.select(projects).orderBy(desc(projects.createdAt), projects.id);
+}
+
 export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
-  const rows = await ctx.db.select(projects).orderBy(desc(projects.createdAt), projects.id);
-  return rows.map(toView);
+  return (await projectRows(ctx.db)).map(toView);
+}
+
+/** GET /api/t/:tenant/projects's read, batched with who and where (one round trip). */
+export const projectListRead = tenantReadWithResolution(projectRows);
+
+export async function listProjectsOfRequest(c: Context<TenantEnv>): Promise<ProjectView[]> {
+  return (await projectListRead.result(c)).map(toView);
 }
 
 function projectCount(ctx: TenantContext) {
