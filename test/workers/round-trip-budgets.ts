@@ -39,7 +39,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /api/t/:tenant': { d1: 1 },
   'PATCH /api/t/:tenant': { d1: 2 },
   'DELETE /api/t/:tenant': { d1: 3, durableObject: 1, why: 'the subscription to cancel at Stripe first, then the record and every row in one batch' },
-  'GET /api/t/:tenant/export': { d1: 10, why: 'one read per table, one after another (to batch: issue 15 follow-up)' },
+  'GET /api/t/:tenant/export': { d1: 2, why: 'who and where, then every table and the export\'s audit row in one batch' },
 
   'GET /api/t/:tenant/projects': { d1: 1, why: 'who and where and the projects in one batch (platform/auth/with-resolution.ts)' },
   'POST /api/t/:tenant/projects': { d1: 3, why: 'the plan (limits) read, then the guarded insert and its audit row in one batch' },
@@ -88,7 +88,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /t/:tenant/api-keys': { d1: 3, why: PAGE },
   'GET /t/:tenant/api-keys/:id/revoke': { d1: 3, why: `${PAGE}: the confirmation page's key` },
   'GET /t/:tenant/settings': { d1: 3, why: 'the session and membership, the tenant\'s 2FA requirement (owners), then the viewer' },
-  'GET /t/:tenant/settings/export': { d1: 10, why: 'as GET /api/t/:tenant/export' },
+  'GET /t/:tenant/settings/export': { d1: 2, why: 'as GET /api/t/:tenant/export' },
   'GET /assets/:file': { d1: 0 },
   'GET /account': { d1: 5, why: `the session, the viewer in one batch, then the account's sessions, its security events and its email state` },
   'GET /account/two-factor': { d1: 3, why: PAGE },

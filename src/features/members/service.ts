@@ -19,11 +19,12 @@ export interface MemberView {
   joinedAt: number;
 }
 
-function memberRows(db: TenantReads) {
+/** The tenant's members with their names, oldest first. */
+export function memberRows(db: TenantReads) {
   return db.selectWithUser(memberships, memberships.userId).orderBy(memberships.createdAt);
 }
 
-function toMemberViews(rows: Awaited<ReturnType<typeof memberRows>>): MemberView[] {
+export function toMemberViews(rows: Awaited<ReturnType<typeof memberRows>>): MemberView[] {
   return rows.map(({ row, user }) => ({ user, role: row.role, joinedAt: row.createdAt }));
 }
 
