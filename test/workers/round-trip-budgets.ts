@@ -42,7 +42,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /api/t/:tenant/export': { d1: 2, why: 'who and where, then every table and the export\'s audit row in one batch' },
 
   'GET /api/t/:tenant/projects': { d1: 1, why: 'who and where and the projects in one batch (platform/auth/with-resolution.ts)' },
-  'POST /api/t/:tenant/projects': { d1: 3, why: 'the plan (limits) read, then the guarded insert and its audit row in one batch' },
+  'POST /api/t/:tenant/projects': { d1: 2, why: 'who and where with the plan (limits) in one batch, then the guarded insert and its audit row in one batch' },
   'GET /api/t/:tenant/projects/:id': { d1: 2 },
   'PATCH /api/t/:tenant/projects/:id': { d1: 3, why: 'the project, the plan and the project count in one batch (a rename over the limit is refused), then the change and its audit row in one batch' },
   'DELETE /api/t/:tenant/projects/:id': { d1: 3, why: CHECK_THEN_BATCH },

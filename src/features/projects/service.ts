@@ -8,7 +8,8 @@ import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
 import type { TenantContext } from '../../platform/context';
 import type { TenantEnv } from '../../platform/env';
 import type { TenantReads } from '../../platform/tenancy/tenant-db';
-import { currentEntitlement, entitlementOf } from '../billing/entitlement';
+import { entitlementOf } from '../billing/entitlement';
+import type { Entitlement } from '../billing/plans';
 import { planLimitError } from '../billing/plans';
 import type { CreateProjectBody, UpdateProjectBody } from './inputs';
 
@@ -49,12 +50,12 @@ function projectCount(ctx: TenantContext) {
 }
 
 /**
- * Creates a project within the plan's project limit. The count and the insert
- * are one statement (`INSERT … SELECT … WHERE count < limit`), atomic in D1,
- * so concurrent creations can never pass the limit together.
+ * Creates a project within the plan's project limit (`entitlement`: the
+ * caller read the plan, with who and where for the API). The count and the
+ * insert are one statement (`INSERT … SELECT … WHERE count < limit`), atomic
+ * in D1, so concurrent creations can never pass the limit together.
  */
-export async function createProject(ctx: TenantContext, input: CreateProjectBody): Promise<ProjectView> {
-  const { limits } = await currentEntitlement(ctx);
+export async function createProject(ctx: TenantContext, input: CreateProjectBody, { limits }: Entitlement): Promise<ProjectView> {
   const id = newId('prj');
   const now = Date.now();
   const row = { id, name: input.name, createdAt: now, updatedAt: now };
