@@ -56,7 +56,7 @@ export const BUDGETS: Record<string, Budget> = {
   'DELETE /api/t/:tenant/invitations/:id': { d1: 3, durableObject: 1, why: `${CHECK_THEN_BATCH}; the seat released in the object` },
 
   'GET /api/t/:tenant/billing': { d1: 2, durableObject: 1 },
-  'POST /api/t/:tenant/billing/checkout': { d1: 6, durableObject: 3, why: 'the billing summary, the Stripe customer stored once it exists, with its audit rows; the tenant object asked three times since issue 17 (not yet reduced)' },
+  'POST /api/t/:tenant/billing/checkout': { d1: 6, durableObject: 3, why: 'the billing summary, the Stripe customer stored once it exists, with its audit rows. The tenant object three times: take the checkout lease, count the seats in use, give the lease back (in finally). Left so: the count could ride on the lease (3 to 2), but the lease is deliberately D1-free (the count may recompute from D1) and must not fail with the count; and the route waits on three or more Stripe API calls, each far slower than an object call' },
   'POST /api/t/:tenant/billing/portal': { d1: 2 },
   'POST /api/t/:tenant/billing/seats': { d1: 2 },
 
