@@ -51,7 +51,7 @@ export const BUDGETS: Record<string, Budget> = {
   'PATCH /api/t/:tenant/members/:userId': { d1: 4, why: `${CHECK_THEN_BATCH}; the updated list read back` },
   'DELETE /api/t/:tenant/members/:userId': { d1: 4, durableObject: 1, why: `the membership and the invitation it came from, then ${CHECK_THEN_BATCH}; the seat released in the object` },
 
-  'GET /api/t/:tenant/invitations': { d1: 2 },
+  'GET /api/t/:tenant/invitations': { d1: 1, why: 'who and where and the pending invitations in one batch' },
   'POST /api/t/:tenant/invitations': { d1: 5, durableObject: 1, why: 'is the address a member already; the seat reserved in the object; invitation, email and audit in one batch; the tenant\'s outbox claimed for sending (waitUntil, after the answer, but started before it)' },
   'DELETE /api/t/:tenant/invitations/:id': { d1: 3, durableObject: 1, why: `${CHECK_THEN_BATCH}; the seat released in the object` },
 
@@ -63,7 +63,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /api/t/:tenant/audit-log': { d1: 2 },
   'GET /api/t/:tenant/usage': { d1: 2 },
 
-  'GET /api/t/:tenant/api-keys': { d1: 2 },
+  'GET /api/t/:tenant/api-keys': { d1: 1, why: 'who and where and the live keys in one batch' },
   'POST /api/t/:tenant/api-keys': { d1: 2 },
   'DELETE /api/t/:tenant/api-keys/:id': { d1: 3, why: CHECK_THEN_BATCH },
 

@@ -1,4 +1,8 @@
 import { desc, eq, isNull } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { auditEntry } from '../../platform/audit';
 import type { CredentialResolver } from '../../platform/auth/middleware';
 import type { TenantContext } from '../../platform/context';
@@ -29,9 +33,19 @@ function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt };
 }
 
+function liveKeyRows(db: TenantReads) {
+  return db.select(apiKeys, isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt));
+}
+
 export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
-  const rows = await ctx.db.select(apiKeys, isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt));
-  return rows.map(toView);
+  return (await liveKeyRows(ctx.db)).map(toView);
+}
+
+/** GET /api/t/:tenant/api-keys's read, batched with who and where (one round trip). */
+export const apiKeyListRead = tenantReadWithResolution(liveKeyRows);
+
+export async function listApiKeysOfRequest(c: Context<TenantEnv>): Promise<ApiKeyView[]> {
+  return (await apiKeyListRead.result(c)).map(toView);
 }
 
 /**
