@@ -94,6 +94,7 @@ export function tenantReadWithResolution<Q extends Statement>(build: (tenant: Te
   return {
     batched: read.batched,
     /** The rows, for the tenant the tenancy middleware resolved. */
+    // A tenant route's context has every variable an AppEnv one has (Hono's Context is invariant in its env, hence the cast).
     result: (c: Context<TenantEnv>) => read.result(c as unknown as Context<AppEnv>, { env: c.env, userId: undefined, tenant: c.var.tenantCtx.db }),
   };
 }
