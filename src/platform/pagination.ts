@@ -18,6 +18,11 @@ export const pageQuery = z.strictObject({
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 
+/** The page a request's raw query names, for a read built before the route validates it; undefined when it is not valid (the route answers 400). */
+export function pageOfQuery(query: Record<string, string>): PageQuery | undefined {
+  return pageQuery.safeParse(query).data;
+}
+
 interface CursorKey {
   at: number;
   id: string;

@@ -7,13 +7,13 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { apiKeyParams, createApiKeyBody } from './inputs';
 import { apiKeyPermissions } from './permissions';
-import { createApiKey, listApiKeys, revokeApiKey } from './service';
+import { apiKeyListRead, createApiKey, listApiKeysOfRequest, revokeApiKey } from './service';
 
 /** Mounted at /api/t/:tenant/api-keys. */
 export const apiKeyRoutes = tenantApp()
-  .get('/', describe({ summary: 'List the live API keys', response: { status: 200, schema: apiKeyListResponse } }), requirePermission(apiKeyPermissions.manage), validate('query', pageQuery), async (c) => {
+  .get('/', describe({ summary: 'List the live API keys', response: { status: 200, schema: apiKeyListResponse } }), requirePermission(apiKeyPermissions.manage), validate('query', pageQuery), apiKeyListRead.batched(), async (c) => {
     const page = c.req.valid('query');
-    const { items, nextCursor } = toPage(await listApiKeys(c.var.tenantCtx, page), page, (k) => ({ at: k.createdAt, id: k.id }));
+    const { items, nextCursor } = toPage(await listApiKeysOfRequest(c), page, (k) => ({ at: k.createdAt, id: k.id }));
     return c.json({ apiKeys: items, nextCursor });
   })
   .post('/', describe({ summary: 'Create an API key (the secret is shown once)', response: { status: 201, schema: apiKeyCreatedResponse } }), requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), idempotent(), async (c) => {

@@ -1,5 +1,9 @@
-import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
 import { desc, eq, isNull } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { auditEntry } from '../../platform/audit';
 import type { CredentialResolver } from '../../platform/auth/middleware';
 import type { TenantContext } from '../../platform/context';
@@ -37,10 +41,20 @@ function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
 }
 
 /** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-export async function listApiKeys(ctx: TenantContext, page?: PageQuery): Promise<ApiKeyView[]> {
-  const query = ctx.db.select(apiKeys, isNull(apiKeys.revokedAt), afterCursor(page, apiKeys.createdAt, apiKeys.id, 'desc')).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-  const rows = await (page ? query.limit(rowsFor(page)) : query);
-  return rows.map(toView);
+function liveKeyRows(db: TenantReads, page?: PageQuery) {
+  const query = db.select(apiKeys, isNull(apiKeys.revokedAt), afterCursor(page, apiKeys.createdAt, apiKeys.id, 'desc')).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  return page ? query.limit(rowsFor(page)) : query;
+}
+
+export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
+  return (await liveKeyRows(ctx.db)).map(toView);
+}
+
+/** GET /api/t/:tenant/api-keys's read (the requested page), batched with who and where (one round trip). */
+export const apiKeyListRead = tenantReadWithResolution((db, query) => liveKeyRows(db, pageOfQuery(query)));
+
+export async function listApiKeysOfRequest(c: Context<TenantEnv>): Promise<ApiKeyView[]> {
+  return (await apiKeyListRead.result(c)).map(toView);
 }
 
 /**
@@ -87,9 +101,9 @@ export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void
  * Authenticates `Authorization: Bearer ssk_…`. A key reaches only its own
  * tenant, with its own role; a revoked or unknown key is a 401.
  */
-export const apiKeyResolver: CredentialResolver = async (request, token, tenantSlug) => {
+export const apiKeyResolver: CredentialResolver = async (request, token, tenantSlug, companionFor) => {
   if (!token.startsWith(API_KEY_PREFIX)) return undefined;
-  const key = await apiKeyBySecretHash(request.env, await sha256Hex(token), tenantSlug);
+  const { row: key, companion } = await apiKeyBySecretHash(request.env, await sha256Hex(token), tenantSlug, companionFor?.(undefined));
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
   const now = Date.now();
   if (key.expiresAt !== null && key.expiresAt <= now) throw new AppError('unauthenticated', 'API key has expired; create a new one');
@@ -97,5 +111,6 @@ export const apiKeyResolver: CredentialResolver = async (request, token, tenantS
   return {
     principal: { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy, scopes: key.scopes },
     membership: key.membership,
+    ...companion,
   };
 };

@@ -10,13 +10,13 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { memberPermissions } from '../members/permissions';
 import { createInvitationBody, invitationParams, tokenParams } from './inputs';
-import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from './service';
+import { acceptInvitation, createInvitation, invitationListRead, listInvitationsOfRequest, revokeInvitation } from './service';
 
 /** Mounted at /api/t/:tenant/invitations. */
 export const invitationRoutes = tenantApp()
-  .get('/', describe({ summary: 'Pending invitations', response: { status: 200, schema: invitationListResponse } }), requirePermission(memberPermissions.invite), validate('query', pageQuery), async (c) => {
+  .get('/', describe({ summary: 'Pending invitations', response: { status: 200, schema: invitationListResponse } }), requirePermission(memberPermissions.invite), validate('query', pageQuery), invitationListRead.batched(), async (c) => {
     const page = c.req.valid('query');
-    const { items, nextCursor } = toPage(await listInvitations(c.var.tenantCtx, page), page, (i) => ({ at: i.createdAt, id: i.id }));
+    const { items, nextCursor } = toPage(await listInvitationsOfRequest(c), page, (i) => ({ at: i.createdAt, id: i.id }));
     return c.json({ invitations: items, nextCursor });
   })
   .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), idempotent(), async (c) => {

@@ -1,5 +1,9 @@
-import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
 import { desc, eq, lte, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { markEmailVerified } from '../account/service';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { authorityOf, tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
@@ -59,12 +63,22 @@ function invitationEmail(ctx: TenantContext, to: string, role: Role, token: stri
 }
 
 /** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-export async function listInvitations(ctx: TenantContext, page?: PageQuery): Promise<InvitationView[]> {
-  const query = ctx.db
+function pendingRows(db: TenantReads, page?: PageQuery) {
+  const query = db
     .select(invitations, eq(invitations.status, 'pending'), afterCursor(page, invitations.createdAt, invitations.id, 'desc'))
     .orderBy(desc(invitations.createdAt), desc(invitations.id));
-  const rows = await (page ? query.limit(rowsFor(page)) : query);
-  return rows.map((row) => toView(row));
+  return page ? query.limit(rowsFor(page)) : query;
+}
+
+export async function listInvitations(ctx: TenantContext): Promise<InvitationView[]> {
+  return (await pendingRows(ctx.db)).map((row) => toView(row));
+}
+
+/** GET /api/t/:tenant/invitations's read (the requested page), batched with who and where (one round trip). */
+export const invitationListRead = tenantReadWithResolution((db, query) => pendingRows(db, pageOfQuery(query)));
+
+export async function listInvitationsOfRequest(c: Context<TenantEnv>): Promise<InvitationView[]> {
+  return (await invitationListRead.result(c)).map((row) => toView(row));
 }
 
 /**

@@ -6,13 +6,13 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { changeRoleBody, memberParams } from './inputs';
 import { memberPermissions } from './permissions';
-import { changeMemberRole, listMembers, removeMember } from './service';
+import { changeMemberRole, listMembersOfRequest, memberListRead, removeMember } from './service';
 
 /** Mounted at /api/t/:tenant/members. */
 export const memberRoutes = tenantApp()
-  .get('/', describe({ summary: 'Members and their roles', response: { status: 200, schema: memberListResponse } }), requirePermission(memberPermissions.read), validate('query', pageQuery), async (c) => {
+  .get('/', describe({ summary: 'Members and their roles', response: { status: 200, schema: memberListResponse } }), requirePermission(memberPermissions.read), validate('query', pageQuery), memberListRead.batched(), async (c) => {
     const page = c.req.valid('query');
-    const { items, nextCursor } = toPage(await listMembers(c.var.tenantCtx, page), page, (m) => ({ at: m.joinedAt, id: m.user.id }));
+    const { items, nextCursor } = toPage(await listMembersOfRequest(c), page, (m) => ({ at: m.joinedAt, id: m.user.id }));
     return c.json({ members: items, nextCursor });
   })
   .patch('/:userId', describe({ summary: "Change a member's role", errors: [409], response: { status: 200, schema: memberResponse } }), requirePermission(memberPermissions.manage), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {

@@ -1,7 +1,11 @@
-import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntryIf } from '../../platform/audit';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
 import type { TenantContext } from '../../platform/context';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { apiKeys, invitations, memberships, type Role } from '../../platform/db/schema';
 import { AppError, notFound } from '../../platform/errors';
 import { canGrant } from '../../platform/tenancy/policy';
@@ -16,13 +20,25 @@ export interface MemberView {
   joinedAt: number;
 }
 
-/** Oldest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-export async function listMembers(ctx: TenantContext, page?: PageQuery): Promise<MemberView[]> {
-  const query = ctx.db
-    .selectWithUser(memberships, memberships.userId, afterCursor(page, memberships.createdAt, memberships.userId, 'asc'))
-    .orderBy(memberships.createdAt, memberships.userId);
-  const rows = await (page ? query.limit(rowsFor(page)) : query);
+/** The tenant's members with their names, oldest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
+export function memberRows(db: TenantReads, page?: PageQuery) {
+  const query = db.selectWithUser(memberships, memberships.userId, afterCursor(page, memberships.createdAt, memberships.userId, 'asc')).orderBy(memberships.createdAt, memberships.userId);
+  return page ? query.limit(rowsFor(page)) : query;
+}
+
+export function toMemberViews(rows: Awaited<ReturnType<typeof memberRows>>): MemberView[] {
   return rows.map(({ row, user }) => ({ user, role: row.role, joinedAt: row.createdAt }));
+}
+
+export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
+  return toMemberViews(await memberRows(ctx.db));
+}
+
+/** GET /api/t/:tenant/members's read (the requested page), batched with who and where (one round trip). */
+export const memberListRead = tenantReadWithResolution((db, query) => memberRows(db, pageOfQuery(query)));
+
+export async function listMembersOfRequest(c: Context<TenantEnv>): Promise<MemberView[]> {
+  return toMemberViews(await memberListRead.result(c));
 }
 
 async function getMember(ctx: TenantContext, userId: string): Promise<MemberView> {

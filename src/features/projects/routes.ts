@@ -4,20 +4,21 @@ import { describe } from '../../platform/http/route-doc';
 import { projectListResponse, projectResponse } from './outputs';
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
+import { entitlementOfRequest, subscriptionRead } from '../billing/entitlement';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { createProjectBody, projectParams, updateProjectBody } from './inputs';
 import { projectPermissions } from './permissions';
-import { createProject, deleteProject, getProject, listProjects, updateProject } from './service';
+import { createProject, deleteProject, getProject, listProjectsOfRequest, projectListRead, updateProject } from './service';
 
 /** Mounted at /api/t/:tenant/projects. */
 export const projectRoutes = tenantApp()
-  .get('/', describe({ summary: 'List projects', response: { status: 200, schema: projectListResponse } }), requirePermission(projectPermissions.read), validate('query', pageQuery), async (c) => {
+  .get('/', describe({ summary: 'List projects', response: { status: 200, schema: projectListResponse } }), requirePermission(projectPermissions.read), validate('query', pageQuery), projectListRead.batched(), async (c) => {
     const page = c.req.valid('query');
-    const { items, nextCursor } = toPage(await listProjects(c.var.tenantCtx, page), page, (p) => ({ at: p.createdAt, id: p.id }));
+    const { items, nextCursor } = toPage(await listProjectsOfRequest(c), page, (p) => ({ at: p.createdAt, id: p.id }));
     return c.json({ projects: items, nextCursor });
   })
-  .post('/', describe({ summary: 'Create a project', errors: [402], response: { status: 201, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('json', createProjectBody), idempotent(), async (c) => {
-    const project = await createProject(c.var.tenantCtx, c.req.valid('json'));
+  .post('/', describe({ summary: 'Create a project', errors: [402], response: { status: 201, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('json', createProjectBody), subscriptionRead.batched(), idempotent(), async (c) => {
+    const project = await createProject(c.var.tenantCtx, c.req.valid('json'), await entitlementOfRequest(c));
     return c.json({ project }, 201);
   })
   .get('/:id', describe({ summary: 'A project', response: { status: 200, schema: projectResponse } }), requirePermission(projectPermissions.read), validate('param', projectParams), async (c) => {

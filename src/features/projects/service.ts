@@ -1,11 +1,16 @@
-import { afterCursor, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
 import { desc, eq, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, subscriptions, type Project } from '../../platform/db/schema';
 import { notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
 import type { TenantContext } from '../../platform/context';
-import { currentEntitlement, entitlementOf } from '../billing/entitlement';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
+import { entitlementOf } from '../billing/entitlement';
+import type { Entitlement } from '../billing/plans';
 import { planLimitError } from '../billing/plans';
 import type { CreateProjectBody, UpdateProjectBody } from './inputs';
 
@@ -27,10 +32,20 @@ export async function getProject(ctx: TenantContext, id: string): Promise<Projec
 }
 
 /** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-export async function listProjects(ctx: TenantContext, page?: PageQuery): Promise<ProjectView[]> {
-  const query = ctx.db.select(projects, afterCursor(page, projects.createdAt, projects.id, 'desc')).orderBy(desc(projects.createdAt), desc(projects.id));
-  const rows = await (page ? query.limit(rowsFor(page)) : query);
-  return rows.map(toView);
+function projectRows(db: TenantReads, page?: PageQuery) {
+  const query = db.select(projects, afterCursor(page, projects.createdAt, projects.id, 'desc')).orderBy(desc(projects.createdAt), desc(projects.id));
+  return page ? query.limit(rowsFor(page)) : query;
+}
+
+export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
+  return (await projectRows(ctx.db)).map(toView);
+}
+
+/** GET /api/t/:tenant/projects's read (the requested page), batched with who and where (one round trip). */
+export const projectListRead = tenantReadWithResolution((db, query) => projectRows(db, pageOfQuery(query)));
+
+export async function listProjectsOfRequest(c: Context<TenantEnv>): Promise<ProjectView[]> {
+  return (await projectListRead.result(c)).map(toView);
 }
 
 function projectCount(ctx: TenantContext) {
@@ -38,12 +53,12 @@ function projectCount(ctx: TenantContext) {
 }
 
 /**
- * Creates a project within the plan's project limit. The count and the insert
- * are one statement (`INSERT … SELECT … WHERE count < limit`), atomic in D1,
- * so concurrent creations can never pass the limit together.
+ * Creates a project within the plan's project limit (`entitlement`: the
+ * caller read the plan, with who and where for the API). The count and the
+ * insert are one statement (`INSERT … SELECT … WHERE count < limit`), atomic
+ * in D1, so concurrent creations can never pass the limit together.
  */
-export async function createProject(ctx: TenantContext, input: CreateProjectBody): Promise<ProjectView> {
-  const { limits } = await currentEntitlement(ctx);
+export async function createProject(ctx: TenantContext, input: CreateProjectBody, { limits }: Entitlement): Promise<ProjectView> {
   const id = newId('prj');
   const now = Date.now();
   const row = { id, name: input.name, createdAt: now, updatedAt: now };
