@@ -5,6 +5,8 @@ import { publicApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
 import { deadEvents, unprocessedEvents } from '../billing/sync/events';
+import { tenantEconomics } from './economics';
+import { economicsQuery } from './inputs';
 import { identifyOperator, type Operator } from './operator';
 import { opsHealth, replayDeadEvent, searchTenants, tenantTimelineForOperator, tenantUsageForOperator } from './service';
 
@@ -27,6 +29,7 @@ const operatorOnly: MiddlewareHandler<AppEnv & { Variables: { operator: Operator
 /** Operators, not tenants: the JSON API under /ops (the console's pages are pages.tsx). */
 export const opsRoutes = publicApp()
   .get('/health', operatorOnly, async (c) => c.json(await opsHealth(requestContext(c))))
+  .get('/economics', operatorOnly, validate('query', economicsQuery), async (c) => c.json(await tenantEconomics(requestContext(c), c.req.valid('query'))))
   .get('/tenants', operatorOnly, validate('query', searchQuery), async (c) => c.json(await searchTenants(requestContext(c), c.req.valid('query').q)))
   .get('/tenants/:tenant/usage', operatorOnly, validate('param', tenantParams), validate('query', usageQuery), async (c) => {
     return c.json(await tenantUsageForOperator(requestContext(c), c.var.operator, c.req.valid('param').tenant, c.req.valid('query').days));
