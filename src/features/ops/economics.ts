@@ -22,8 +22,8 @@ export interface EconomicsQuery {
   limit: number;
 }
 
-/** Dollars to the hundredth of a cent: a small tenant's month costs fractions of a cent. */
-const usd = (n: number) => Math.round(n * 10_000) / 10_000;
+/** Dollars to the millionth of a cent: a small tenant's month costs fractions of a cent, and is not rounded to nothing. */
+const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 
 type Rows = Awaited<ReturnType<typeof fleetEconomics>>['byCost'];
 

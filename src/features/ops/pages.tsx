@@ -64,7 +64,8 @@ const signInPage = (c: Parameters<typeof renderPage>[0], state: FormState, statu
     </section>,
   );
 
-const money = (usd: number) => `$${usd.toFixed(usd !== 0 && Math.abs(usd) < 1 ? 4 : 2)}`;
+/** Cents for a month's revenue; two significant figures for the fractions of a cent a small tenant costs. */
+const money = (usd: number) => (usd !== 0 && Math.abs(usd) < 0.01 ? `$${usd.toPrecision(2)}` : `$${usd.toFixed(2)}`);
 
 /** One list of tenants with their 30 days' cost beside their revenue, and a link to its next page. */
 const EconomicsTable = ({ list, caption, empty, next }: { list: TenantEconomics['byCost']; caption: string; empty: string; next: (page: number) => string }) => (

@@ -16,6 +16,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { database } from '../db/client';
+import { isForeignKeyViolation } from '../db/errors';
 import { usageRollups } from '../db/schema';
 import { meteredCost } from '../economics/pricing';
 import { PRICES } from '../economics/prices';
@@ -113,7 +114,7 @@ export class UsageMeter extends DurableObject<Env> {
     try {
       await database(this.env.DB).insert(usageRollups).values(row).onConflictDoUpdate({ target: usageRollups.tenantId, set: row });
     } catch (err) {
-      if (err instanceof Error && err.message.includes('FOREIGN KEY constraint failed')) return;
+      if (isForeignKeyViolation(err)) return;
       throw err;
     }
     if (days.length > 0) await this.ctx.storage.setAlarm(now + ROLLUP_EVERY_MS);
