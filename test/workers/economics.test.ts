@@ -75,13 +75,14 @@ describe('unit economics per tenant', () => {
     expect(freeRow?.usage).toEqual(metered);
     expect(metered).toMatchObject({ requests: 4, emails: 1 });
     expect(metered.doCalls).toBeGreaterThanOrEqual(1);
-    // By hand: requests, rows, object calls, a message written, read and deleted, a data point per unit, the email.
+    // By hand: requests, rows, object calls and the meter's add for each request and call, a message written, read and
+    // deleted, a data point per unit of work, the email.
     const u = metered;
     const expected =
       u.requests * per('workersRequests') +
       u.d1RowsRead * per('d1RowsRead') +
       u.d1RowsWritten * per('d1RowsWritten') +
-      u.doCalls * per('doRequests') +
+      (2 * u.doCalls + u.requests) * per('doRequests') +
       3 * u.queueMessages * per('queueOperations') +
       (u.requests + u.queueMessages + u.doCalls) * per('analyticsEngineDataPoints') +
       u.emails * per('emailsSent');

@@ -13,7 +13,7 @@ import { call, signUpOwner, type SignedUp } from './helpers';
 import { capturedLines } from './log-capture';
 import { checkoutAndPay, customerOf, eventsFor, eventually, postWebhook } from './stripe-helpers';
 
-const UNITS = ['request', 'queue.message', 'cron', 'do.call'];
+const UNITS = ['request', 'queue.message', 'cron', 'do.call', 'background'];
 const METERED: (keyof UsageDay & keyof Usage)[] = ['d1RowsRead', 'd1RowsWritten', 'doCalls', 'queueMessages', 'emails'];
 
 type WideEvent = LogLine & { usage: Usage };

@@ -115,7 +115,9 @@ export interface MeteredCounts {
   requests: number;
   d1RowsRead: number;
   d1RowsWritten: number;
-  /** Billed object requests: RPC calls and alarm invocations. */
+  /** Calls on the app's objects, each a unit of work of its own (`do.call`). */
+  doCalls: number;
+  /** Billed object requests: those calls, the objects' alarms, and the usage meter's adds. */
   doRequests: number;
   queueMessages: number;
   /** Deliveries to the consumer: one per message, more when retried. */
@@ -138,7 +140,7 @@ export function meteredResources(counts: MeteredCounts): ResourceUsage {
     d1RowsWritten: counts.d1RowsWritten,
     doRequests: counts.doRequests,
     queueOperations: 2 * counts.queueMessages + counts.queueDeliveries,
-    analyticsEngineDataPoints: counts.requests + counts.queueDeliveries + counts.doRequests,
+    analyticsEngineDataPoints: counts.requests + counts.queueDeliveries + counts.doCalls,
     emailsSent: counts.emails,
   };
 }

@@ -108,8 +108,9 @@ export class UsageMeter extends DurableObject<Env> {
       queueMessages: total('queueMessages'),
       emails: total('emails'),
     };
-    // Each message is delivered once, retries aside; each object call is one billed request.
-    const costUsd = meteredCost({ ...counts, doRequests: counts.doCalls, queueDeliveries: counts.queueMessages }, PRICES);
+    // Each message is delivered once, retries aside. Billed object requests: the calls, and this meter's own add
+    // for every request and call (queue deliveries' adds and alarms are not counted here: a floor).
+    const costUsd = meteredCost({ ...counts, doRequests: 2 * counts.doCalls + counts.requests, queueDeliveries: counts.queueMessages }, PRICES);
     const row = { tenantId, windowFrom, rolledUpAt: now, ...counts, costUsd };
     try {
       await database(this.env.DB).insert(usageRollups).values(row).onConflictDoUpdate({ target: usageRollups.tenantId, set: row });
