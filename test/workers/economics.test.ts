@@ -139,6 +139,9 @@ describe('unit economics per tenant', () => {
     expect(byCost).toContain('Console Free');
     expect(byCost).toContain('Console Paying');
     expect(byCost).toContain('$36.00');
+    // And on each tenant's own page, beside its daily usage.
+    const tenantPage = await (await browser.fetch(`/ops/console/tenants/${paying.tenant.id}`)).text();
+    expect(tenantPage).toMatch(/Cost \$[0-9.e-]+ over the last 30 days \(metered, as of [^)]+\) beside revenue \$36\.00 a month/);
   });
 
   it('is for operators only', async () => {

@@ -5,7 +5,7 @@
  * cost more than they pay. Decision XXXX-cost-console-economics.
  */
 import type { ServiceContext } from '../../platform/context';
-import { fleetEconomics, type EconomicsPage, type RevenueRule } from '../../platform/db/cross-tenant';
+import { fleetEconomics, tenantEconomicsRow, type EconomicsPage, type RevenueRule } from '../../platform/db/cross-tenant';
 import { PRICES } from '../../platform/economics/prices';
 import { ROLLUP_DAYS, ROLLUP_EVERY_MS } from '../../platform/observe/meter';
 import { BILLED_STATUSES, PLAN_PRICES } from '../billing/plan-prices';
@@ -25,32 +25,40 @@ export interface EconomicsQuery {
 /** Dollars to the millionth of a cent: a small tenant's month costs fractions of a cent, and is not rounded to nothing. */
 const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 
-type Rows = Awaited<ReturnType<typeof fleetEconomics>>['byCost'];
+type Row = Awaited<ReturnType<typeof fleetEconomics>>['byCost'][number];
 
-function listOf(rows: Rows, { page, limit }: EconomicsPage) {
+function economicsOf({ rollup, revenueUsd, ...t }: Row) {
   return {
-    page,
-    nextPage: rows.length > limit ? page + 1 : null,
-    tenants: rows.slice(0, limit).map(({ rollup, revenueUsd, ...t }) => ({
-      tenant: { id: t.id, slug: t.slug, name: t.name },
-      plan: t.plan,
-      status: t.status,
-      seats: t.seats,
-      usage: {
-        requests: rollup.requests,
-        d1RowsRead: rollup.d1RowsRead,
-        d1RowsWritten: rollup.d1RowsWritten,
-        doCalls: rollup.doCalls,
-        queueMessages: rollup.queueMessages,
-        emails: rollup.emails,
-      },
-      costUsd: usd(rollup.costUsd),
-      revenueUsd: usd(revenueUsd),
-      marginUsd: usd(revenueUsd - rollup.costUsd),
-      windowFrom: rollup.windowFrom,
-      rolledUpAt: rollup.rolledUpAt,
-    })),
+    tenant: { id: t.id, slug: t.slug, name: t.name },
+    plan: t.plan,
+    status: t.status,
+    seats: t.seats,
+    usage: {
+      requests: rollup.requests,
+      d1RowsRead: rollup.d1RowsRead,
+      d1RowsWritten: rollup.d1RowsWritten,
+      doCalls: rollup.doCalls,
+      queueMessages: rollup.queueMessages,
+      emails: rollup.emails,
+    },
+    costUsd: usd(rollup.costUsd),
+    revenueUsd: usd(revenueUsd),
+    marginUsd: usd(revenueUsd - rollup.costUsd),
+    windowFrom: rollup.windowFrom,
+    rolledUpAt: rollup.rolledUpAt,
   };
+}
+
+export type TenantEconomicsRow = ReturnType<typeof economicsOf>;
+
+function listOf(rows: Row[], { page, limit }: EconomicsPage) {
+  return { page, nextPage: rows.length > limit ? page + 1 : null, tenants: rows.slice(0, limit).map(economicsOf) };
+}
+
+/** One tenant's 30 days' cost beside its revenue, as of its meter's last rollup (null before the first). */
+export async function economicsOfTenant(ctx: ServiceContext, tenantId: string): Promise<TenantEconomicsRow | null> {
+  const row = await tenantEconomicsRow(ctx.env, REVENUE, tenantId);
+  return row ? economicsOf(row) : null;
 }
 
 /** GET /ops/economics and the console's economics page: tenants by cost, and those that cost more than they pay, in one D1 round trip. */

@@ -17,7 +17,7 @@ import { buttonAction } from '../../platform/ui/form';
 import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { secretsEqual } from '../../platform/crypto';
-import { tenantEconomics, type TenantEconomics } from './economics';
+import { economicsOfTenant, tenantEconomics, type TenantEconomics } from './economics';
 import { economicsQuery } from './inputs';
 import { identifyOperator, OPS_COOKIE, type Operator } from './operator';
 import { listDeadEvents, listFailedEmails, opsHealth, replayDeadEvent, retryFailedEmail, searchTenants, tenantTimelineForOperator, type OpsHealth } from './service';
@@ -291,7 +291,9 @@ export const opsPages = pageApp()
   })
   .get('/tenants/:tenant', async (c) => {
     const { tenant: ref } = readParams(c, tenantParams);
-    const view = await tenantTimelineForOperator(requestContext(c), operatorOf(c), ref, 200);
+    const ctx = requestContext(c);
+    const view = await tenantTimelineForOperator(ctx, operatorOf(c), ref, 200);
+    const economics = view.tenant ? await economicsOfTenant(ctx, view.tenant.id) : null;
     const name = view.tenant?.name ?? view.deleted?.slug ?? ref;
     const active = view.usage.filter((d) => d.requests || d.d1RowsRead || d.d1RowsWritten || d.doCalls || d.queueMessages || d.emails);
     return renderPage(
@@ -307,6 +309,12 @@ export const opsPages = pageApp()
         </div>
         <section class="card" aria-labelledby="usage-heading">
           <h2 id="usage-heading">Usage, last 30 days</h2>
+          <p data-testid="tenant-economics">
+            {economics
+              ? `Cost ${money(economics.costUsd)} over the last 30 days (metered, as of ${formatTime(economics.rolledUpAt)}) beside revenue ${money(economics.revenueUsd)} a month: margin ${money(economics.marginUsd)}.`
+              : 'No cost rolled up yet: its meter writes one every few hours while it has usage.'}{' '}
+            <a href={`${CONSOLE}/economics`}>All tenants</a>
+          </p>
           <DataTable
             caption="Usage per day"
             captionHidden

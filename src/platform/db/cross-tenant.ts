@@ -237,9 +237,32 @@ export interface EconomicsPage {
  */
 export async function fleetEconomics(env: DbEnv, rule: RevenueRule, pages: { byCost: EconomicsPage; losses: EconomicsPage }) {
   const db = database(env.DB);
+  const { select, revenue } = economicsSelect(db, rule);
+  const page = ({ page, limit }: EconomicsPage, lossesOnly: boolean) =>
+    select()
+      .where(lossesOnly ? sql`${usageRollups.costUsd} > ${revenue}` : undefined)
+      .orderBy(desc(usageRollups.costUsd), asc(usageRollups.tenantId))
+      .limit(limit + 1)
+      .offset((page - 1) * limit);
+  const [byCost, losses] = await db.batch([page(pages.byCost, false), page(pages.losses, true)]);
+  return { byCost, losses };
+}
+
+/** One tenant's row of the same view (the console's tenant page); undefined while its meter has rolled nothing up. */
+export async function tenantEconomicsRow(env: DbEnv, rule: RevenueRule, tenantId: string) {
+  const [row] = await economicsSelect(database(env.DB), rule).select().where(eq(usageRollups.tenantId, tenantId)).limit(1);
+  return row;
+}
+
+/**
+ * A tenant's rollup joined with its tenant and subscription, and the revenue
+ * the subscription bills a month: pro's price × seats, enterprise's price,
+ * for the statuses Stripe invoices; else 0.
+ */
+function economicsSelect(db: ReturnType<typeof database>, rule: RevenueRule) {
   const revenue = sql<number>`(CASE WHEN ${inArray(subscriptions.status, [...rule.billedStatuses])} THEN CASE ${subscriptions.plan}
     WHEN 'pro' THEN ${rule.proPerSeat} * coalesce(${subscriptions.seatQuantity}, 0) WHEN 'enterprise' THEN ${rule.enterprise} ELSE 0 END ELSE 0 END)`;
-  const query = ({ page, limit }: EconomicsPage, lossesOnly: boolean) =>
+  const select = () =>
     db
       .select({
         ...tenantColumns,
@@ -251,11 +274,6 @@ export async function fleetEconomics(env: DbEnv, rule: RevenueRule, pages: { byC
       })
       .from(usageRollups)
       .innerJoin(tenants, eq(tenants.id, usageRollups.tenantId))
-      .leftJoin(subscriptions, eq(subscriptions.tenantId, usageRollups.tenantId))
-      .where(lossesOnly ? sql`${usageRollups.costUsd} > ${revenue}` : undefined)
-      .orderBy(desc(usageRollups.costUsd), asc(usageRollups.tenantId))
-      .limit(limit + 1)
-      .offset((page - 1) * limit);
-  const [byCost, losses] = await db.batch([query(pages.byCost, false), query(pages.losses, true)]);
-  return { byCost, losses };
+      .leftJoin(subscriptions, eq(subscriptions.tenantId, usageRollups.tenantId));
+  return { select, revenue };
 }
