@@ -157,7 +157,8 @@ async function seedDemo(): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(DEMO),
   });
-  if (res.status !== 201 && res.status !== 409) throw new Error(`seeding the demo tenant failed: ${res.status} ${await res.text()}`);
+  // 202 whether the demo account is new or already there (sign-up tells no one which, issue 17 #10).
+  if (res.status !== 202) throw new Error(`seeding the demo tenant failed: ${res.status} ${await res.text()}`);
 }
 
 /**

@@ -59,6 +59,12 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** Signs up and then in, as a client does: sign-up answers 202 with no session (issue 17 #10). */
+  async signUp(body: { email: string; name: string; tenantName?: string }): Promise<{ token: string; user: { id: string } }> {
+    await this.call('POST', '/api/auth/signup', { status: 202, body: { ...body, password: PASSWORD } });
+    return this.call<{ token: string; user: { id: string } }>('POST', '/api/auth/login', { body: { email: body.email, password: PASSWORD } });
+  }
+
   /** Confirms an address as its owner would: the link in the dev mailbox's newest confirmation email (inviting and buying need it). */
   async verifyEmail(email: string): Promise<void> {
     const res = await fetch(`${this.origin}/dev/mailbox?${new URLSearchParams({ to: email })}`, { headers: { accept: 'application/json' } });
@@ -114,7 +120,7 @@ async function fillReads(api: ApiClient, emulatorOrigin: string, stripe: Stripe,
   await buyPro(api, emulatorOrigin, stripe, slug, token, MEMBERS * 2);
   for (let i = 1; i < MEMBERS; i++) {
     const email = `member-${i}@bench.test`;
-    const member = await api.call<{ token: string }>('POST', '/api/auth/signup', { status: 201, body: { email, password: PASSWORD, name: `Member ${i}` } });
+    const member = await api.signUp({ email, name: `Member ${i}` });
     const { acceptUrl } = await api.call<{ acceptUrl: string }>('POST', `/api/t/${slug}/invitations`, { token, status: 201, body: { email, role: 'member' } });
     const invitationToken = new URL(acceptUrl).pathname.split('/').pop() as string;
     await api.call('POST', `/api/invitations/${invitationToken}/accept`, { token: member.token });
@@ -136,13 +142,11 @@ async function makeEnterprise(api: ApiClient, emulatorOrigin: string, stripe: St
 }
 
 export async function createDataSet(api: ApiClient, emulatorOrigin: string, stripe: Stripe): Promise<DataSet> {
-  const owner = await api.call<{ user: { id: string }; tenant: TenantSummary; token: string }>('POST', '/api/auth/signup', {
-    status: 201,
-    body: { email: 'owner@bench.test', password: PASSWORD, name: 'Bench Owner', tenantName: 'Bench Reads' },
-  });
+  const owner = await api.signUp({ email: 'owner@bench.test', name: 'Bench Owner', tenantName: 'Bench Reads' });
   const { token } = owner;
   await api.verifyEmail('owner@bench.test');
-  const reads = owner.tenant.slug;
+  const me = await api.call<{ memberships: { tenant: TenantSummary }[] }>('GET', '/api/me', { token });
+  const reads = me.memberships[0]?.tenant.slug ?? '';
   const create = async (name: string) => (await api.call<{ tenant: TenantSummary }>('POST', '/api/tenants', { token, status: 201, body: { name } })).tenant.slug;
   const writes = await create('Bench Writes');
   const billing = await create('Bench Billing');

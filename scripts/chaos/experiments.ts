@@ -395,8 +395,10 @@ const objectResetRace: Experiment = {
     const t = await h.labTenant();
     const invite = await h.api(t, 'POST', '/invitations', { email: `race.member.${t.label}@chaos.test`, role: 'member' });
     const token = String(invite.body.acceptUrl).split('/invitations/')[1];
-    const member = await h.workload.api('POST', '/api/auth/signup', undefined, { email: `race.member.${t.label}@chaos.test`, password: 'chaos-password-123', name: 'Race member' });
-    const joined = await h.workload.api('POST', `/api/invitations/${token}/accept`, member.body.token as string);
+    const member = { email: `race.member.${t.label}@chaos.test`, password: 'chaos-password-123' };
+    await h.workload.api('POST', '/api/auth/signup', undefined, { ...member, name: 'Race member' });
+    const signedIn = await h.workload.api('POST', '/api/auth/login', undefined, member);
+    const joined = await h.workload.api('POST', `/api/invitations/${token}/accept`, signedIn.body.token as string);
     if (joined.status !== 200) throw new Error(`setting up the race: accept answered ${joined.status}`);
     const rounds = h.quick ? 2 : 4;
     const startedAt = Date.now();

@@ -103,10 +103,16 @@ export class Workload {
   /** Signs up an owner with a new tenant; retried, because the run may begin under no fault but a slow start. */
   async createTenant(label: string): Promise<TenantActor> {
     const email = `owner.${label}.${this.runId}@chaos.test`;
+    // Sign-up answers 202 with no session (issue 17 #10): then the address is confirmed, and the owner signs in.
     const answer = await this.api('POST', '/api/auth/signup', undefined, { email, password: PASSWORD, name: `Owner ${label}`, tenantName: `Chaos ${label} ${this.runId}` });
-    if (answer.status !== 201) throw new Error(`sign-up of ${label} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
-    const { user, tenant, token } = answer.body as { user: { id: string }; tenant: { id: string; slug: string }; token: string };
+    if (answer.status !== 202) throw new Error(`sign-up of ${label} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     await this.verifyEmail(email);
+    const login = await this.api('POST', '/api/auth/login', undefined, { email, password: PASSWORD });
+    if (login.status !== 200) throw new Error(`sign-in of ${label} failed: ${login.status} ${JSON.stringify(login.body)}`);
+    const { user, token } = login.body as { user: { id: string }; token: string };
+    const me = await this.api('GET', '/api/me', token);
+    const tenant = (me.body.memberships as { tenant: { id: string; slug: string } }[] | undefined)?.[0]?.tenant;
+    if (!tenant) throw new Error(`sign-up of ${label} made no tenant: ${JSON.stringify(me.body)}`);
     const actor: TenantActor = {
       label,
       id: tenant.id,
@@ -188,10 +194,12 @@ export class Workload {
   async accept(t: TenantActor): Promise<void> {
     const invitation = t.pending[0];
     if (!invitation) return this.invite(t);
-    let signup = await this.api('POST', '/api/auth/signup', undefined, { email: invitation.email, password: PASSWORD, name: 'Invited member' });
-    if (signup.status === 409) signup = await this.api('POST', '/api/auth/login', undefined, { email: invitation.email, password: PASSWORD });
+    // Signed up before (a retried accept) or not, sign-up answers 202; the sign-in that follows gives the session.
+    const signup = await this.api('POST', '/api/auth/signup', undefined, { email: invitation.email, password: PASSWORD, name: 'Invited member' });
     if (this.record('accept', t.label, signup, [429]) !== 'good') return;
-    const answer = await this.api('POST', `/api/invitations/${invitation.token}/accept`, signup.body.token as string);
+    const login = await this.api('POST', '/api/auth/login', undefined, { email: invitation.email, password: PASSWORD });
+    if (this.record('accept', t.label, login, [429]) !== 'good') return;
+    const answer = await this.api('POST', `/api/invitations/${invitation.token}/accept`, login.body.token as string);
     const outcome = this.record('accept', t.label, answer, [402, 409]);
     if (outcome === 'good' || answer.status === 409) t.pending.shift();
   }

@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { authenticate } from './auth/middleware';
+import { d1Session } from './db/d1-session';
 import type { AppEnv } from './env';
 import { notFound } from './errors';
 import type { Feature } from './feature';
@@ -37,10 +38,15 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   app.use(serverRequestId());
   app.use(secureDefaults());
   app.use(requestLog(options.logSink));
+  app.use(d1Session());
 
   app.use('/api/*', limitBody(API_BODY_LIMIT_BYTES));
   app.use('/api/*', refuseCrossSiteCookieRequests());
-  app.use('/api/*', authenticate(all((f) => f.credentials)));
+  // Tenant paths first (the pattern matches /api/t/:tenant itself), where `:tenant` is known:
+  // who is calling and their membership, in one statement. Elsewhere, who is calling.
+  const identify = authenticate(all((f) => f.credentials));
+  app.use(`${TENANT_API}/*`, identify);
+  app.use('/api/*', identify);
   app.use(TENANT_API, resolveTenant());
   app.use(`${TENANT_API}/*`, resolveTenant());
 

@@ -1,4 +1,4 @@
-import type { Principal } from './auth/principal';
+import type { Membership, Principal } from './auth/principal';
 import type { TenantContext } from './context';
 import type { Logger } from './log/logger';
 
@@ -30,6 +30,11 @@ export interface AppVariables {
   log: Logger;
   /** The authenticated caller, when there is one. */
   principal?: Principal;
+  /**
+   * Where the path names a tenant: the caller's membership there, found with
+   * the caller (platform/auth/middleware.ts); null when they hold none.
+   */
+  membership?: Membership | null;
   /** Set once the tenant is resolved, for the request's log line. */
   tenantId?: string;
 }

@@ -70,6 +70,10 @@ describe('account security, in Chromium', () => {
     await page.getByLabel('Password').fill(OLD_PASSWORD);
     await page.getByLabel('Organisation name').fill(USER.org);
     await page.getByRole('button', { name: 'Create account' }).click();
+    // Sign-up answers alike for new and taken addresses (issue 17 #10): a notice, then sign in.
+    await page.waitForURL(`${APP}/signin`);
+    expect(await page.locator('.flash').first().textContent()).toContain(`We have emailed ${USER.email}`);
+    await signIn(OLD_PASSWORD);
     await page.waitForURL(`${APP}/t/rita-labs`);
     await page.getByTestId('unverified-banner').waitFor();
     await signOut();

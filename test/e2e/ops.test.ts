@@ -65,10 +65,11 @@ beforeAll(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(`${page.url()}: ${m.text()}`);
   });
-  const signup = await api('POST', '/api/auth/signup', { body: OWNER });
-  expect(signup.status).toBe(201);
-  ownerToken = signup.body.token;
-  slug = signup.body.tenant.slug;
+  expect((await api('POST', '/api/auth/signup', { body: OWNER })).status).toBe(202);
+  const login = await api('POST', '/api/auth/login', { body: { email: OWNER.email, password: OWNER.password } });
+  expect(login.status).toBe(200);
+  ownerToken = login.body.token;
+  slug = (await api('GET', '/api/me', { token: ownerToken })).body.memberships[0].tenant.slug;
   expect((await api('POST', `/api/t/${slug}/projects`, { token: ownerToken, body: { name: 'Rocket' } })).status).toBe(201);
 });
 

@@ -89,7 +89,7 @@ afterAll(async () => {
 });
 
 describe('the admin pages, in Chromium', () => {
-  it('the owner signs up and lands on the new organisation', async () => {
+  it('the owner signs up, is told to check their email and sign in, and lands on the new organisation', async () => {
     await go(owner, '/signup');
     await shot(owner, 'signup');
     await owner.getByLabel('Your name').fill(OWNER.name);
@@ -97,8 +97,13 @@ describe('the admin pages, in Chromium', () => {
     await owner.getByLabel('Password').fill(PASSWORD);
     await owner.getByLabel('Organisation name').fill(OWNER.org);
     await owner.getByRole('button', { name: 'Create account' }).click();
+    // The same answer whether the address is new or taken (issue 17 #10).
+    await owner.waitForURL(`${APP}/signin`);
+    expect(await flashText(owner)).toContain(`We have emailed ${OWNER.email}`);
+    await owner.getByLabel('Email').fill(OWNER.email);
+    await owner.getByLabel('Password').fill(PASSWORD);
+    await owner.getByRole('button', { name: 'Sign in' }).click();
     await owner.waitForURL(`${APP}${ORG}`);
-    expect(await flashText(owner)).toContain('Acme Rockets is ready');
     const session = (await ownerContext.cookies()).find((cookie) => cookie.name === 'sid');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax' });
   });

@@ -61,7 +61,12 @@ async function signUp(page: Page, who: { name: string; email: string }, org?: st
   await page.getByLabel('Password').fill(PASSWORD);
   if (org) await page.getByLabel('Organisation name').fill(org);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/signup'));
+  // Sign-up opens no session (issue 17 #10): the sign-in page, then in.
+  await page.waitForURL(`${APP}/signin`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/signin'));
   // An owner confirms the address (issue 11: inviting and buying need it) with the link the dev mailbox holds.
   if (org) await confirmAddress(page, who.email);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeTeam } from './fixtures';
-import { call, PASSWORD, signUpOwner, tokenOf, uniqueEmail } from './helpers';
+import { call, signUpAndSignIn, signUpOwner, tokenOf, uniqueEmail } from './helpers';
 
 describe('API keys', () => {
   it('shows the secret once, lists the prefix, and authenticates its own tenant with its role', async () => {
@@ -89,8 +89,8 @@ describe('API keys', () => {
         expect((await call('DELETE', `${team.base}/members/${team.admin.user.id}`, { token: team.owner.token })).status).toBe(204);
       }
 
-      const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
-      const accepted = await call('POST', `/api/invitations/${tokenOf(invite.body.acceptUrl)}/accept`, { token: invitee.body.token });
+      const invitee = await signUpAndSignIn({ email, name: 'Invitee' }, false);
+      const accepted = await call('POST', `/api/invitations/${tokenOf(invite.body.acceptUrl)}/accept`, { token: invitee.token });
       expect(accepted.status, loss).not.toBe(200);
       const members = await call('GET', `${team.base}/members`, { token: team.owner.token });
       expect(JSON.stringify(members.body), loss).not.toContain(email);

@@ -78,24 +78,32 @@ export interface SignedUp {
   tenant: { id: string; slug: string; name: string };
 }
 
+/**
+ * Signs up as a client does since sign-up stopped answering with a session
+ * (issue 17 #10): the 202, the emailed confirmation link (unless
+ * `verified: false`), then a sign-in; the tenant from GET /api/me.
+ */
+export async function signUpAndSignIn(body: { email: string; name: string; tenantName?: string }, verified: boolean) {
+  const res = await call('POST', '/api/auth/signup', { body: { ...body, password: PASSWORD } });
+  if (res.status !== 202) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (verified) await verifyEmailOf(body.email);
+  const login = await call('POST', '/api/auth/login', { body: { email: body.email, password: PASSWORD } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  return login.body as { token: string; user: SignedUp['user'] };
+}
+
 /** A new user who owns a new tenant, their address confirmed (unless `verified: false`). */
 export async function signUpOwner(tenantName = 'Acme', { verified = true }: { verified?: boolean } = {}): Promise<SignedUp> {
-  const res = await call('POST', '/api/auth/signup', {
-    body: { email: uniqueEmail('owner'), password: PASSWORD, name: 'Owner', tenantName },
-  });
-  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
-  if (verified) await verifyEmailOf(res.body.user.email);
-  return res.body;
+  const { token, user } = await signUpAndSignIn({ email: uniqueEmail('owner'), name: 'Owner', tenantName }, verified);
+  const me = await call<{ memberships: { tenant: SignedUp['tenant'] }[] }>('GET', '/api/me', { token });
+  const tenant = me.body.memberships[0]?.tenant;
+  if (!tenant) throw new Error(`no tenant after signup: ${JSON.stringify(me.body)}`);
+  return { token, user, tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name } };
 }
 
 /** A new user with no tenant (as someone invited would be), their address confirmed (unless `verified: false`). */
 export async function signUpUser(label = 'user', { verified = true }: { verified?: boolean } = {}): Promise<Omit<SignedUp, 'tenant'>> {
-  const res = await call('POST', '/api/auth/signup', {
-    body: { email: uniqueEmail(label), password: PASSWORD, name: label },
-  });
-  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
-  if (verified) await verifyEmailOf(res.body.user.email);
-  return res.body;
+  return signUpAndSignIn({ email: uniqueEmail(label), name: label }, verified);
 }
 
 export function expectErrorShape(body: unknown): asserts body is { error: { code: string; message: string } } {
@@ -110,11 +118,11 @@ export async function addMember(owner: SignedUp, role: 'owner' | 'admin' | 'memb
   const email = uniqueEmail(label);
   const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role } });
   if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
-  const signup = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: label } });
-  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
-  const accepted = await call('POST', `/api/invitations/${tokenOf(invite.body.acceptUrl)}/accept`, { token: signup.body.token });
+  // Accepting proves the address (the invitation was sent there): no confirmation link needed.
+  const signedIn = await signUpAndSignIn({ email, name: label }, false);
+  const accepted = await call('POST', `/api/invitations/${tokenOf(invite.body.acceptUrl)}/accept`, { token: signedIn.token });
   if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
-  return signup.body;
+  return signedIn;
 }
 
 /** The contract: acceptUrl's last path segment is the token. */

@@ -3,17 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { previewInvitation } from '../../src/features/invitations/service';
 import { serviceContext } from '../../src/platform/context';
 import { listMailbox } from '../../src/platform/email/outbox';
-import { PASSWORD, call, signUpOwner, signUpUser, tokenOf, uniqueEmail } from './helpers';
+import { call, signUpAndSignIn, signUpOwner, signUpUser, tokenOf, uniqueEmail } from './helpers';
 
 async function invite(owner: Awaited<ReturnType<typeof signUpOwner>>, email = uniqueEmail('invitee'), role = 'member') {
   const res = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role } });
   return { res, email, token: res.status === 201 ? tokenOf(res.body.acceptUrl) : '' };
 }
 
-async function signUpAs(email: string) {
-  const res = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
-  return res.body as { token: string; user: { id: string } };
-}
+const signUpAs = (email: string) => signUpAndSignIn({ email, name: 'Invitee' }, false);
 
 describe('invitations', () => {
   it('invites, lets the invitee sign up without a tenant, and accepts once', async () => {

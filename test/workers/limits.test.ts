@@ -139,16 +139,19 @@ describe('failures between the object and D1 (injected)', () => {
   it('D1 failing after the seat was reserved: the request fails, nothing is written, and the seat is given back', async () => {
     const owner = await signUpOwner();
     const usedBefore = (await seatsFor(env, owner.tenant.id).usage()).used;
-    // D1 answers reads but refuses the invitation's batch, as during a D1 incident.
-    const failingBatches = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: injected failure'));
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    // D1 answers reads but refuses the invitation's batch, as during a D1 incident
+    // (in the request's D1 session too: platform/db/d1-session.ts).
+    const failingBatches = <T extends object>(db: T): T =>
+      new Proxy(db, {
+        get(target, prop) {
+          if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: injected failure'));
+          if (prop === 'withSession') return (constraint?: string) => failingBatches(env.DB.withSession(constraint));
+          const value = Reflect.get(target, prop);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
     const before = await snapshotTenant(owner.tenant.id);
-    const res = await withFault({ DB: failingBatches }, `/api/t/${owner.tenant.slug}/invitations`, owner.token, { email: uniqueEmail('y'), role: 'member' });
+    const res = await withFault({ DB: failingBatches(env.DB) }, `/api/t/${owner.tenant.slug}/invitations`, owner.token, { email: uniqueEmail('y'), role: 'member' });
     expect(res.status).toBe(500);
     expect(await snapshotTenant(owner.tenant.id)).toBe(before);
     expect((await seatsFor(env, owner.tenant.id).usage()).used).toBe(usedBefore);

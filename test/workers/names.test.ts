@@ -56,12 +56,12 @@ describe('names with control characters', () => {
   });
 
   it('accepts names in any script, and trims surrounding whitespace (line breaks included)', async () => {
-    const res = await call('POST', '/api/auth/signup', {
-      body: { email: uniqueEmail(), password: PASSWORD, name: 'Zoë Ångström 李', tenantName: '\r\n Café Ünïcode 🚀 \n' },
-    });
-    expect(res.status).toBe(201);
-    expect(res.body.user.name).toBe('Zoë Ångström 李');
-    expect(res.body.tenant.name).toBe('Café Ünïcode 🚀');
+    const email = uniqueEmail();
+    expect((await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Zoë Ångström 李', tenantName: '\r\n Café Ünïcode 🚀 \n' } })).status).toBe(202);
+    const { token } = (await call('POST', '/api/auth/login', { body: { email, password: PASSWORD } })).body;
+    const me = await call('GET', '/api/me', { token });
+    expect(me.body.user.name).toBe('Zoë Ångström 李');
+    expect(me.body.memberships[0].tenant.name).toBe('Café Ünïcode 🚀');
   });
 });
 

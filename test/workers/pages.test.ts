@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { Browser } from './browser';
-import { addMember, call, ORIGIN, PASSWORD, signUpOwner, uniqueEmail } from './helpers';
+import { addMember, call, ORIGIN, PASSWORD, signUpOwner, signUpUser, uniqueEmail } from './helpers';
 import { safeNext } from '../../src/platform/ui/page-session';
 import { STYLESHEET_PATH } from '../../src/platform/ui/styles';
 
@@ -51,13 +51,13 @@ describe('page security headers', () => {
     const email = uniqueEmail('headers');
     const signup = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Hedy', tenantName: 'Headers Co' } });
     const login = await call('POST', '/api/auth/login', { body: { email, password: PASSWORD } });
-    const me = await call('GET', '/api/me', { token: signup.body.token });
+    const me = await call('GET', '/api/me', { token: login.body.token });
     const refused = await call('POST', '/api/auth/login', { body: { email } });
     for (const [label, res] of Object.entries({ signup, login, me, refused })) {
       expect(res.headers.get('cache-control'), label).toBe('no-store');
       expect(res.headers.get('x-content-type-options'), label).toBe('nosniff');
     }
-    expect(signup.body.token).toBeTruthy();
+    expect(login.body.token).toBeTruthy();
     expect(login.body.token).toBeTruthy();
 
     const missing = await new Browser().fetch('/assets/nothing-here.js');
@@ -417,6 +417,36 @@ describe('the admin pages as a product (issue 18)', () => {
     expect(members.body.members.map((m: { user: { email: string } }) => m.user.email)).toContain(email);
     // The used link now says so, and where to go.
     expect(await (await browser.fetch(next)).text()).toContain('This invitation has already been used.');
+  });
+
+  it('answers the sign-up form alike for a new and a taken address: to sign-in, with the same notice (issue 17 #10)', async () => {
+    const { user } = await signUpUser('taken-page');
+    const answers = [];
+    for (const email of [uniqueEmail('new-page'), user.email]) {
+      const browser = new Browser();
+      const res = await browser.fetch('/signup', { form: { _csrf: await browser.token('/signup'), email, name: 'Sam', password: PASSWORD, tenantName: 'Sam Co' } });
+      expect(res.status).toBe(303);
+      expect(browser.cookies.has('sid')).toBe(false);
+      const page = await (await browser.fetch(res.headers.get('location') ?? '')).text();
+      const notice = /We have emailed [^<]+/.exec(page)?.[0] ?? 'no notice';
+      answers.push([res.headers.get('location'), notice.replace(email, '<address>')]);
+    }
+    expect(answers[0]).toEqual(['/signin', 'We have emailed <address>. Follow the link in it to confirm your address, and sign in here.']);
+    expect(answers[1]).toEqual(answers[0]);
+  });
+
+  it('tells the holder of an invitation whose address has an account to sign in, and creates nothing', async () => {
+    const owner = await signUpOwner('Known Co');
+    const { user } = await signUpUser('known-invitee');
+    const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email: user.email, role: 'member' } });
+    const next = new URL(invite.body.acceptUrl).pathname;
+    const browser = new Browser();
+    const signupPath = `/signup?${new URLSearchParams({ next })}`;
+    const res = await browser.fetch('/signup', { form: { _csrf: await browser.token(signupPath), next, email: user.email, name: 'Again', password: PASSWORD } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/signin?${new URLSearchParams({ next })}`);
+    expect(browser.cookies.has('sid')).toBe(false);
+    expect(await (await browser.fetch(res.headers.get('location') ?? '')).text()).toContain('already has an account: sign in to accept the invitation');
   });
 
   it('tells someone signed in with another address before offering Accept', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import type { LogLine } from '../../src/platform/log/logger';
 import { redactPath } from '../../src/platform/log/request-log';
-import { PASSWORD, call, signUpOwner, tokenOf, uniqueEmail } from './helpers';
+import { call, signUpAndSignIn, signUpOwner, tokenOf, uniqueEmail } from './helpers';
 
 describe('request log', () => {
   it('writes one structured line per request with the request id, tenant, user, route, status and duration', async () => {
@@ -43,13 +43,13 @@ describe('request log', () => {
     const email = uniqueEmail('invitee');
     const invite = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email, role: 'member' } });
     const token = tokenOf(invite.body.acceptUrl);
-    const invitee = await call('POST', '/api/auth/signup', { body: { email, password: PASSWORD, name: 'Invitee' } });
+    const invitee = await signUpAndSignIn({ email, name: 'Invitee' }, false);
     const lines: LogLine[] = [];
     const app = createApp({ logSink: (line) => lines.push(line) });
 
     const page = await app.request(`/invitations/${token}`, {}, env);
-    const accepted = await app.request(`/api/invitations/${token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${invitee.body.token}` } }, env);
-    const again = await app.request(`/api/invitations/${token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${invitee.body.token}` } }, env);
+    const accepted = await app.request(`/api/invitations/${token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${invitee.token}` } }, env);
+    const again = await app.request(`/api/invitations/${token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${invitee.token}` } }, env);
 
     expect([page.status, accepted.status, again.status]).toEqual([200, 200, 409]);
     expect(lines.map((line) => [line.route, line.path])).toEqual([

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { renderSVG } from 'uqr';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { pageApp } from '../../platform/http/apps';
 import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
@@ -228,7 +228,7 @@ export const accountPages = pageApp()
     formAction(c, changeEmailBody, {
       submit: async (input) => {
         await requestEmailChange(requestContext(c), signedIn(c), input, clientInfo(c));
-        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
         return redirectWithFlash(c, '/account', { kind: 'success', message: `We sent a link to ${input.email}: your address changes once you follow it.` });
       },
       back: '/account',
@@ -268,7 +268,7 @@ export const accountPages = pageApp()
   .post('/account/verify-email/resend', requireSignedIn(), (c) =>
     buttonAction(c, '/account', async () => {
       await resendVerification(requestContext(c), signedIn(c));
-      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+      c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
       return 'We sent a new confirmation link.';
     }),
   )
@@ -321,7 +321,7 @@ export const accountPages = pageApp()
         const ctx = requestContext(c);
         const client = clientInfo(c);
         await limitPasswordResets(ctx, email, client);
-        c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverOutbox(c.env, { log: c.var.log })));
+        c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverAccountOutbox(c.env, { log: c.var.log })));
         return messagePage(c, 'Check your email', `If ${email} has an account, we sent it a link to choose a new password. The link works once, for an hour.`);
       },
       back: '/forgot-password',

@@ -1,5 +1,5 @@
 import { requireUser, usersOnly } from '../../platform/auth/middleware';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { publicApp } from '../../platform/http/apps';
 import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
@@ -28,7 +28,7 @@ export const accountRoutes = publicApp()
   })
   .post('/auth/verify-email/resend', usersOnly(), async (c) => {
     await resendVerification(requestContext(c), requireUser(c));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
     return c.json({ status: 'sent' }, 202);
   })
   .post('/auth/password-reset', validate('json', passwordResetBody), async (c) => {
@@ -37,7 +37,7 @@ export const accountRoutes = publicApp()
     const ctx = requestContext(c);
     await limitPasswordResets(ctx, email, client);
     // Whether the address has an account is decided after the answer: same body, same time.
-    c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverOutbox(c.env, { log: c.var.log })));
+    c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverAccountOutbox(c.env, { log: c.var.log })));
     return c.json({ status: 'sent' }, 202);
   })
   .post('/auth/password-reset/confirm', validate('json', passwordResetConfirmBody), async (c) => {
@@ -50,7 +50,7 @@ export const accountRoutes = publicApp()
   })
   .post('/me/email', usersOnly(), validate('json', changeEmailBody), async (c) => {
     await requestEmailChange(requestContext(c), requireUser(c), c.req.valid('json'), clientInfo(c));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
     return c.json({ status: 'verification_sent' }, 202);
   })
   .get('/me/sessions', usersOnly(), async (c) => {

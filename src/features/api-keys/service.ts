@@ -74,10 +74,13 @@ export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void
  * Authenticates `Authorization: Bearer ssk_…`. A key reaches only its own
  * tenant, with its own role; a revoked or unknown key is a 401.
  */
-export const apiKeyResolver: CredentialResolver = async (request, token) => {
+export const apiKeyResolver: CredentialResolver = async (request, token, tenantSlug) => {
   if (!token.startsWith(API_KEY_PREFIX)) return undefined;
-  const key = await apiKeyBySecretHash(request.env, await sha256Hex(token));
+  const key = await apiKeyBySecretHash(request.env, await sha256Hex(token), tenantSlug);
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
   request.waitUntil(noteApiKeyUse(request.env, key.id, Date.now(), LAST_USED_RESOLUTION_MS));
-  return { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy };
+  return {
+    principal: { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy },
+    membership: key.membership,
+  };
 };

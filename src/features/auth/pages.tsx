@@ -9,12 +9,11 @@ import { Form } from '../../platform/ui/layout';
 import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { currentUser, safeNext } from '../../platform/ui/page-session';
-import { tenantPath } from '../../platform/ui/paths';
 import { clientInfo } from '../../platform/http/client';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { invitedAddress, joinOnArrival } from '../invitations/arrival';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
-import { logIn, logInWithMfa, logOut, signUp } from './service';
+import { logIn, logInWithMfa, logOut, openSession, signUp } from './service';
 
 /** Someone following an invitation link joins that organisation: they do not need one of their own. */
 const isInvitation = (next: string | undefined) => next?.startsWith('/invitations/') ?? false;
@@ -158,18 +157,23 @@ export const authPages = pageApp()
     const next = safeNext(await formField(c, 'next'));
     return formAction(c, signupBody, {
       submit: async (input) => {
-        const { token, tenant, user } = await signUp(requestContext(c), input, clientInfo(c));
-        c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+        const ctx = requestContext(c);
+        // Reached from an invitation sent to this very address: its link proved the address, so the outcome may be told and the account signed in.
+        const addressProven = (await invitedAddress(c, next))?.email === input.email;
+        const result = await signUp(ctx, input, clientInfo(c), { addressProven });
+        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+        if (!addressProven) {
+          // Created or not, the same answer (issue 17 #10): whether the address has an account is told only to its inbox.
+          return redirectWithFlash(c, withNext('/signin', next), { kind: 'success', message: `We have emailed ${input.email}. Follow the link in it to confirm your address, and sign in here.` });
+        }
+        if (!result.created) return redirectWithFlash(c, withNext('/signin', next), { kind: 'info', message: `${input.email} already has an account: sign in to accept the invitation.` });
+        const { token } = await openSession(ctx, result.user, clientInfo(c), 'signup');
         setSessionCookie(c, token);
-        // From an invitation: joined now, without a second click on Accept.
-        const joined = await joinOnArrival(c, user, next);
-        if (joined) return joined;
-        if (next) return c.redirect(next, 303);
-        if (!tenant) return c.redirect('/', 303);
-        return redirectWithFlash(c, tenantPath(tenant), { kind: 'success', message: `Welcome! ${tenant.name} is ready.` });
+        // Joined now, without a second click on Accept.
+        return (await joinOnArrival(c, result.user, next)) ?? c.redirect(next ?? '/', 303);
       },
       back: withNext('/signup', next),
-      refusalField: (refusal) => (refusal.code === 'conflict' ? 'email' : '_form'),
+      refusalField: '_form',
     });
   })
   .post('/signout', async (c) => {

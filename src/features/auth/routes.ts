@@ -4,17 +4,18 @@ import { publicApp } from '../../platform/http/apps';
 import { clientInfo } from '../../platform/http/client';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
-import { deliverOutbox } from '../../platform/email/outbox';
+import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
 import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
 
 /** Mounted at /api. */
 export const authRoutes = publicApp()
   .post('/auth/signup', validate('json', signupBody), async (c) => {
-    const result = await signUp(requestContext(c), c.req.valid('json'), clientInfo(c));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
-    setSessionCookie(c, result.token);
-    return c.json(result, 201);
+    const input = c.req.valid('json');
+    // Created or not, the same answer: whether an address has an account is told only to its inbox.
+    await signUp(requestContext(c), input, clientInfo(c));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+    return c.json({ status: 'confirmation_sent' as const, email: input.email }, 202);
   })
   .post('/auth/login', validate('json', loginBody), async (c) => {
     const result = await logIn(requestContext(c), c.req.valid('json'), clientInfo(c));

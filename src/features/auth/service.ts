@@ -20,41 +20,44 @@ import { newSession } from './sessions';
 type PublicUser = Pick<User, 'id' | 'email' | 'name'>;
 
 /**
- * A sign-up for an address that has an account: its owner is told by email,
- * and the answer names no account (docs/security.md says what it still gives away).
+ * What a sign-up did. The API and the sign-up page answer both outcomes the
+ * same way (issue 17 #10): only someone who has proven the address (it came
+ * with an invitation sent there) may learn which one it was.
  */
-function emailTaken(): AppError {
-  return new AppError('conflict', 'We could not create an account with this address. If it is yours, we have emailed you: sign in, or reset your password.');
-}
+export type SignUpResult = { created: true; user: PublicUser; tenant: TenantRef | null } | { created: false };
 
 /**
  * Creates the user and, when `tenantName` is given, their first tenant, in
  * one batch: a failed tenant never leaves a user behind. Someone who was
  * invited signs up without a tenant and accepts the invitation afterwards.
+ *
+ * No session is opened here: the answer must not differ for an address that
+ * already has an account, whose owner is emailed instead. The new account is
+ * unverified until its emailed link is followed, and signs in as usual.
+ * The same work is done either way (the password is hashed, one batch tried,
+ * one email queued), so the time taken tells as little as the answer.
  */
-export async function signUp(ctx: ServiceContext, input: SignupBody, client: ClientInfo): Promise<{ user: PublicUser; tenant: TenantRef | null; token: string }> {
+export async function signUp(ctx: ServiceContext, input: SignupBody, client: ClientInfo, { addressProven = false } = {}): Promise<SignUpResult> {
   // Per client, in every environment: an office behind one address signs up far fewer than 20 a minute; a flood far more.
   const { success } = await ctx.env.SIGNUP_LIMITER.limit({ key: `signup:${client.ip}` });
   if (!success) throw new AppError('rate_limited', 'Too many sign-ups from your network; wait a minute and try again');
   const user: PublicUser = { id: newId('usr'), email: input.email, name: input.name };
   const passwordHash = await hashPassword(input.password);
-  const session = await newSession(ctx, user.id, client);
-  const [verifyToken, verifyEmail] = await verificationStatements(ctx, user.id, user.email, 'signup');
+  // An address already proven (`addressProven`: it came with an invitation sent there) needs no confirmation link.
+  const verification = addressProven ? [] : await verificationStatements(ctx, user.id, user.email, 'signup');
   // The user first: every other row refers to it.
   const rows = (): [BatchStatement, ...BatchStatement[]] => [
-    ctx.global.insert(users).values({ ...user, passwordHash }),
-    session.insert,
-    verifyToken,
-    verifyEmail,
+    ctx.global.insert(users).values({ ...user, passwordHash, emailVerifiedAt: addressProven ? Date.now() : null }),
+    ...verification,
     securityEvent(ctx, user.id, 'signup', client),
   ];
-  let tenant: TenantRef | null = null;
   try {
-    if (input.tenantName) {
-      tenant = await createTenant(ctx, { name: input.tenantName, ownerId: user.id }, rows);
-    } else {
+    if (!input.tenantName) {
       await ctx.global.batch(rows());
+      return { created: true, user, tenant: null };
     }
+    const tenant = await createTenant(ctx, { name: input.tenantName, ownerId: user.id }, rows);
+    return { created: true, user, tenant };
   } catch (err) {
     if (!isUniqueViolation(err, 'users.email')) throw err;
     await queueAccountEmail(ctx, {
@@ -62,9 +65,8 @@ export async function signUp(ctx: ServiceContext, input: SignupBody, client: Cli
       subject: 'Someone tried to sign up with your address',
       text: `Someone tried to create a new account with this address, which already has one. If it was you, sign in: ${new URL('/signin', ctx.env.APP_URL)}\nForgot your password? ${new URL('/forgot-password', ctx.env.APP_URL)}\nIf it was not you, nothing has changed.`,
     });
-    throw emailTaken();
+    return { created: false };
   }
-  return { user, tenant, token: session.token };
 }
 
 export type LogInResult = { mfaRequired: false; user: PublicUser; token: string } | { mfaRequired: true; mfaToken: string };
@@ -91,7 +93,8 @@ export async function logIn(ctx: ServiceContext, input: LoginBody, client: Clien
   return { mfaRequired: false, ...(await openSession(ctx, row, client, 'password')) };
 }
 
-async function openSession(ctx: ServiceContext, user: PublicUser, client: ClientInfo, method: string) {
+/** A new signed-in session for `user`, recorded in their security log; `method` says how they proved who they are. */
+export async function openSession(ctx: ServiceContext, user: PublicUser, client: ClientInfo, method: string) {
   const session = await newSession(ctx, user.id, client);
   await ctx.global.batch([session.insert, securityEvent(ctx, user.id, 'signin.succeeded', client, { method, sessionId: session.id })]);
   return { user: { id: user.id, email: user.email, name: user.name }, token: session.token };
@@ -124,10 +127,11 @@ export async function logOut(ctx: ServiceContext, principal: { userId: string; s
 
 /** The signed-in person and their organisations: GET /api/me and the pages' chrome. */
 export async function describeMe(ctx: ServiceContext, userId: string): Promise<Viewer> {
-  const user = await ctx.global.first(users, eq(users.id, userId));
+  // One round trip: the person and their organisations in one batch.
+  const [[user], rows] = await ctx.global.batch([ctx.global.select(users, eq(users.id, userId)).limit(1), membershipsOfUser(ctx.env, userId)]);
   if (!user) throw new AppError('unauthenticated', 'Session is invalid or expired');
-  const rows = await membershipsOfUser(ctx.env, userId);
   return {
     user: { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerifiedAt !== null, mfaEnabled: user.mfaSecret !== null },
-    memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })) };
+    memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })),
+  };
 }

@@ -1,8 +1,8 @@
 import { eq, gt } from 'drizzle-orm';
 import type { TenantContext } from '../../platform/context';
-import { invitations, memberships, projects, type Plan } from '../../platform/db/schema';
+import { invitations, memberships, projects, subscriptions, type Plan } from '../../platform/db/schema';
 import { seatsFor } from '../seats/client';
-import { entitlementOf, loadSubscription } from './entitlement';
+import { entitlementOf } from './entitlement';
 
 export interface BillingSummary {
   /** The plan whose limits apply now (free once a paid plan lapsed). */
@@ -33,17 +33,17 @@ async function seatsInDatabase(ctx: TenantContext): Promise<number> {
 
 /** The plan, its status, and what the tenant uses of it: GET /api/t/:tenant/billing, the billing page and the dashboard. */
 export async function getBillingSummary(ctx: TenantContext): Promise<BillingSummary> {
-  const subscription = await loadSubscription(ctx);
+  // The plan and the project count in one round trip, while the object counts seats.
+  const [[[subscription], [counted]], seats] = await Promise.all([
+    ctx.db.batch([ctx.db.select(subscriptions).limit(1), ctx.db.counting(projects)]),
+    seatsFor(ctx.env, ctx.tenant.id)
+      .usage()
+      .then(({ used }) => ({ used, seatSource: 'object' as const }))
+      .catch(async () => ({ used: await seatsInDatabase(ctx), seatSource: 'database' as const })),
+  ]);
   const entitlement = entitlementOf(subscription);
-  let seatSource: BillingSummary['seatSource'] = 'object';
-  let used: number;
-  try {
-    used = (await seatsFor(ctx.env, ctx.tenant.id).usage()).used;
-  } catch {
-    seatSource = 'database';
-    used = await seatsInDatabase(ctx);
-  }
-  const projectCount = await ctx.db.count(projects);
+  const { used, seatSource } = seats;
+  const projectCount = counted?.n ?? 0;
   const { limits } = entitlement;
   return {
     plan: entitlement.effectivePlan,

@@ -15,7 +15,7 @@ export const invitationRoutes = tenantApp()
   })
   .post('/', requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
     return c.json(result, 201);
   })
   .delete('/:id', requirePermission(memberPermissions.invite), validate('param', invitationParams), async (c) => {

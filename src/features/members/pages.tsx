@@ -165,7 +165,7 @@ export const memberPages = pageWithForm({
   submit: async (c, input) => {
     if (!currentUser(c)?.emailVerified) throw emailUnverified();
     const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
     return redirectWithFlash(c, membersPath(c), {
       kind: 'success',
       message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,
@@ -177,7 +177,7 @@ export const memberPages = pageWithForm({
     const { id } = readParams(c, invitationParams);
     return buttonAction(c, membersPath(c), async () => {
       const { invitation, acceptUrl } = await resendInvitation(c.var.tenantCtx, id);
-      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log }));
+      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
       return redirectWithFlash(c, membersPath(c), {
         kind: 'success',
         message: `Invitation sent again to ${invitation.email}, with a new link; the old link no longer works.`,

@@ -1,10 +1,10 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
-import { projects, type Project } from '../../platform/db/schema';
+import { projects, subscriptions, type Project } from '../../platform/db/schema';
 import { notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import type { TenantContext } from '../../platform/context';
-import { currentEntitlement } from '../billing/entitlement';
+import { currentEntitlement, entitlementOf } from '../billing/entitlement';
 import { planLimitError } from '../billing/plans';
 import type { CreateProjectBody, UpdateProjectBody } from './inputs';
 
@@ -54,17 +54,17 @@ export async function createProject(ctx: TenantContext, input: CreateProjectBody
   return row;
 }
 
-/** Over the limit after a downgrade, projects stay readable (and deletable) but not writable. */
-async function assertProjectsWritable(ctx: TenantContext): Promise<void> {
-  const { limits } = await currentEntitlement(ctx);
-  if (limits.projects !== null && (await ctx.db.count(projects)) > limits.projects) {
-    throw planLimitError('projects', limits.projects, 'over');
-  }
-}
-
 export async function updateProject(ctx: TenantContext, id: string, input: UpdateProjectBody): Promise<ProjectView> {
-  const before = await getProjectInTenant(ctx, id);
-  await assertProjectsWritable(ctx);
+  // The project, the plan and the count in one round trip.
+  const [[before], [subscription], [counted]] = await ctx.db.batch([
+    ctx.db.select(projects, eq(projects.id, id)).limit(1),
+    ctx.db.select(subscriptions).limit(1),
+    ctx.db.counting(projects),
+  ]);
+  if (!before) throw notFound('Project');
+  // Over the limit after a downgrade, projects stay readable (and deletable) but not writable.
+  const { limits } = entitlementOf(subscription);
+  if (limits.projects !== null && (counted?.n ?? 0) > limits.projects) throw planLimitError('projects', limits.projects, 'over');
   const updatedAt = Date.now();
   await ctx.db.batch([
     ctx.db.update(projects, { name: input.name, updatedAt }, eq(projects.id, id)),

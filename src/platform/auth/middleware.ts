@@ -1,11 +1,12 @@
-import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, eq, lt } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client';
-import { sessions, users } from '../db/schema';
+import { userWithMembership } from '../db/cross-tenant';
+import { sessions } from '../db/schema';
 import type { AppEnv, Env } from '../env';
 import { AppError } from '../errors';
 import { readSessionCookie } from './cookie';
-import type { Principal } from './principal';
+import type { Caller, Principal } from './principal';
 import { verifySession } from './session-token';
 
 function bearerToken(c: Context): string | undefined {
@@ -19,59 +20,68 @@ function bearerToken(c: Context): string | undefined {
 /**
  * Extension point for credentials other than session JWTs (a feature's
  * `credentials`: API keys). Undefined when the token is not its kind; a 401
- * when it is, and is not valid. `waitUntil` is for bookkeeping after the answer.
+ * when it is, and is not valid. With `tenantSlug` (the path names a tenant)
+ * it also answers the holder's membership there, in the same statement.
+ * `waitUntil` is for bookkeeping after the answer.
  */
-export type CredentialResolver = (request: { env: Env; waitUntil(work: Promise<unknown>): void }, token: string) => Promise<Principal | null | undefined>;
+export type CredentialResolver = (
+  request: { env: Env; waitUntil(work: Promise<unknown>): void },
+  token: string,
+  tenantSlug: string | undefined,
+) => Promise<Caller | null | undefined>;
 
 /**
- * Resolves the caller from a Bearer token or the session cookie. A credential
- * that is present but invalid (tampered, expired, `alg: none`, for a deleted
- * user) is a 401 at once; no credential leaves the caller anonymous, and
- * `requirePrincipal`/`requireUser` decide whether that is allowed.
+ * Resolves the caller from a Bearer token or the session cookie and, on a
+ * path that names a tenant (`:tenant`), their membership in it, in one D1
+ * round trip. A credential that is present but invalid (tampered, expired,
+ * `alg: none`, for a deleted user) is a 401 at once; no credential leaves
+ * the caller anonymous, and `requirePrincipal`/`requireUser` decide whether
+ * that is allowed. Mounted on tenant paths first, then on all of /api, where
+ * a caller already identified is not looked up again.
  */
 export function authenticate(resolvers: readonly CredentialResolver[] = []): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
-    const principal = await identifyCaller(c, resolvers);
-    if (principal) c.set('principal', principal);
+    if (!c.var.principal) {
+      const caller = await identifyCaller(c, resolvers);
+      if (caller) {
+        c.set('principal', caller.principal);
+        c.set('membership', caller.membership);
+      }
+    }
     await next();
   };
 }
 
-/** The caller named by the request's credential: undefined without one, a 401 for a bad one. */
-export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = []): Promise<Principal | undefined> {
+/** The caller named by the request's credential (with their membership where the path names a tenant): undefined without one, a 401 for a bad one. */
+export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = []): Promise<Caller | undefined> {
   const token = bearerToken(c) ?? readSessionCookie(c);
-  return token ? resolvePrincipal(c, token, resolvers) : undefined;
+  return token ? resolveCaller(c, token, c.req.param('tenant'), resolvers) : undefined;
 }
 
-async function resolvePrincipal<E extends AppEnv>(c: Context<E>, token: string, resolvers: readonly CredentialResolver[]): Promise<Principal> {
+async function resolveCaller<E extends AppEnv>(c: Context<E>, token: string, tenantSlug: string | undefined, resolvers: readonly CredentialResolver[]): Promise<Caller> {
   const request = { env: c.env, waitUntil: (work: Promise<unknown>) => c.executionCtx.waitUntil(work) };
   for (const resolve of resolvers) {
-    const principal = await resolve(request, token);
-    if (principal) return principal;
+    const caller = await resolve(request, token, tenantSlug);
+    if (caller) return caller;
   }
   const session = await verifySession(c.env, token);
   if (!session.ok) throw new AppError('unauthenticated', 'Session is invalid or expired');
   const now = Date.now();
-  const db = database(c.env.DB);
-  // One statement: the session record (revoked? expired?) and its user, the read authentication always did.
-  const [row] = await db
-    .select({ id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, session.sessionId), eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
-    .limit(1);
+  // One statement: the session record (revoked? expired?), its user and, on a tenant path, their membership.
+  const row = await userWithMembership(c.env, { sessionId: session.sessionId, userId: session.userId, now }, tenantSlug);
   if (!row) throw new AppError('unauthenticated', 'Session is invalid or expired');
   if (row.lastSeenAt < now - LAST_SEEN_RESOLUTION_MS) {
     // Off the request path, and at most once per resolution: most requests only read.
     c.executionCtx.waitUntil(
-      db
+      database(c.env.DB)
         .update(sessions)
         .set({ lastSeenAt: now })
         .where(and(eq(sessions.id, session.sessionId), lt(sessions.lastSeenAt, now - LAST_SEEN_RESOLUTION_MS)))
         .then(() => undefined),
     );
   }
-  return { type: 'user', userId: row.id, email: row.email, sessionId: session.sessionId, emailVerified: row.emailVerifiedAt !== null, mfaEnabled: row.mfaSecret !== null };
+  const principal: Principal = { type: 'user', userId: row.id, email: row.email, sessionId: session.sessionId, emailVerified: row.emailVerifiedAt !== null, mfaEnabled: row.mfaSecret !== null };
+  return { principal, membership: row.membership };
 }
 
 /** How stale a session's "last seen" may be: writes at most this often per session. */

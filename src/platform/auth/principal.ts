@@ -13,3 +13,20 @@ export type Principal =
     }
   /** `createdBy`: the person whose authority the key carries (it dies with their role or membership). */
   | { type: 'api_key'; userId: null; apiKeyId: string; tenantId: string; role: Role; createdBy: string };
+
+/** The tenant a request's path names, the caller's role in it, and whether it requires its people to sign in with two factors. */
+export interface Membership {
+  tenant: { id: string; slug: string; name: string };
+  role: Role;
+  requireMfa: boolean;
+}
+
+/**
+ * A credential's holder and, when the path names a tenant, their membership
+ * in it: null when they are not a member or it does not exist. Both come
+ * from one statement, so knowing who and where is one D1 round trip.
+ */
+export interface Caller {
+  principal: Principal;
+  membership?: Membership | null;
+}

@@ -5,9 +5,10 @@
  * handle (eslint.config.js, test/node/imports.test.ts).
  */
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, min, or, sql } from 'drizzle-orm';
+import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, stripeEvents, subscriptions, tenants, usageRollups, users } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, usageRollups, users, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -40,14 +41,59 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
   return found;
 }
 
-/** An unrevoked API key by its secret's hash: a request presents only the secret. */
-export async function apiKeyBySecretHash(env: DbEnv, secretHash: string) {
-  const [key] = await database(env.DB)
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy })
+/** `membership` from a left join: the tenant of the path's slug, and the role if the caller holds one there. */
+function membershipOf(tenant: Membership['tenant'] | null, role: Role | null, requireMfa: boolean | null): Membership | null {
+  return tenant && role ? { tenant, role, requireMfa: requireMfa ?? false } : null;
+}
+
+/**
+ * An unrevoked API key by its secret's hash and, when `tenantSlug` is given,
+ * its membership: the tenant of that slug if it is the key's own (a key
+ * reaches no other), with the key's role. Who and where in one statement.
+ */
+export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantSlug: string | undefined) {
+  const db = database(env.DB);
+  const key = and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt));
+  const columns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy };
+  if (tenantSlug === undefined) {
+    const [row] = await db.select(columns).from(apiKeys).where(key).limit(1);
+    return row && { ...row, membership: undefined };
+  }
+  const [row] = await db
+    .select({ ...columns, tenant: tenantColumns, requireMfa: tenants.requireMfa })
     .from(apiKeys)
-    .where(and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt)))
+    .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, tenantSlug)))
+    .where(key)
     .limit(1);
-  return key;
+  return row && { id: row.id, tenantId: row.tenantId, role: row.role, createdBy: row.createdBy, membership: membershipOf(row.tenant, row.role, row.requireMfa) };
+}
+
+/**
+ * The person a session token names, if that session is live (not revoked, not
+ * expired, and theirs), and, when `tenantSlug` is given, their membership in
+ * the tenant of that slug (null unless they hold one): one statement, so the
+ * credential and its revocation (401) and the membership (404) cost one round
+ * trip and are still answered in the contract's order.
+ */
+export async function userWithMembership(env: DbEnv, session: { sessionId: string; userId: string; now: number }, tenantSlug: string | undefined) {
+  const db = database(env.DB);
+  const columns = { id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt };
+  const live = and(eq(sessions.id, session.sessionId), eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, session.now));
+  if (tenantSlug === undefined) {
+    const [row] = await db.select(columns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).limit(1);
+    return row && { ...row, membership: undefined };
+  }
+  const [row] = await db
+    .select({ ...columns, tenant: tenantColumns, requireMfa: tenants.requireMfa, role: memberships.role })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(tenants, eq(tenants.slug, tenantSlug))
+    .leftJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, users.id)))
+    .where(live)
+    .limit(1);
+  if (!row) return undefined;
+  const { tenant, requireMfa, role, ...user } = row;
+  return { ...user, membership: membershipOf(tenant, role, requireMfa) };
 }
 
 /** Records a key's use, at most once per `resolutionMs`: most requests read, none need write. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { database } from '../db/client';
 import { accountEmails, outboxEmails } from '../db/schema';
 import type { ServiceContext, TenantContext } from '../context';
@@ -25,15 +25,22 @@ export function queueAccountEmail(ctx: ServiceContext, email: { to: string; subj
 
 type OutboxTable = typeof outboxEmails | typeof accountEmails;
 
+type DeliveryOptions = { limit?: number; sender?: EmailSender; log?: Logger };
+
 /**
  * Sends what the outboxes hold (organisations' and accounts'), oldest first. Returns how many were sent.
+ * After a request, `tenantId` confines it to that tenant's rows (an index
+ * walk, not a scan of every tenant's mail); the scheduled tick takes all.
  */
-export async function deliverOutbox(
-  env: Env,
-  options: { limit?: number; sender?: EmailSender; log?: Logger } = {},
-): Promise<number> {
-  const [tenantMail, accountMail] = await Promise.all([deliverFrom(env, outboxEmails, options), deliverFrom(env, accountEmails, options)]);
+export async function deliverOutbox(env: Env, { tenantId, ...options }: DeliveryOptions & { tenantId?: string } = {}): Promise<number> {
+  if (tenantId !== undefined) return deliverFrom(env, outboxEmails, eq(outboxEmails.tenantId, tenantId), options);
+  const [tenantMail, accountMail] = await Promise.all([deliverFrom(env, outboxEmails, undefined, options), deliverFrom(env, accountEmails, undefined, options)]);
   return tenantMail + accountMail;
+}
+
+/** Sends what the accounts' outbox holds: after a request that queued account mail only (no scan of the organisations' outbox). */
+export function deliverAccountOutbox(env: Env, options: DeliveryOptions = {}): Promise<number> {
+  return deliverFrom(env, accountEmails, undefined, options);
 }
 
 /**
@@ -42,11 +49,13 @@ export async function deliverOutbox(
  * watching, and so several deliveries often run at once: each sends only the
  * rows it claimed. A failure stays visible: the row keeps `last_error` and
  * its attempts, and an error line is logged. Returns how many were sent.
+ * `scope` narrows the rows it may claim.
  */
 async function deliverFrom(
   env: Env,
   outbox: OutboxTable,
-  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: { limit?: number; sender?: EmailSender; log?: Logger },
+  scope: SQL | undefined,
+  { limit = 25, sender = emailSenderFor(env), log = createLogger() }: DeliveryOptions,
 ): Promise<number> {
   // Both tables share these columns; drizzle cannot type a query over a union of tables, so it sees one of them.
   const outboxEmails = outbox as typeof accountEmails;
@@ -57,6 +66,7 @@ async function deliverFrom(
     .from(outboxEmails)
     .where(
       and(
+        scope,
         isNull(outboxEmails.sentAt),
         lt(outboxEmails.attempts, MAX_ATTEMPTS),
         or(isNull(outboxEmails.claimedAt), lt(outboxEmails.claimedAt, now - CLAIM_EXPIRES_MS)),

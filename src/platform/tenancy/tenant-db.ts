@@ -40,11 +40,16 @@ export class TenantDb {
   }
 
   async count(table: TenantTable, ...conditions: Condition[]): Promise<number> {
-    const [row] = await this.#db
+    const [row] = await this.counting(table, ...conditions);
+    return row?.n ?? 0;
+  }
+
+  /** The statement behind `count`, to put in a batch with other reads: one row, `{ n }`. */
+  counting(table: TenantTable, ...conditions: Condition[]) {
+    return this.#db
       .select({ n: count() })
       .from(table as SQLiteTable)
       .where(this.where(table, ...conditions));
-    return row?.n ?? 0;
   }
 
   insert<T extends TenantTable>(table: T, values: Omit<InferInsertModel<T>, 'tenantId'>) {

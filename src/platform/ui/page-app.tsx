@@ -24,8 +24,8 @@ import type { LoadViewer, NavTab, PageEnv, TenantPageEnv } from './page-env';
 import { currentPath, pageSession, requireSignedIn, signInPath } from './page-session';
 import { FAVICON, FAVICON_PATH, STYLESHEET, STYLESHEET_PATH } from './styles';
 
-/** Tenant pages live under /t/:tenant; the platform mounts them, so it owns the path. */
-const TENANT_PAGE_PATHS = ['/t/*'];
+/** Tenant pages live under /t/:tenant (the pattern matches /t/:tenant itself); the platform mounts them, so it owns the path. Named, so the session finds the membership with the caller. */
+const TENANT_PAGE_PATHS = ['/t/:tenant/*'];
 /** Static files: security headers only (no session, no cookies: they are cached publicly). */
 const ASSET_PATHS = '/assets/*';
 
@@ -166,7 +166,7 @@ export function createPageApp(options: PageAppOptions): Hono<PageEnv> {
  */
 export function createTenantPageApp(): Hono<TenantPageEnv> {
   const resolveTenantPage: MiddlewareHandler<TenantPageEnv> = async function resolveTenantPageMiddleware(c, next) {
-    const ctx = await loadTenantContext(c);
+    const ctx = loadTenantContext(c);
     c.set('tenantCtx', ctx);
     c.set('tenantId', ctx.tenant.id);
     c.set('currentTenant', { slug: ctx.tenant.slug, name: ctx.tenant.name, role: ctx.role });

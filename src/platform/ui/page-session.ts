@@ -15,8 +15,12 @@ export function pageSession(loadViewer: LoadViewer): MiddlewareHandler<PageEnv> 
   return async function pageSessionMiddleware(c, next) {
     try {
       // Pages take the session cookie only: no API-key resolvers.
-      const principal = await identifyCaller(c);
-      if (principal) c.set('principal', principal);
+      // Under /t/:tenant this also finds the membership (same statement, platform/auth/middleware.ts).
+      const caller = await identifyCaller(c);
+      if (caller) {
+        c.set('principal', caller.principal);
+        c.set('membership', caller.membership);
+      }
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'unauthenticated')) throw err;
       clearSessionCookie(c);
