@@ -11,6 +11,7 @@ import prices from '../../docs/economics/prices.json';
 import { usageByDay } from '../../src/platform/observe/meter';
 import { Browser } from './browser';
 import { call, expectErrorShape, signUpOwner, type SignedUp } from './helpers';
+import { capturedLines } from './log-capture';
 import { eventually } from './stripe-helpers';
 
 const ops = { authorization: `Bearer ${env.OPS_TOKEN}` };
@@ -50,6 +51,9 @@ async function economics(): Promise<{ byCost: Row[]; losses: Row[] }> {
   const res = await call('GET', '/ops/economics?limit=200', { headers: ops });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ windowDays: 30, pricesReadOn: prices.readOn });
+  // Both lists in one D1 round trip, and no tenant's object asked.
+  const line = capturedLines().find((l) => l.msg === 'request' && l.requestId === res.headers.get('x-request-id'));
+  expect(line?.usage).toMatchObject({ d1RoundTrips: 1, doCalls: 0 });
   return { byCost: res.body.byCost.tenants, losses: res.body.losses.tenants };
 }
 
