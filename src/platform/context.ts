@@ -6,7 +6,8 @@
  * `TenantContext` on top, made here and only here, whose `db` is the only
  * door to that tenant's data.
  */
-import type { Role, Tenant } from './db/schema';
+import { and, eq, sql } from 'drizzle-orm';
+import { memberships, tenants, type Role, type Tenant } from './db/schema';
 import { database } from './db/client';
 import { tenantById } from './db/cross-tenant';
 import { GlobalDb } from './db/global-db';
@@ -14,7 +15,7 @@ import type { Env } from './env';
 import { createLogger, type Logger } from './log/logger';
 import { instrumentEnv } from './observe/instrument';
 import { currentUnit } from './observe/usage';
-import { TenantDb } from './tenancy/tenant-db';
+import { TenantDb, type TenantReads } from './tenancy/tenant-db';
 
 /** What every service receives: the bindings it may reach, the request id, the logger, the global tables. */
 export interface ServiceContext {
@@ -88,4 +89,17 @@ export function tenantContext(base: ServiceContext, tenant: TenantRef, actor: Ac
 export async function systemContext(base: ServiceContext, tenantId: string): Promise<TenantContext | undefined> {
   const tenant = await tenantById(base.env, tenantId);
   return tenant && tenantContext(base, tenant, { type: 'system', id: null }, 'owner');
+}
+
+/**
+ * The reads of the tenant a path names, before who and where is known, for a
+ * read batched with that resolution (platform/auth/with-resolution.ts): every
+ * statement carries `tenant_id = (the tenant of that slug where userId is a
+ * member)`, or for an API key (no user) the tenant of that slug, whose rows
+ * are handed out only once the resolution in the same batch admits the key.
+ */
+export function tenantReadsBySlug(env: Pick<Env, 'DB'>, slug: string, userId: string | undefined): TenantReads {
+  const member = userId === undefined ? undefined : sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, userId))})`;
+  const tenantId = sql`(SELECT ${tenants.id} FROM ${tenants} WHERE ${and(eq(tenants.slug, slug), member)})`;
+  return new TenantDb(database(env.DB), tenantId);
 }

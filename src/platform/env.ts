@@ -1,4 +1,5 @@
 import type { Membership, Principal } from './auth/principal';
+import type { BatchedAnswer } from './auth/with-resolution';
 import type { TenantContext } from './context';
 import type { Logger } from './log/logger';
 
@@ -35,6 +36,8 @@ export interface AppVariables {
    * the caller (platform/auth/middleware.ts); null when they hold none.
    */
   membership?: Membership | null;
+  /** The rows of the route's read, batched with who and where (platform/auth/with-resolution.ts). */
+  batchedAnswer?: BatchedAnswer;
   /** Set once the tenant is resolved, for the request's log line. */
   tenantId?: string;
 }

@@ -31,7 +31,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /api/me/sessions': { d1: 2 },
   'DELETE /api/me/sessions': { d1: 2 },
   'GET /api/me/security-log': { d1: 2 },
-  'GET /api/me': { d1: 2 },
+  'GET /api/me': { d1: 1, why: 'who is calling, the person and their organisations in one batch (platform/auth/with-resolution.ts)' },
   'POST /api/tenants': { d1: 2 },
   'POST /api/invitations/:token/accept': { d1: 3, durableObject: 1, why: 'the invitation by token, then the seat moves in the object, then membership, invitation and audit in one batch' },
 
@@ -39,31 +39,31 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /api/t/:tenant': { d1: 1 },
   'PATCH /api/t/:tenant': { d1: 2 },
   'DELETE /api/t/:tenant': { d1: 3, durableObject: 1, why: 'the subscription to cancel at Stripe first, then the record and every row in one batch' },
-  'GET /api/t/:tenant/export': { d1: 10, why: 'one read per table, one after another (to batch: issue 15 follow-up)' },
+  'GET /api/t/:tenant/export': { d1: 2, why: 'who and where, then every table and the export\'s audit row in one batch' },
 
-  'GET /api/t/:tenant/projects': { d1: 2 },
-  'POST /api/t/:tenant/projects': { d1: 3, why: 'the plan (limits) read, then the guarded insert and its audit row in one batch' },
+  'GET /api/t/:tenant/projects': { d1: 1, why: 'who and where and the projects in one batch (platform/auth/with-resolution.ts)' },
+  'POST /api/t/:tenant/projects': { d1: 2, why: 'who and where with the plan (limits) in one batch, then the guarded insert and its audit row in one batch' },
   'GET /api/t/:tenant/projects/:id': { d1: 2 },
   'PATCH /api/t/:tenant/projects/:id': { d1: 3, why: 'the project, the plan and the project count in one batch (a rename over the limit is refused), then the change and its audit row in one batch' },
   'DELETE /api/t/:tenant/projects/:id': { d1: 3, why: CHECK_THEN_BATCH },
 
-  'GET /api/t/:tenant/members': { d1: 2 },
+  'GET /api/t/:tenant/members': { d1: 1, why: 'who and where and the members in one batch (platform/auth/with-resolution.ts)' },
   'PATCH /api/t/:tenant/members/:userId': { d1: 4, why: `${CHECK_THEN_BATCH}; the updated list read back` },
   'DELETE /api/t/:tenant/members/:userId': { d1: 4, durableObject: 1, why: `the membership and the invitation it came from, then ${CHECK_THEN_BATCH}; the seat released in the object` },
 
-  'GET /api/t/:tenant/invitations': { d1: 2 },
+  'GET /api/t/:tenant/invitations': { d1: 1, why: 'who and where and the pending invitations in one batch' },
   'POST /api/t/:tenant/invitations': { d1: 5, durableObject: 1, why: 'is the address a member already; the seat reserved in the object; invitation, email and audit in one batch; the tenant\'s outbox claimed for sending (waitUntil, after the answer, but started before it)' },
   'DELETE /api/t/:tenant/invitations/:id': { d1: 3, durableObject: 1, why: `${CHECK_THEN_BATCH}; the seat released in the object` },
 
   'GET /api/t/:tenant/billing': { d1: 2, durableObject: 1 },
-  'POST /api/t/:tenant/billing/checkout': { d1: 6, durableObject: 3, why: 'the billing summary, the Stripe customer stored once it exists, with its audit rows; the tenant object asked three times since issue 17 (not yet reduced)' },
+  'POST /api/t/:tenant/billing/checkout': { d1: 6, durableObject: 3, why: 'the billing summary, the Stripe customer stored once it exists, with its audit rows. The tenant object three times: take the checkout lease, count the seats in use, give the lease back (in finally). Left so: the count could ride on the lease (3 to 2), but the lease is deliberately D1-free (the count may recompute from D1) and must not fail with the count; and the route waits on three or more Stripe API calls, each far slower than an object call' },
   'POST /api/t/:tenant/billing/portal': { d1: 2 },
   'POST /api/t/:tenant/billing/seats': { d1: 2 },
 
   'GET /api/t/:tenant/audit-log': { d1: 2 },
   'GET /api/t/:tenant/usage': { d1: 2 },
 
-  'GET /api/t/:tenant/api-keys': { d1: 2 },
+  'GET /api/t/:tenant/api-keys': { d1: 1, why: 'who and where and the live keys in one batch' },
   'POST /api/t/:tenant/api-keys': { d1: 2 },
   'DELETE /api/t/:tenant/api-keys/:id': { d1: 3, why: CHECK_THEN_BATCH },
 
@@ -88,7 +88,7 @@ export const BUDGETS: Record<string, Budget> = {
   'GET /t/:tenant/api-keys': { d1: 3, why: PAGE },
   'GET /t/:tenant/api-keys/:id/revoke': { d1: 3, why: `${PAGE}: the confirmation page's key` },
   'GET /t/:tenant/settings': { d1: 3, why: 'the session and membership, the tenant\'s 2FA requirement (owners), then the viewer' },
-  'GET /t/:tenant/settings/export': { d1: 10, why: 'as GET /api/t/:tenant/export' },
+  'GET /t/:tenant/settings/export': { d1: 2, why: 'as GET /api/t/:tenant/export' },
   'GET /assets/:file': { d1: 0 },
   'GET /account': { d1: 5, why: `the session, the viewer in one batch, then the account's sessions, its security events and its email state` },
   'GET /account/two-factor': { d1: 3, why: PAGE },

@@ -3,12 +3,12 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { apiKeyParams, createApiKeyBody } from './inputs';
 import { apiKeyPermissions } from './permissions';
-import { createApiKey, listApiKeys, revokeApiKey } from './service';
+import { apiKeyListRead, createApiKey, listApiKeysOfRequest, revokeApiKey } from './service';
 
 /** Mounted at /api/t/:tenant/api-keys. */
 export const apiKeyRoutes = tenantApp()
-  .get('/', requirePermission(apiKeyPermissions.manage), async (c) => {
-    return c.json({ apiKeys: await listApiKeys(c.var.tenantCtx) });
+  .get('/', requirePermission(apiKeyPermissions.manage), apiKeyListRead.batched(), async (c) => {
+    return c.json({ apiKeys: await listApiKeysOfRequest(c) });
   })
   .post('/', requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), async (c) => {
     return c.json(await createApiKey(c.var.tenantCtx, c.req.valid('json')), 201);

@@ -1,4 +1,8 @@
 import { desc, eq, isNull } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { auditEntry } from '../../platform/audit';
 import type { CredentialResolver } from '../../platform/auth/middleware';
 import type { TenantContext } from '../../platform/context';
@@ -29,9 +33,19 @@ function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt };
 }
 
+function liveKeyRows(db: TenantReads) {
+  return db.select(apiKeys, isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt));
+}
+
 export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
-  const rows = await ctx.db.select(apiKeys, isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt));
-  return rows.map(toView);
+  return (await liveKeyRows(ctx.db)).map(toView);
+}
+
+/** GET /api/t/:tenant/api-keys's read, batched with who and where (one round trip). */
+export const apiKeyListRead = tenantReadWithResolution(liveKeyRows);
+
+export async function listApiKeysOfRequest(c: Context<TenantEnv>): Promise<ApiKeyView[]> {
+  return (await apiKeyListRead.result(c)).map(toView);
 }
 
 /**
@@ -74,13 +88,14 @@ export async function revokeApiKey(ctx: TenantContext, id: string): Promise<void
  * Authenticates `Authorization: Bearer ssk_…`. A key reaches only its own
  * tenant, with its own role; a revoked or unknown key is a 401.
  */
-export const apiKeyResolver: CredentialResolver = async (request, token, tenantSlug) => {
+export const apiKeyResolver: CredentialResolver = async (request, token, tenantSlug, companionFor) => {
   if (!token.startsWith(API_KEY_PREFIX)) return undefined;
-  const key = await apiKeyBySecretHash(request.env, await sha256Hex(token), tenantSlug);
+  const { row: key, companion } = await apiKeyBySecretHash(request.env, await sha256Hex(token), tenantSlug, companionFor?.(undefined));
   if (!key) throw new AppError('unauthenticated', 'API key is invalid or revoked');
   request.waitUntil(noteApiKeyUse(request.env, key.id, Date.now(), LAST_USED_RESOLUTION_MS));
   return {
     principal: { type: 'api_key', userId: null, apiKeyId: key.id, tenantId: key.tenantId, role: key.role, createdBy: key.createdBy },
     membership: key.membership,
+    ...companion,
   };
 };

@@ -6,7 +6,7 @@ import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
 import { deliverAccountOutbox } from '../../platform/email/outbox';
 import { loginBody, mfaLoginBody, signupBody } from './inputs';
-import { describeMe, logIn, logInWithMfa, logOut, signUp } from './service';
+import { logIn, logInWithMfa, logOut, meRead, signUp, viewerOf } from './service';
 
 /** Mounted at /api. */
 export const authRoutes = publicApp()
@@ -34,9 +34,9 @@ export const authRoutes = publicApp()
     clearSessionCookie(c);
     return c.body(null, 204);
   })
-  .get('/me', async (c) => {
-    const user = requireUser(c);
-    const { user: me, memberships } = await describeMe(requestContext(c), user.userId);
+  .get('/me', meRead.batched(), async (c) => {
+    requireUser(c);
+    const { user: me, memberships } = viewerOf(await meRead.result(c));
     const { emailVerified, mfaEnabled, ...profile } = me;
     return c.json({ user: profile, memberships, emailVerified, mfaEnabled });
   });

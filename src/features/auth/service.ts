@@ -2,7 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { decoyPasswordHash, hashPassword, verifyPassword } from '../../platform/auth/password';
 import { signMfaToken, verifyMfaToken } from '../../platform/auth/session-token';
 import type { ServiceContext, TenantRef } from '../../platform/context';
-import { membershipsOfUser } from '../../platform/db/cross-tenant';
+import { userWithTenants } from '../../platform/db/cross-tenant';
+import { callerReadWithResolution } from '../../platform/auth/with-resolution';
 import { isUniqueViolation } from '../../platform/db/errors';
 import type { BatchStatement } from '../../platform/db/global-db';
 import { sessions, users, type User } from '../../platform/db/schema';
@@ -125,13 +126,20 @@ export async function logOut(ctx: ServiceContext, principal: { userId: string; s
   ]);
 }
 
-/** The signed-in person and their organisations: GET /api/me and the pages' chrome. */
+/** The signed-in person and their organisations: the pages' chrome. */
 export async function describeMe(ctx: ServiceContext, userId: string): Promise<Viewer> {
-  // One round trip: the person and their organisations in one batch.
-  const [[user], rows] = await ctx.global.batch([ctx.global.select(users, eq(users.id, userId)).limit(1), membershipsOfUser(ctx.env, userId)]);
+  return viewerOf(await userWithTenants(ctx.env, userId));
+}
+
+/** GET /api/me's read: the person and their organisations in one statement, batched with who is calling. */
+export const meRead = callerReadWithResolution(({ env, userId }) => userWithTenants(env, userId));
+
+/** The viewer from `userWithTenants`'s rows. */
+export function viewerOf(rows: Awaited<ReturnType<typeof userWithTenants>>): Viewer {
+  const user = rows[0]?.user;
   if (!user) throw new AppError('unauthenticated', 'Session is invalid or expired');
   return {
     user: { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerifiedAt !== null, mfaEnabled: user.mfaSecret !== null },
-    memberships: rows.map(({ role, ...tenant }) => ({ tenant, role })),
+    memberships: rows.flatMap(({ tenant, role }) => (tenant && role ? [{ tenant, role }] : [])),
   };
 }

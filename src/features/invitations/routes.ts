@@ -6,12 +6,12 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { memberPermissions } from '../members/permissions';
 import { createInvitationBody, invitationParams, tokenParams } from './inputs';
-import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from './service';
+import { acceptInvitation, createInvitation, invitationListRead, listInvitationsOfRequest, revokeInvitation } from './service';
 
 /** Mounted at /api/t/:tenant/invitations. */
 export const invitationRoutes = tenantApp()
-  .get('/', requirePermission(memberPermissions.invite), async (c) => {
-    return c.json({ invitations: await listInvitations(c.var.tenantCtx) });
+  .get('/', requirePermission(memberPermissions.invite), invitationListRead.batched(), async (c) => {
+    return c.json({ invitations: await listInvitationsOfRequest(c) });
   })
   .post('/', requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), async (c) => {
     const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));

@@ -1,4 +1,8 @@
 import { desc, eq, lte, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { markEmailVerified } from '../account/service';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { authorityOf, tenantContext, type ServiceContext, type TenantContext, type TenantRef } from '../../platform/context';
@@ -57,9 +61,19 @@ function invitationEmail(ctx: TenantContext, to: string, role: Role, token: stri
   });
 }
 
+function pendingRows(db: TenantReads) {
+  return db.select(invitations, eq(invitations.status, 'pending')).orderBy(desc(invitations.createdAt));
+}
+
 export async function listInvitations(ctx: TenantContext): Promise<InvitationView[]> {
-  const rows = await ctx.db.select(invitations, eq(invitations.status, 'pending')).orderBy(desc(invitations.createdAt));
-  return rows.map((row) => toView(row));
+  return (await pendingRows(ctx.db)).map((row) => toView(row));
+}
+
+/** GET /api/t/:tenant/invitations's read, batched with who and where (one round trip). */
+export const invitationListRead = tenantReadWithResolution(pendingRows);
+
+export async function listInvitationsOfRequest(c: Context<TenantEnv>): Promise<InvitationView[]> {
+  return (await invitationListRead.result(c)).map((row) => toView(row));
 }
 
 /**

@@ -3,12 +3,12 @@ import { validate } from '../../platform/http/validate';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { changeRoleBody, memberParams } from './inputs';
 import { memberPermissions } from './permissions';
-import { changeMemberRole, listMembers, removeMember } from './service';
+import { changeMemberRole, listMembersOfRequest, memberListRead, removeMember } from './service';
 
 /** Mounted at /api/t/:tenant/members. */
 export const memberRoutes = tenantApp()
-  .get('/', requirePermission(memberPermissions.read), async (c) => {
-    return c.json({ members: await listMembers(c.var.tenantCtx) });
+  .get('/', requirePermission(memberPermissions.read), memberListRead.batched(), async (c) => {
+    return c.json({ members: await listMembersOfRequest(c) });
   })
   .patch('/:userId', requirePermission(memberPermissions.manage), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {
     const member = await changeMemberRole(c.var.tenantCtx, c.req.valid('param').userId, c.req.valid('json'));

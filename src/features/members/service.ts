@@ -1,6 +1,10 @@
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntryIf } from '../../platform/audit';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
 import type { TenantContext } from '../../platform/context';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
 import { apiKeys, invitations, memberships, type Role } from '../../platform/db/schema';
 import { AppError, notFound } from '../../platform/errors';
 import { canGrant } from '../../platform/tenancy/policy';
@@ -15,9 +19,24 @@ export interface MemberView {
   joinedAt: number;
 }
 
-export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
-  const rows = await ctx.db.selectWithUser(memberships, memberships.userId).orderBy(memberships.createdAt);
+/** The tenant's members with their names, oldest first. */
+export function memberRows(db: TenantReads) {
+  return db.selectWithUser(memberships, memberships.userId).orderBy(memberships.createdAt);
+}
+
+export function toMemberViews(rows: Awaited<ReturnType<typeof memberRows>>): MemberView[] {
   return rows.map(({ row, user }) => ({ user, role: row.role, joinedAt: row.createdAt }));
+}
+
+export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
+  return toMemberViews(await memberRows(ctx.db));
+}
+
+/** GET /api/t/:tenant/members's read, batched with who and where (one round trip). */
+export const memberListRead = tenantReadWithResolution(memberRows);
+
+export async function listMembersOfRequest(c: Context<TenantEnv>): Promise<MemberView[]> {
+  return toMemberViews(await memberListRead.result(c));
 }
 
 async function getMember(ctx: TenantContext, userId: string): Promise<MemberView> {

@@ -64,7 +64,7 @@ export const projectPages = pageWithForm({
   schema: createProjectBody,
   // A plan limit (402) is explained in the flash; the name stays in the field.
   page: projectsPage,
-  submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.var.tenantCtx, input)).name} created.` }),
+  submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.var.tenantCtx, input, await currentEntitlement(c.var.tenantCtx))).name} created.` }),
 })
   .get('/:id/delete', requirePermission(projectPermissions.write), async (c) => {
     const project = await getProject(c.var.tenantCtx, readParams(c, projectParams).id);

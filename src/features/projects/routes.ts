@@ -1,17 +1,18 @@
 import { tenantApp } from '../../platform/http/apps';
 import { validate } from '../../platform/http/validate';
+import { entitlementOfRequest, subscriptionRead } from '../billing/entitlement';
 import { requirePermission } from '../../platform/tenancy/guard';
 import { createProjectBody, projectParams, updateProjectBody } from './inputs';
 import { projectPermissions } from './permissions';
-import { createProject, deleteProject, getProject, listProjects, updateProject } from './service';
+import { createProject, deleteProject, getProject, listProjectsOfRequest, projectListRead, updateProject } from './service';
 
 /** Mounted at /api/t/:tenant/projects. */
 export const projectRoutes = tenantApp()
-  .get('/', requirePermission(projectPermissions.read), async (c) => {
-    return c.json({ projects: await listProjects(c.var.tenantCtx) });
+  .get('/', requirePermission(projectPermissions.read), projectListRead.batched(), async (c) => {
+    return c.json({ projects: await listProjectsOfRequest(c) });
   })
-  .post('/', requirePermission(projectPermissions.write), validate('json', createProjectBody), async (c) => {
-    const project = await createProject(c.var.tenantCtx, c.req.valid('json'));
+  .post('/', requirePermission(projectPermissions.write), validate('json', createProjectBody), subscriptionRead.batched(), async (c) => {
+    const project = await createProject(c.var.tenantCtx, c.req.valid('json'), await entitlementOfRequest(c));
     return c.json({ project }, 201);
   })
   .get('/:id', requirePermission(projectPermissions.read), validate('param', projectParams), async (c) => {

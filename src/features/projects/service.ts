@@ -3,8 +3,13 @@ import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, subscriptions, type Project } from '../../platform/db/schema';
 import { notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
+import type { Context } from 'hono';
+import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
 import type { TenantContext } from '../../platform/context';
-import { currentEntitlement, entitlementOf } from '../billing/entitlement';
+import type { TenantEnv } from '../../platform/env';
+import type { TenantReads } from '../../platform/tenancy/tenant-db';
+import { entitlementOf } from '../billing/entitlement';
+import type { Entitlement } from '../billing/plans';
 import { planLimitError } from '../billing/plans';
 import type { CreateProjectBody, UpdateProjectBody } from './inputs';
 
@@ -25,9 +30,19 @@ export async function getProject(ctx: TenantContext, id: string): Promise<Projec
   return toView(await getProjectInTenant(ctx, id));
 }
 
+function projectRows(db: TenantReads) {
+  return db.select(projects).orderBy(desc(projects.createdAt), projects.id);
+}
+
 export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
-  const rows = await ctx.db.select(projects).orderBy(desc(projects.createdAt), projects.id);
-  return rows.map(toView);
+  return (await projectRows(ctx.db)).map(toView);
+}
+
+/** GET /api/t/:tenant/projects's read, batched with who and where (one round trip). */
+export const projectListRead = tenantReadWithResolution(projectRows);
+
+export async function listProjectsOfRequest(c: Context<TenantEnv>): Promise<ProjectView[]> {
+  return (await projectListRead.result(c)).map(toView);
 }
 
 function projectCount(ctx: TenantContext) {
@@ -35,12 +50,12 @@ function projectCount(ctx: TenantContext) {
 }
 
 /**
- * Creates a project within the plan's project limit. The count and the insert
- * are one statement (`INSERT … SELECT … WHERE count < limit`), atomic in D1,
- * so concurrent creations can never pass the limit together.
+ * Creates a project within the plan's project limit (`entitlement`: the
+ * caller read the plan, with who and where for the API). The count and the
+ * insert are one statement (`INSERT … SELECT … WHERE count < limit`), atomic
+ * in D1, so concurrent creations can never pass the limit together.
  */
-export async function createProject(ctx: TenantContext, input: CreateProjectBody): Promise<ProjectView> {
-  const { limits } = await currentEntitlement(ctx);
+export async function createProject(ctx: TenantContext, input: CreateProjectBody, { limits }: Entitlement): Promise<ProjectView> {
   const id = newId('prj');
   const now = Date.now();
   const row = { id, name: input.name, createdAt: now, updatedAt: now };

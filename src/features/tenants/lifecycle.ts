@@ -6,34 +6,47 @@
 import { asc, eq } from 'drizzle-orm';
 import { auditEntry } from '../../platform/audit';
 import type { TenantContext } from '../../platform/context';
-import { apiKeys, auditLog, deletedTenants, invitations, outboxEmails, projects, tenants } from '../../platform/db/schema';
+import { apiKeys, auditLog, deletedTenants, invitations, outboxEmails, projects, subscriptions, tenants } from '../../platform/db/schema';
 import { errorMessage } from '../../platform/log/logger';
 import { loadSubscription } from '../billing/entitlement';
 import { stopAllBilling } from '../billing/checkout';
 import { whileStripeAnswers } from '../billing/stripe';
-import { listMembers } from '../members/service';
+import { memberRows, toMemberViews } from '../members/service';
 import { seatsFor } from '../seats/client';
 
 const EXPORT_FORMAT_VERSION = 1;
 
-/** Everything the tenant owns, for its owner. Secrets (token and key hashes, invitation links) are left out. */
+/**
+ * Everything the tenant owns, for its owner. Secrets (token and key hashes,
+ * invitation links) are left out. Every table and the export's audit row in
+ * one batch: one round trip, and one transaction, so the export is a
+ * consistent snapshot and is recorded exactly when it was read.
+ */
 export async function exportTenant(ctx: TenantContext) {
-  const tenant = await ctx.global.first(tenants, eq(tenants.id, ctx.tenant.id));
-  const subscription = await loadSubscription(ctx);
-  const data = {
+  const [[tenant], [subscription], members, invitationRows, projectRows, keyRows, emailRows, auditRows] = await ctx.db.batch([
+    ctx.global.select(tenants, eq(tenants.id, ctx.tenant.id)).limit(1),
+    ctx.db.select(subscriptions).limit(1),
+    memberRows(ctx.db),
+    ctx.db.select(invitations).orderBy(asc(invitations.createdAt)),
+    ctx.db.select(projects).orderBy(asc(projects.createdAt)),
+    ctx.db.select(apiKeys).orderBy(asc(apiKeys.createdAt)),
+    ctx.db.select(outboxEmails).orderBy(asc(outboxEmails.createdAt)),
+    ctx.db.select(auditLog).orderBy(asc(auditLog.id)),
+    auditEntry(ctx, 'tenant.exported', { type: 'tenant', id: ctx.tenant.id }),
+  ]);
+  return {
     format: EXPORT_FORMAT_VERSION,
     exportedAt: new Date().toISOString(),
     tenant,
-    members: await listMembers(ctx),
-    invitations: (await ctx.db.select(invitations).orderBy(asc(invitations.createdAt))).map(({ tokenHash: _secret, ...row }) => row),
-    projects: await ctx.db.select(projects).orderBy(asc(projects.createdAt)),
-    apiKeys: (await ctx.db.select(apiKeys).orderBy(asc(apiKeys.createdAt))).map(({ secretHash: _secret, ...row }) => row),
+    members: toMemberViews(members),
+    invitations: invitationRows.map(({ tokenHash: _secret, ...row }) => row),
+    projects: projectRows,
+    apiKeys: keyRows.map(({ secretHash: _secret, ...row }) => row),
     subscription: subscription ?? null,
-    emails: (await ctx.db.select(outboxEmails).orderBy(asc(outboxEmails.createdAt))).map(({ text: _withLinks, ...row }) => row),
-    auditLog: await ctx.db.select(auditLog).orderBy(asc(auditLog.id)),
+    emails: emailRows.map(({ text: _withLinks, ...row }) => row),
+    // Read in the same transaction as the export's own audit row is written, before it.
+    auditLog: auditRows,
   };
-  await ctx.db.batch([auditEntry(ctx, 'tenant.exported', { type: 'tenant', id: ctx.tenant.id })]);
-  return data;
 }
 
 /**

@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { readSessionCookie } from './cookie';
 import type { Caller, Principal } from './principal';
 import { verifySession } from './session-token';
+import { declaredCompanion, type CompanionFor } from './with-resolution';
 
 function bearerToken(c: Context): string | undefined {
   const header = c.req.header('Authorization');
@@ -21,13 +22,16 @@ function bearerToken(c: Context): string | undefined {
  * Extension point for credentials other than session JWTs (a feature's
  * `credentials`: API keys). Undefined when the token is not its kind; a 401
  * when it is, and is not valid. With `tenantSlug` (the path names a tenant)
- * it also answers the holder's membership there, in the same statement.
- * `waitUntil` is for bookkeeping after the answer.
+ * it also answers the holder's membership there, in the same statement; with
+ * `companionFor`, the route's read goes in the same batch (its rows in
+ * `Caller.companion`, platform/auth/with-resolution.ts). `waitUntil` is for
+ * bookkeeping after the answer.
  */
 export type CredentialResolver = (
   request: { env: Env; waitUntil(work: Promise<unknown>): void },
   token: string,
   tenantSlug: string | undefined,
+  companionFor: CompanionFor | undefined,
 ) => Promise<Caller | null | undefined>;
 
 /**
@@ -42,10 +46,12 @@ export type CredentialResolver = (
 export function authenticate(resolvers: readonly CredentialResolver[] = []): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
     if (!c.var.principal) {
-      const caller = await identifyCaller(c, resolvers);
+      const declared = declaredCompanion(c);
+      const caller = await identifyCaller(c, resolvers, declared?.companionFor);
       if (caller) {
         c.set('principal', caller.principal);
         c.set('membership', caller.membership);
+        if (declared && 'companion' in caller) c.set('batchedAnswer', { read: declared.read, rows: caller.companion });
       }
     }
     await next();
@@ -53,22 +59,29 @@ export function authenticate(resolvers: readonly CredentialResolver[] = []): Mid
 }
 
 /** The caller named by the request's credential (with their membership where the path names a tenant): undefined without one, a 401 for a bad one. */
-export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = []): Promise<Caller | undefined> {
+export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = [], companionFor?: CompanionFor): Promise<Caller | undefined> {
   const token = bearerToken(c) ?? readSessionCookie(c);
-  return token ? resolveCaller(c, token, c.req.param('tenant'), resolvers) : undefined;
+  return token ? resolveCaller(c, token, c.req.param('tenant'), resolvers, companionFor) : undefined;
 }
 
-async function resolveCaller<E extends AppEnv>(c: Context<E>, token: string, tenantSlug: string | undefined, resolvers: readonly CredentialResolver[]): Promise<Caller> {
+async function resolveCaller<E extends AppEnv>(
+  c: Context<E>,
+  token: string,
+  tenantSlug: string | undefined,
+  resolvers: readonly CredentialResolver[],
+  companionFor: CompanionFor | undefined,
+): Promise<Caller> {
   const request = { env: c.env, waitUntil: (work: Promise<unknown>) => c.executionCtx.waitUntil(work) };
   for (const resolve of resolvers) {
-    const caller = await resolve(request, token, tenantSlug);
+    const caller = await resolve(request, token, tenantSlug, companionFor);
     if (caller) return caller;
   }
   const session = await verifySession(c.env, token);
   if (!session.ok) throw new AppError('unauthenticated', 'Session is invalid or expired');
   const now = Date.now();
-  // One statement: the session record (revoked? expired?), its user and, on a tenant path, their membership.
-  const row = await userWithMembership(c.env, { sessionId: session.sessionId, userId: session.userId, now }, tenantSlug);
+  // One statement: the session record (revoked? expired?), its user and, on a tenant path, their membership;
+  // batched with the route's read when it declared one.
+  const { row, companion } = await userWithMembership(c.env, { sessionId: session.sessionId, userId: session.userId, now }, tenantSlug, companionFor?.(session.userId));
   if (!row) throw new AppError('unauthenticated', 'Session is invalid or expired');
   if (row.lastSeenAt < now - LAST_SEEN_RESOLUTION_MS) {
     // Off the request path, and at most once per resolution: most requests only read.
@@ -81,7 +94,7 @@ async function resolveCaller<E extends AppEnv>(c: Context<E>, token: string, ten
     );
   }
   const principal: Principal = { type: 'user', userId: row.id, email: row.email, sessionId: session.sessionId, emailVerified: row.emailVerifiedAt !== null, mfaEnabled: row.mfaSecret !== null };
-  return { principal, membership: row.membership };
+  return { principal, membership: row.membership, ...companion };
 }
 
 /** How stale a session's "last seen" may be: writes at most this often per session. */

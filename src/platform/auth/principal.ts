@@ -29,4 +29,6 @@ export interface Membership {
 export interface Caller {
   principal: Principal;
   membership?: Membership | null;
+  /** The rows of the route's read, when it was batched with this resolution (platform/auth/with-resolution.ts). */
+  companion?: unknown;
 }

@@ -8,11 +8,23 @@ import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, mi
 import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
+import type { BatchStatement } from './global-db';
 import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, usageRollups, users, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
 const tenantColumns = { id: tenants.id, slug: tenants.slug, name: tenants.name };
+
+/**
+ * The tenant's columns under names of their own, for statements that may run
+ * in a D1 batch: drizzle maps a batch's rows by column name, so a tenant's
+ * `id` and `name` beside a user's or a key's would overwrite each other.
+ */
+const tenantColumnsForBatch = {
+  id: sql<string>`${tenants.id}`.as('tenant_id_'),
+  slug: tenants.slug,
+  name: sql<string>`${tenants.name}`.as('tenant_name_'),
+};
 
 /** A tenant by id, before a context for it exists (system work names tenants by id). */
 export async function tenantById(env: DbEnv, tenantId: string) {
@@ -30,6 +42,24 @@ export function membershipsOfUser(env: DbEnv, userId: string) {
     .orderBy(tenants.name);
 }
 
+/**
+ * A person and the tenants they belong to, in one statement (one row per
+ * membership, or one row with no tenant): GET /api/me and the pages' chrome.
+ */
+export function userWithTenants(env: DbEnv, userId: string) {
+  return database(env.DB)
+    .select({
+      user: { id: users.id, email: users.email, name: users.name, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret },
+      tenant: tenantColumnsForBatch,
+      role: memberships.role,
+    })
+    .from(users)
+    .leftJoin(memberships, eq(memberships.userId, users.id))
+    .leftJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(eq(users.id, userId))
+    .orderBy(tenants.name);
+}
+
 /** An invitation by its token's hash: the link is all its holder has, so the tenant is learnt from it. */
 export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
   const [found] = await database(env.DB)
@@ -39,6 +69,18 @@ export async function invitationByTokenHash(env: DbEnv, tokenHash: string) {
     .where(eq(invitations.tokenHash, tokenHash))
     .limit(1);
   return found;
+}
+
+/**
+ * Runs who-and-where's statement alone, or in one batch with the route's
+ * read (`companion`, platform/auth/with-resolution.ts): one round trip
+ * either way. `companion` is in the answer only when it ran.
+ */
+async function withCompanion<R>(env: DbEnv, query: BatchStatement & PromiseLike<R>, companion: BatchStatement | undefined): Promise<{ rows: R; companion?: { companion: unknown } }> {
+  if (!companion) return { rows: await query };
+  const [rows, read] = await database(env.DB).batch([query, companion]);
+  // A batch answers each statement as that statement alone would.
+  return { rows: rows as R, companion: { companion: read } };
 }
 
 /** `membership` from a left join: the tenant of the path's slug, and the role if the caller holds one there. */
@@ -51,21 +93,24 @@ function membershipOf(tenant: Membership['tenant'] | null, role: Role | null, re
  * its membership: the tenant of that slug if it is the key's own (a key
  * reaches no other), with the key's role. Who and where in one statement.
  */
-export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantSlug: string | undefined) {
+export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantSlug: string | undefined, companion?: BatchStatement) {
   const db = database(env.DB);
   const key = and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt));
   const columns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy };
   if (tenantSlug === undefined) {
-    const [row] = await db.select(columns).from(apiKeys).where(key).limit(1);
-    return row && { ...row, membership: undefined };
+    const { rows, companion: read } = await withCompanion(env, db.select(columns).from(apiKeys).where(key).limit(1), companion);
+    const [row] = rows;
+    return { row: row && { ...row, membership: undefined }, companion: read };
   }
-  const [row] = await db
-    .select({ ...columns, tenant: tenantColumns, requireMfa: tenants.requireMfa })
+  const query = db
+    .select({ ...columns, tenant: tenantColumnsForBatch, requireMfa: tenants.requireMfa })
     .from(apiKeys)
     .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, tenantSlug)))
     .where(key)
     .limit(1);
-  return row && { id: row.id, tenantId: row.tenantId, role: row.role, createdBy: row.createdBy, membership: membershipOf(row.tenant, row.role, row.requireMfa) };
+  const { rows, companion: read } = await withCompanion(env, query, companion);
+  const [row] = rows;
+  return { row: row && { id: row.id, tenantId: row.tenantId, role: row.role, createdBy: row.createdBy, membership: membershipOf(row.tenant, row.role, row.requireMfa) }, companion: read };
 }
 
 /**
@@ -75,25 +120,28 @@ export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantS
  * credential and its revocation (401) and the membership (404) cost one round
  * trip and are still answered in the contract's order.
  */
-export async function userWithMembership(env: DbEnv, session: { sessionId: string; userId: string; now: number }, tenantSlug: string | undefined) {
+export async function userWithMembership(env: DbEnv, session: { sessionId: string; userId: string; now: number }, tenantSlug: string | undefined, companion?: BatchStatement) {
   const db = database(env.DB);
   const columns = { id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt };
   const live = and(eq(sessions.id, session.sessionId), eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, session.now));
   if (tenantSlug === undefined) {
-    const [row] = await db.select(columns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).limit(1);
-    return row && { ...row, membership: undefined };
+    const { rows, companion: read } = await withCompanion(env, db.select(columns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).limit(1), companion);
+    const [row] = rows;
+    return { row: row && { ...row, membership: undefined }, companion: read };
   }
-  const [row] = await db
-    .select({ ...columns, tenant: tenantColumns, requireMfa: tenants.requireMfa, role: memberships.role })
+  const query = db
+    .select({ ...columns, tenant: tenantColumnsForBatch, requireMfa: tenants.requireMfa, role: memberships.role })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(tenants, eq(tenants.slug, tenantSlug))
     .leftJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, users.id)))
     .where(live)
     .limit(1);
-  if (!row) return undefined;
+  const { rows, companion: read } = await withCompanion(env, query, companion);
+  const [row] = rows;
+  if (!row) return { row: undefined, companion: read };
   const { tenant, requireMfa, role, ...user } = row;
-  return { ...user, membership: membershipOf(tenant, role, requireMfa) };
+  return { row: { ...user, membership: membershipOf(tenant, role, requireMfa) }, companion: read };
 }
 
 /** Records a key's use, at most once per `resolutionMs`: most requests read, none need write. */

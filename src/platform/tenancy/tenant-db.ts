@@ -4,6 +4,12 @@ import type { SQLiteColumn, SQLiteTable, SQLiteUpdateSetSource } from 'drizzle-o
 import type { Database } from '../db/client';
 import { tenants, users } from '../db/schema';
 
+/**
+ * The reads of a tenant-bound handle, all a read batched with who and where
+ * may use: its tenant is a subquery there, not an id, so it writes nothing.
+ */
+export type TenantReads = Pick<TenantDb, 'where' | 'select' | 'selectWithUser' | 'counting'>;
+
 /** A table with a `tenant_id` column: everything this handle will touch. */
 export type TenantTable = SQLiteTable & { tenantId: SQLiteColumn };
 
@@ -19,7 +25,8 @@ export class TenantDb {
 
   constructor(
     db: Database,
-    readonly tenantId: string,
+    /** The tenant's id, or (for a read batched with who and where, platform/auth/with-resolution.ts) a subquery that finds it. */
+    readonly tenantId: string | SQL,
   ) {
     this.#db = db;
   }
