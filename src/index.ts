@@ -2,6 +2,7 @@ import { createApp, FEATURES } from './app';
 import { serviceContext } from './platform/context';
 import type { Env } from './platform/env';
 import { runScheduledJobs, scheduledJobs } from './platform/jobs';
+import { trackBackground } from './platform/observe/usage';
 import { queueHandler } from './platform/queues';
 
 /** Workers finds Durable Object classes by the entry module's exports. */
@@ -13,7 +14,7 @@ const app = createApp();
 const jobs = scheduledJobs(FEATURES);
 
 export default {
-  fetch: app.fetch,
+  fetch: (request, env, ctx) => app.fetch(request, env, trackBackground(ctx)),
   queue: queueHandler(FEATURES),
   async scheduled(controller, env, ctx) {
     const requestId = `cron:${controller.cron}:${controller.scheduledTime}`;

@@ -38,8 +38,14 @@ const PROVISIONAL_NOTE =
   'read from /proc for the whole workerd process. Rerun `npm run cost` once metering lands: it then takes the counters from the wide events.';
 
 const METERED_NOTE =
-  "Counters from the `usage` of the app's own wide events, summed per operation; the harness's wrapped bindings measured the same " +
-  'operations independently (crossCheck lists any disagreement). Storage, object time, queue deliveries and CPU come from the harness.';
+  "Counters from the `usage` of the app's own wide events (each unit of work's, and the `background` event for what its waitUntil work used), " +
+  'summed per operation; the harness measured the same operations independently and crossCheck lists every disagreement, with the metered total. ' +
+  "Except rows: D1 returns no `meta` for `raw()`/`first()`, the forms drizzle's selects and RETURNING use, so the wide events' rows read and written " +
+  "are a floor (decision 0013); d1RowsRead and d1RowsWritten are D1's own figures, seen by the harness, and the metered ones are in crossCheck. " +
+  'Storage, object time, queue deliveries and CPU come from the harness.';
+
+/** Counters the wide events report exactly; rows are a floor there (raw()/first() carry no meta), so D1's own figures stand. */
+const EXACT_METERED_FIELDS = WIDE_EVENT_FIELDS.filter((f) => f !== 'd1RowsRead' && f !== 'd1RowsWritten');
 
 function packageVersion(name: string): string {
   return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -93,12 +99,15 @@ function scansOf(blocks: Block[]): Measurements['operations'][OperationKind]['sc
   return scans;
 }
 
-/** The wide events' counters replace the harness's; where the two differ, the difference is recorded. */
+/**
+ * The wide events' exact counters replace the harness's; every field where
+ * the two differ is recorded, with both totals (the rows too, which stay D1's own).
+ */
 function applyMetering(kind: string, usage: Usage, metered: WideEventUsage, crossCheck: NonNullable<Measurements['crossCheck']>): Usage {
   for (const field of WIDE_EVENT_FIELDS) {
     if (metered[field] !== usage[field]) crossCheck.push({ operation: kind, field, metered: metered[field], harness: usage[field] });
   }
-  return { ...usage, ...metered };
+  return { ...usage, ...Object.fromEntries(EXACT_METERED_FIELDS.map((f) => [f, metered[f]])) };
 }
 
 interface Run {

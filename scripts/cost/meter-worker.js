@@ -12,6 +12,8 @@
  * - the TenantDO namespace: each RPC call on a stub counts (each is one
  *   billed Durable Object request); inside the object, every method and the
  *   alarm are timed, and the SQLite cursors they open give rows read/written;
+ *   the UsageMeter object (the app's own metering, one add per unit of work)
+ *   is timed and counted the same way, as billed requests, not as calls;
  * - the stripe-events queue: messages sent, and deliveries to the consumer;
  * - email: a `send_email` binding that counts what it is given.
  *
@@ -19,7 +21,7 @@
  * or not, D1 size, table sizes, a tenant object's size, its alarm, a D1
  * write benchmark on a scratch database). The app itself is untouched.
  */
-import app, { TenantDO as AppTenantDO } from './index.js';
+import app, { TenantDO as AppTenantDO, UsageMeter as AppUsageMeter } from './index.js';
 
 const HARNESS_PREFIX = '/__cost/';
 
@@ -149,17 +151,47 @@ function settleCursors(cursors) {
   }
 }
 
-/** The app's TenantDO with metered bindings, each entry point timed and counted as one billed request. */
-export class TenantDO extends AppTenantDO {
-  #cursors;
+/** Times every method of `Base` and counts each call as one billed request, with its SQLite rows. */
+function timedObject(Base) {
+  class Timed extends Base {
+    #cursors;
 
-  constructor(ctx, env) {
-    const cursors = [];
-    watchSql(ctx.storage.sql, cursors);
-    super(ctx, meteredEnv(env));
-    this.#cursors = cursors;
+    constructor(ctx, env) {
+      const cursors = [];
+      watchSql(ctx.storage.sql, cursors);
+      super(ctx, meteredEnv(env));
+      this.#cursors = cursors;
+    }
+
+    async _timed(work) {
+      usage.doRequests++;
+      const started = Date.now();
+      begin();
+      try {
+        return await work();
+      } finally {
+        usage.doWallMs += Date.now() - started;
+        settleCursors(this.#cursors);
+        end();
+      }
+    }
   }
+  for (const name of Object.getOwnPropertyNames(Base.prototype)) {
+    const original = Base.prototype[name];
+    if (name === 'constructor' || typeof original !== 'function') continue;
+    Object.defineProperty(Timed.prototype, name, {
+      configurable: true,
+      writable: true,
+      value: function timedMethod(...args) {
+        return this._timed(() => original.apply(this, args));
+      },
+    });
+  }
+  return Timed;
+}
 
+/** The app's TenantDO with metered bindings, each entry point timed and counted as one billed request. */
+export class TenantDO extends timedObject(AppTenantDO) {
   /** Harness only: run the object's alarm now, as the runtime would when it falls due. */
   async costAlarm() {
     return this.alarm();
@@ -169,32 +201,10 @@ export class TenantDO extends AppTenantDO {
   async costSize() {
     return this.ctx.storage.sql.databaseSize;
   }
-
-  async _timed(work) {
-    usage.doRequests++;
-    const started = Date.now();
-    begin();
-    try {
-      return await work();
-    } finally {
-      usage.doWallMs += Date.now() - started;
-      settleCursors(this.#cursors);
-      end();
-    }
-  }
 }
 
-for (const name of Object.getOwnPropertyNames(AppTenantDO.prototype)) {
-  const original = AppTenantDO.prototype[name];
-  if (name === 'constructor' || typeof original !== 'function') continue;
-  Object.defineProperty(TenantDO.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: function timedMethod(...args) {
-      return this._timed(() => original.apply(this, args));
-    },
-  });
-}
+/** The app's usage meter: its adds are requests the app pays for, though no wide event counts them. */
+export class UsageMeter extends timedObject(AppUsageMeter) {}
 
 // ---------------------------------------------------------------- queue and email
 

@@ -5,7 +5,7 @@
  * the included allowances. Pure and deterministic: no clock, no I/O.
  */
 import type { CronRun, Measurements, OperationKind, Usage } from './measurements.ts';
-import type { CloudflareResource, Prices } from './prices.ts';
+import { meteredResources, RESOURCES, resourceCosts, sum, zeroUsage, type CloudflareResource, type Prices, type ResourceUsage } from '../../src/platform/economics/pricing.ts';
 import { APP_SCHEDULES, CALENDAR, type Assumptions, type TenantProfile } from './profiles.ts';
 
 export interface PlanPrices {
@@ -21,25 +21,7 @@ export interface ModelInputs {
   profiles: TenantProfile[];
 }
 
-export type ResourceUsage = Record<CloudflareResource, number>;
-
-/** Billed resources in the order the report lists them. */
-export const RESOURCES: readonly CloudflareResource[] = [
-  'workersRequests',
-  'workersCpuMs',
-  'd1RowsRead',
-  'd1RowsWritten',
-  'd1StorageGbMonth',
-  'doRequests',
-  'doDurationGbS',
-  'doSqliteRowsRead',
-  'doSqliteRowsWritten',
-  'doSqliteStorageGbMonth',
-  'queueOperations',
-  'analyticsEngineDataPoints',
-  'analyticsEngineReadQueries',
-  'emailsSent',
-];
+export { RESOURCES, sum, type ResourceUsage };
 
 /** The usage fields that add up (everything but the per-table maps). */
 export type Counters = Omit<Usage, 'd1RowsAdded' | 'd1ByTable' | 'cpuMs'> & { cpuMs: number };
@@ -65,10 +47,6 @@ const COUNTER_FIELDS = [
 const BYTES_PER_GB = 1e9;
 /** Operations that happen once in a tenant's life: their storage counts once, their cost is spread over its lifetime. */
 const ONCE_PER_LIFETIME: readonly OperationKind[] = ['auth.signup', 'billing.checkout'];
-
-function zeroUsage(): ResourceUsage {
-  return Object.fromEntries(RESOURCES.map((r) => [r, 0])) as ResourceUsage;
-}
 
 function addUsage(a: ResourceUsage, b: ResourceUsage, times = 1): ResourceUsage {
   return Object.fromEntries(RESOURCES.map((r) => [r, a[r] + b[r] * times])) as ResourceUsage;
@@ -112,20 +90,12 @@ function entries(rates: Partial<Record<OperationKind, number>>): [OperationKind,
 
 /** Billed resources for `times` repetitions of a usage (storage aside: it accumulates, see `storageBytes`). */
 function resourcesOf(counters: Counters, times: number, assumptions: Assumptions): ResourceUsage {
-  const u = zeroUsage();
-  u.workersRequests = counters.requests * times;
+  const metered = meteredResources(counters);
+  const u = Object.fromEntries(RESOURCES.map((r) => [r, metered[r] * times])) as ResourceUsage;
   u.workersCpuMs = counters.cpuMs * times;
-  u.d1RowsRead = counters.d1RowsRead * times;
-  u.d1RowsWritten = counters.d1RowsWritten * times;
-  u.doRequests = counters.doRequests * times;
   u.doDurationGbS = ((counters.doWallMs + counters.doRequests * assumptions.productionMsPerDoRequest) / 1000) * assumptions.doMemoryGb * times;
   u.doSqliteRowsRead = counters.doSqlRowsRead * times;
   u.doSqliteRowsWritten = counters.doSqlRowsWritten * times;
-  // A message is written and deleted once, and read once per delivery (retries read again).
-  u.queueOperations = (2 * counters.queueMessages + counters.queueDeliveries) * times;
-  // The planned metering writes one data point per unit of work: request, queue message, cron run, object call.
-  u.analyticsEngineDataPoints = (counters.requests + counters.queueDeliveries + counters.doRequests) * times;
-  u.emailsSent = counters.emails * times;
   return u;
 }
 
@@ -283,24 +253,13 @@ function fleetUsage(n: number, inputs: ModelInputs): ResourceUsage {
 
 /** Cost per resource at list price, as if every allowance were used up: the marginal cost. */
 function marginalCost(usage: ResourceUsage, prices: Prices): Record<CloudflareResource, number> {
-  return Object.fromEntries(RESOURCES.map((r) => [r, (usage[r] * prices.cloudflare[r].price) / prices.cloudflare[r].per])) as Record<CloudflareResource, number>;
+  return resourceCosts(usage, prices, { allowances: false });
 }
 
 /** The account's bill: the base fee, then each resource beyond its allowance. */
 export function accountBill(usage: ResourceUsage, prices: Prices): { total: number; byResource: Record<CloudflareResource, number> } {
-  const byResource = Object.fromEntries(
-    RESOURCES.map((r) => {
-      const p = prices.cloudflare[r];
-      return [r, (Math.max(0, usage[r] - p.included) * p.price) / p.per];
-    }),
-  ) as Record<CloudflareResource, number>;
+  const byResource = resourceCosts(usage, prices, { allowances: true });
   return { total: prices.cloudflare.workersPaidBase.monthly + sum(Object.values(byResource)), byResource };
-}
-
-export function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
 }
 
 function monthlyRevenue(profile: TenantProfile, planPrices: PlanPrices): number {

@@ -3,6 +3,7 @@
  * rests on. Every figure here is an assumption, stated with its reason; the
  * measured side (what one operation costs) is in docs/economics/measurements.json.
  */
+import { PLAN_PRICES as APP_PLAN_PRICES } from '../../src/features/billing/plan-prices.ts';
 import type { OperationKind } from './measurements.ts';
 
 type Plan = 'free' | 'pro' | 'enterprise';
@@ -43,20 +44,20 @@ export const APP_SCHEDULES = {
 } as const;
 
 /**
- * The prices the app sells, as the Stripe emulator seeds them
- * (tools/stripe-emulator/server.ts; STRIPE_PRICE_PRO / STRIPE_PRICE_ENTERPRISE):
- * `price_pro_monthly` 1,200¢ per seat per month, `price_enterprise_monthly`
- * 50,000¢ per month. test/node/cost-model.test.ts checks them against the emulator.
+ * The prices the app sells, from its own table (src/features/billing/plan-prices.ts,
+ * the prices STRIPE_PRICE_PRO / STRIPE_PRICE_ENTERPRISE name):
+ * `price_pro_monthly` per seat per month, `price_enterprise_monthly` per
+ * month. test/node/cost-model.test.ts checks them against the emulator.
  */
 export const PLAN_PRICES = {
-  proPerSeatMonthly: 12,
+  proPerSeatMonthly: APP_PLAN_PRICES.pro.monthlyMinor / 100,
   /**
    * Enterprise is "arranged with sales": the app's only enterprise figure is
    * this price, one subscription at quantity 1, whatever the seat count in
    * its metadata. Taken as the contract value; the sensitivity table shows
    * what a per-seat contract would change.
    */
-  enterpriseMonthly: 500,
+  enterpriseMonthly: APP_PLAN_PRICES.enterprise.monthlyMinor / 100,
 } as const;
 
 export interface Assumptions {

@@ -349,10 +349,11 @@ function assumptionsSection(inputs: ModelInputs): string {
     `- Peak factor ${num(a.peakFactor)}: working-day traffic falls in about 10 busy hours of 5 days (3.4 × the flat average), and the busiest minutes run at twice the busy hour's mean.`,
     `- D1 in production: about ${a.productionMsPerD1Query} ms per query on average, so about ${num(1000 / a.productionMsPerD1Query)} queries/s per database (Cloudflare's own example figure); ` +
       'the local benchmark above measures the binding and SQLite, not production.',
+    "- Metering itself: every unit of work done for a tenant adds to the tenant's usage meter after the response, one object request and SQLite row written each (measured with the rest).",
     `- Durable Objects: billed for ${a.doMemoryGb} GB while busy; each request is charged the busy time measured locally plus ${a.productionMsPerDoRequest} ms ` +
       '(production awaits D1 and the network; locally neither exists). Each alarm re-arms itself with one `setAlarm()`, billed as one SQLite row written.',
     '- Queues: a message is written, read and deleted once (3 operations), plus a read per retry; every message is under 64 KB.',
-    '- Analytics Engine: the planned metering writes one data point per unit of work (request, queue message, cron run, object call); ' +
+    '- Analytics Engine: the metering writes one data point per unit of work (request, queue message, cron run, object call; an alarm is none); ' +
       `operators run ${num(a.analyticsReadQueriesPerMonth)} read queries a month. Modelled at the published price though the page says billing is not on yet.`,
     '- Workers requests include cron and queue-consumer invocations (a handful a month per tenant).',
     '- Stripe: US domestic cards, one charge a month per paying tenant; enterprise pays by card too (an invoice paid by bank transfer would cost less). ' +

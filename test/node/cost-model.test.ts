@@ -117,8 +117,8 @@ describe('the model on a small fixed profile (worked by hand)', () => {
     expect(u.doSqliteStorageGbMonth).toBeCloseTo(2e-5, 15);
     // Queue: (2 × 1 message + 1 delivery) × 13/6 = 6.5 operations
     expect(u.queueOperations).toBeCloseTo(6.5, 9);
-    // Analytics Engine: requests 302.25 + deliveries 13/6 + object requests 4,320 = 4,624.41667
-    expect(u.analyticsEngineDataPoints).toBeCloseTo(302.25 + 13 / 6 + 4320, 9);
+    // Analytics Engine, one point per unit of work: requests 302.25 + deliveries 13/6 (alarms are no unit, no object calls) = 304.41667
+    expect(u.analyticsEngineDataPoints).toBeCloseTo(302.25 + 13 / 6, 9);
     expect(u.emailsSent).toBe(0);
   });
 
@@ -135,17 +135,17 @@ describe('the model on a small fixed profile (worked by hand)', () => {
     //   object rows written 8,640 × 1e-6 = 0.00864
     //   object storage 2e-5 × 0.20      = 0.000004
     //   queue 6.5 × 0.40e-6             = 0.0000026
-    //   Analytics Engine 4,624.41667 × 0.25e-6 = 0.001156104
-    //   total                            = 0.010691525
+    //   Analytics Engine 304.41667 × 0.25e-6 = 0.0000761042
+    //   total                            = 0.0096115252
     expect(e.cloudflare.doSqliteRowsWritten).toBeCloseTo(0.00864, 12);
-    expect(e.cloudflareTotal).toBeCloseTo(0.010691525, 8);
+    expect(e.cloudflareTotal).toBeCloseTo(0.0096115252, 9);
     // Revenue: 2 seats × $12 = $24. Card: 2.9% × 24 + 0.30 = 0.996; Billing: 0.7% × 24 = 0.168
     expect(e.revenue).toBe(24);
     expect(e.stripe.card).toBeCloseTo(0.996, 12);
     expect(e.stripe.billing).toBeCloseTo(0.168, 12);
-    // Gross profit: 24 − 1.164 − 0.010691525 = 22.825308475; margin ÷ 24 = 0.9510545
-    expect(e.grossProfit).toBeCloseTo(22.825308475, 8);
-    expect(e.grossMargin).toBeCloseTo(0.9510545, 7);
+    // Gross profit: 24 − 1.164 − 0.0096115252 = 22.8263884748; margin ÷ 24 = 0.95109952
+    expect(e.grossProfit).toBeCloseTo(22.8263884748, 9);
+    expect(e.grossMargin).toBeCloseTo(0.95109952, 8);
   });
 
   test("the account's bill: the base fee, then only what exceeds each allowance", () => {

@@ -13,7 +13,7 @@ import { call, signUpOwner, type SignedUp } from './helpers';
 import { capturedLines } from './log-capture';
 import { checkoutAndPay, customerOf, eventsFor, eventually, postWebhook } from './stripe-helpers';
 
-const UNITS = ['request', 'queue.message', 'cron', 'do.call'];
+const UNITS = ['request', 'queue.message', 'cron', 'do.call', 'background'];
 const METERED: (keyof UsageDay & keyof Usage)[] = ['d1RowsRead', 'd1RowsWritten', 'doCalls', 'queueMessages', 'emails'];
 
 type WideEvent = LogLine & { usage: Usage };
@@ -110,6 +110,23 @@ describe('wide events and traces', () => {
     });
     expect(events[0]!.usage.d1RoundTrips).toBeGreaterThan(0);
     expect(events[0]!.usage.d1Queries).toBeGreaterThanOrEqual(events[0]!.usage.d1RoundTrips);
+  });
+
+  it('reports the work a request left in waitUntil (the invitation email delivered after the response) in a background event of its trace', async () => {
+    const owner = await signUpOwner();
+    const res = await call('POST', `/api/t/${owner.tenant.slug}/invitations`, { token: owner.token, body: { email: 'later@example.test', role: 'member' } });
+    expect(res.status).toBe(201);
+    const requestId = res.headers.get('x-request-id');
+    const background = await eventually(async () => {
+      const found = wideEvents().find((e) => e.msg === 'background' && e.requestId === requestId);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    const request = wideEvents().find((e) => e.msg === 'request' && e.requestId === requestId);
+    expect(background).toMatchObject({ traceId: request?.traceId, tenantId: owner.tenant.id, route: '/api/t/:tenant/invitations' });
+    // The outbox read and the sent mark: D1 work no request event reported.
+    expect(background.usage.d1Queries).toBeGreaterThan(0);
+    expect(background.usage.d1RowsWritten).toBeGreaterThan(0);
   });
 
   it('follows one webhook by its trace id: the request, the queue consumer, the Durable Object', async () => {

@@ -140,6 +140,8 @@ export const NOT_WALKED: Record<string, string> = {
   'GET /ops/health': 'operator console, behind the operator\'s identity (test/workers/ops*.test.ts)',
   'GET /ops/tenants': 'operator console, behind the operator\'s identity (test/workers/ops*.test.ts)',
   'GET /ops/tenants/:tenant/usage': 'operator console, behind the operator\'s identity (test/workers/ops*.test.ts)',
+  'GET /ops/economics': 'operator console: both lists in one batch, behind the operator\'s identity (test/workers/economics.test.ts counts it)',
+  'GET /ops/console/economics': 'operator console: the same batch as GET /ops/economics (test/workers/economics.test.ts)',
   'POST /ops/console/emails/:id/retry': 'operator console, behind the operator\'s identity (test/workers/ops*.test.ts)',
   'POST /ops/console/events/:id/replay': 'operator console, behind the operator\'s identity (test/workers/ops*.test.ts)',
   'POST /ops/console/sign-in': 'operator console, behind the operator\'s identity (test/workers/ops*.test.ts)',

@@ -32,6 +32,7 @@ const CROSS_TENANT_INDEXES = [
   'invitations_token_hash_uq', // accepting presents only the token
   'memberships_user_idx', // GET /api/me: a user's tenants
   'subscriptions_customer_uq', // webhooks name a Stripe customer
+  'usage_rollups_cost_idx', // the operator console lists the fleet's tenants by cost
 ];
 
 async function indexColumns(index: string): Promise<string[]> {

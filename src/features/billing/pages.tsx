@@ -22,6 +22,7 @@ import { tenantPath } from '../../platform/ui/paths';
 import { openBillingPortal, requestSeatChange, startCheckout } from './checkout';
 import { checkoutBody, MAX_SEATS, seatChangeBody, seatPreviewQuery } from './inputs';
 import { billingPermissions } from './permissions';
+import { PLAN_PRICES } from './plan-prices';
 import { PLAN_TABLE } from './plans';
 import { previewSeatChange, type SeatPreview } from './preview';
 import { getBillingSummary, type BillingSummary } from './summary';
@@ -171,7 +172,7 @@ async function billingPage(c: Context<TenantPageEnv>) {
         <section class="card" aria-labelledby="upgrade-heading">
           <h2 id="upgrade-heading">Upgrade to {PLAN_TABLE.pro.label}</h2>
           <p>
-            {PLAN_TABLE.pro.label}: $12 per seat per month, up to {PLAN_TABLE.pro.projects} projects. {PLAN_TABLE.enterprise.label} (unlimited projects, priced per
+            {PLAN_TABLE.pro.label}: ${PLAN_PRICES.pro.monthlyMinor / 100} per seat per month, up to {PLAN_TABLE.pro.projects} projects. {PLAN_TABLE.enterprise.label} (unlimited projects, priced per
             contract) is arranged with our sales team.
           </p>
           <Form csrf={csrf} action={`${base}/checkout`} label="Upgrade">

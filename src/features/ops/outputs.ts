@@ -25,3 +25,7 @@ export const timelineResponse = z.object({
   entries: z.array(z.object({ at: z.number(), source: z.enum(['audit', 'stripe', 'security']), what: z.string(), requestId: z.string().nullable(), detail: z.record(z.string(), z.unknown()) })),
   usage: usageDaysOut.shape.days,
 });
+
+/** A page of tenants ranked by cost or by loss, as the console shows it (its rows are described loosely here). */
+const economicsPage = z.looseObject({}).describe('a page of tenants with their usage, cost, revenue and margin');
+export const economicsResponse = z.object({ windowDays: z.number(), rollupEveryHours: z.number(), pricesReadOn: z.string(), byCost: economicsPage, losses: economicsPage });

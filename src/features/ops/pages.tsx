@@ -2,7 +2,8 @@
  * The operator console: server-rendered pages under /ops/console, behind
  * the pages' own middleware (CSP, CSRF token on every form, no-store) and
  * the operator's identity (operator.ts). Find a tenant; see its timeline
- * and usage; replay dead Stripe events; retry failed emails; the health figures.
+ * and usage; replay dead Stripe events; retry failed emails; the health
+ * figures; what each tenant costs beside what it pays.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { setCookie } from 'hono/cookie';
@@ -16,6 +17,8 @@ import { buttonAction } from '../../platform/ui/form';
 import { renderPage } from '../../platform/ui/page-app';
 import type { PageEnv } from '../../platform/ui/page-env';
 import { secretsEqual } from '../../platform/crypto';
+import { economicsOfTenant, tenantEconomics, type TenantEconomics } from './economics';
+import { economicsQuery } from './inputs';
 import { identifyOperator, OPS_COOKIE, type Operator } from './operator';
 import { listDeadEvents, listFailedEmails, opsHealth, replayDeadEvent, retryFailedEmail, searchTenants, tenantTimelineForOperator, type OpsHealth } from './service';
 
@@ -60,6 +63,44 @@ const signInPage = (c: Parameters<typeof renderPage>[0], state: FormState, statu
       </Form>
     </section>,
   );
+
+/** Cents for a month's revenue; two significant figures for the fractions of a cent a small tenant costs. */
+const money = (usd: number) => (usd !== 0 && Math.abs(usd) < 0.01 ? `$${usd.toPrecision(2)}` : `$${usd.toFixed(2)}`);
+
+/** One list of tenants with their 30 days' cost beside their revenue, and a link to its next page. */
+const EconomicsTable = ({ list, caption, empty, next }: { list: TenantEconomics['byCost']; caption: string; empty: string; next: (page: number) => string }) => (
+  <>
+    <DataTable
+      caption={caption}
+      dense
+      head={['Tenant', 'Plan', 'Seats', 'Requests', 'D1 rows read', 'D1 rows written', 'Object calls', 'Cost, 30 days', 'Revenue, monthly', 'Margin']}
+      empty={empty}
+      rows={list.tenants.map((t) => (
+        <tr class={t.marginUsd < 0 ? 'error' : undefined}>
+          <td>
+            <a href={`${CONSOLE}/tenants/${t.tenant.id}`}>{t.tenant.name}</a>
+          </td>
+          <td>
+            {t.plan} ({t.status})
+          </td>
+          <td>{t.seats ?? '—'}</td>
+          <td>{t.usage.requests}</td>
+          <td>{t.usage.d1RowsRead}</td>
+          <td>{t.usage.d1RowsWritten}</td>
+          <td>{t.usage.doCalls}</td>
+          <td>{money(t.costUsd)}</td>
+          <td>{money(t.revenueUsd)}</td>
+          <td>{money(t.marginUsd)}</td>
+        </tr>
+      ))}
+    />
+    {list.nextPage && (
+      <p>
+        <a href={next(list.nextPage)}>Next page</a>
+      </p>
+    )}
+  </>
+);
 
 const HealthFacts = ({ health }: { health: OpsHealth }) => (
   <dl class="facts" data-testid="health">
@@ -147,6 +188,9 @@ export const opsPages = pageApp()
           </h2>
           <HealthFacts health={health} />
         </section>
+        <p>
+          <a href={`${CONSOLE}/economics`}>Unit economics: what each tenant costs beside what it pays</a>
+        </p>
         <section class="card" aria-labelledby="dead-heading">
           <h2 id="dead-heading">Dead Stripe events</h2>
           <DataTable
@@ -216,9 +260,40 @@ export const opsPages = pageApp()
       </section>,
     );
   })
+  .get('/economics', async (c) => {
+    const parsed = economicsQuery.safeParse(c.req.query());
+    if (!parsed.success) throw new AppError('validation_failed', 'page, lossPage and limit are whole numbers from 1', { issues: parsed.error.issues });
+    const query = parsed.data;
+    const view = await tenantEconomics(requestContext(c), query);
+    const link = (change: Partial<typeof query>) => `${CONSOLE}/economics?${new URLSearchParams(Object.entries({ ...query, ...change }).map(([k, v]) => [k, String(v)]))}`;
+    return renderPage(
+      c,
+      { title: 'Unit economics' },
+      <>
+        <div class="page-head">
+          <h1>Unit economics</h1>
+          <p class="muted">
+            <a href={CONSOLE}>Operator console</a> · each tenant's metered usage over the last {view.windowDays} days, priced at Cloudflare's list prices
+            (docs/economics/prices.json, read {view.pricesReadOn}), beside what its subscription bills a month. Rolled up by each tenant's meter every{' '}
+            {view.rollupEveryHours} hours; CPU time and storage are not metered per tenant and are not in the cost; a tenant with no usage in the window costs nothing and is not listed.
+          </p>
+        </div>
+        <section class="card" aria-labelledby="losses-heading">
+          <h2 id="losses-heading">Costs more than it pays</h2>
+          <EconomicsTable list={view.losses} caption="Tenants that cost more than they pay" empty="Every tenant pays for what it uses." next={(lossPage) => link({ lossPage })} />
+        </section>
+        <section class="card" aria-labelledby="cost-heading">
+          <h2 id="cost-heading">Tenants by cost</h2>
+          <EconomicsTable list={view.byCost} caption="Tenants, most expensive first" empty="No metered usage yet." next={(page) => link({ page })} />
+        </section>
+      </>,
+    );
+  })
   .get('/tenants/:tenant', async (c) => {
     const { tenant: ref } = readParams(c, tenantParams);
-    const view = await tenantTimelineForOperator(requestContext(c), operatorOf(c), ref, 200);
+    const ctx = requestContext(c);
+    const view = await tenantTimelineForOperator(ctx, operatorOf(c), ref, 200);
+    const economics = view.tenant ? await economicsOfTenant(ctx, view.tenant.id) : null;
     const name = view.tenant?.name ?? view.deleted?.slug ?? ref;
     const active = view.usage.filter((d) => d.requests || d.d1RowsRead || d.d1RowsWritten || d.doCalls || d.queueMessages || d.emails);
     return renderPage(
@@ -234,6 +309,12 @@ export const opsPages = pageApp()
         </div>
         <section class="card" aria-labelledby="usage-heading">
           <h2 id="usage-heading">Usage, last 30 days</h2>
+          <p data-testid="tenant-economics">
+            {economics
+              ? `Cost ${money(economics.costUsd)} over the last 30 days (metered, as of ${formatTime(economics.rolledUpAt)}) beside revenue ${money(economics.revenueUsd)} a month: margin ${money(economics.marginUsd)}.`
+              : 'No cost rolled up yet: its meter writes one every few hours while it has usage.'}{' '}
+            <a href={`${CONSOLE}/economics`}>All tenants</a>
+          </p>
           <DataTable
             caption="Usage per day"
             captionHidden

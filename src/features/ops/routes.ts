@@ -6,8 +6,10 @@ import { publicApp } from '../../platform/http/apps';
 import { requestContext } from '../../platform/http/request-context';
 import { validate } from '../../platform/http/validate';
 import { deadEvents, unprocessedEvents } from '../billing/sync/events';
+import { tenantEconomics } from './economics';
+import { economicsQuery } from './inputs';
 import { identifyOperator, type Operator } from './operator';
-import { opsHealthResponse, replayedResponse, stripeEventsResponse, tenantSearchResponse, tenantUsageResponse, timelineResponse } from './outputs';
+import { economicsResponse, opsHealthResponse, replayedResponse, stripeEventsResponse, tenantSearchResponse, tenantUsageResponse, timelineResponse } from './outputs';
 import { opsHealth, replayDeadEvent, searchTenants, tenantTimelineForOperator, tenantUsageForOperator } from './service';
 
 const eventsQuery = z.strictObject({
@@ -29,6 +31,7 @@ const operatorOnly: MiddlewareHandler<AppEnv & { Variables: { operator: Operator
 /** Operators, not tenants: the JSON API under /ops (the console's pages are pages.tsx). */
 export const opsRoutes = publicApp()
   .get('/health', describe({ summary: 'Backlogs, error rate and latency', security: 'operator', errors: [401, 404], response: { status: 200, schema: opsHealthResponse } }), operatorOnly, async (c) => c.json(await opsHealth(requestContext(c))))
+  .get('/economics', describe({ summary: "Each tenant's cost, revenue and margin over the last 30 days", security: 'operator', errors: [401, 404], response: { status: 200, schema: economicsResponse } }), operatorOnly, validate('query', economicsQuery), async (c) => c.json(await tenantEconomics(requestContext(c), c.req.valid('query'))))
   .get('/tenants', describe({ summary: 'Find tenants by id, slug or name', security: 'operator', errors: [401, 404], response: { status: 200, schema: tenantSearchResponse } }), operatorOnly, validate('query', searchQuery), async (c) => c.json(await searchTenants(requestContext(c), c.req.valid('query').q)))
   .get('/tenants/:tenant/usage', describe({ summary: "A tenant's metered usage per day", security: 'operator', errors: [401, 404], response: { status: 200, schema: tenantUsageResponse } }), operatorOnly, validate('param', tenantParams), validate('query', usageQuery), async (c) => {
     return c.json(await tenantUsageForOperator(requestContext(c), c.var.operator, c.req.valid('param').tenant, c.req.valid('query').days));

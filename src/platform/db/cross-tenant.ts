@@ -9,7 +9,7 @@ import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
 import type { BatchStatement } from './global-db';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, users, type Role } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, usageRollups, users, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -319,4 +319,68 @@ export async function tenantOfStripeEvent(env: DbEnv, eventId: string): Promise<
     .where(eq(stripeEvents.id, eventId))
     .limit(1);
   return row?.tenantId;
+}
+
+/** What each plan bills a month, for the revenue beside a tenant's cost (the billing feature's prices, in dollars). */
+export interface RevenueRule {
+  proPerSeat: number;
+  enterprise: number;
+  /** Statuses Stripe invoices; any other status earns nothing. */
+  billedStatuses: readonly string[];
+}
+
+export interface EconomicsPage {
+  page: number;
+  limit: number;
+}
+
+/**
+ * The operator's fleet view of unit economics: each tenant's usage rollup
+ * (written by its meter, off the request path) with the monthly revenue its
+ * subscription bills, most expensive first, a page at a time (one more row
+ * than asked, to tell whether another page follows): all tenants with a
+ * rollup, and the losses (cost above revenue), in one D1 round trip. Walks
+ * usage_rollups_cost_idx, so a page reads about its own rows, not the fleet's.
+ */
+export async function fleetEconomics(env: DbEnv, rule: RevenueRule, pages: { byCost: EconomicsPage; losses: EconomicsPage }) {
+  const db = database(env.DB);
+  const { select, revenue } = economicsSelect(db, rule);
+  const page = ({ page, limit }: EconomicsPage, lossesOnly: boolean) =>
+    select()
+      .where(lossesOnly ? sql`${usageRollups.costUsd} > ${revenue}` : undefined)
+      .orderBy(desc(usageRollups.costUsd), asc(usageRollups.tenantId))
+      .limit(limit + 1)
+      .offset((page - 1) * limit);
+  const [byCost, losses] = await db.batch([page(pages.byCost, false), page(pages.losses, true)]);
+  return { byCost, losses };
+}
+
+/** One tenant's row of the same view (the console's tenant page); undefined while its meter has rolled nothing up. */
+export async function tenantEconomicsRow(env: DbEnv, rule: RevenueRule, tenantId: string) {
+  const [row] = await economicsSelect(database(env.DB), rule).select().where(eq(usageRollups.tenantId, tenantId)).limit(1);
+  return row;
+}
+
+/**
+ * A tenant's rollup joined with its tenant and subscription, and the revenue
+ * the subscription bills a month: pro's price × seats, enterprise's price,
+ * for the statuses Stripe invoices; else 0.
+ */
+function economicsSelect(db: ReturnType<typeof database>, rule: RevenueRule) {
+  const revenue = sql<number>`(CASE WHEN ${inArray(subscriptions.status, [...rule.billedStatuses])} THEN CASE ${subscriptions.plan}
+    WHEN 'pro' THEN ${rule.proPerSeat} * coalesce(${subscriptions.seatQuantity}, 0) WHEN 'enterprise' THEN ${rule.enterprise} ELSE 0 END ELSE 0 END)`;
+  const select = () =>
+    db
+      .select({
+        ...tenantColumns,
+        plan: sql<string>`coalesce(${subscriptions.plan}, 'free')`,
+        status: sql<string>`coalesce(${subscriptions.status}, 'none')`,
+        seats: subscriptions.seatQuantity,
+        rollup: usageRollups,
+        revenueUsd: revenue,
+      })
+      .from(usageRollups)
+      .innerJoin(tenants, eq(tenants.id, usageRollups.tenantId))
+      .leftJoin(subscriptions, eq(subscriptions.tenantId, usageRollups.tenantId));
+  return { select, revenue };
 }

@@ -5,3 +5,11 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
   }
   return false;
 }
+
+/** True when D1 refused a write because a foreign key points at no row (its parent was deleted). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e.message.includes('FOREIGN KEY constraint failed')) return true;
+  }
+  return false;
+}

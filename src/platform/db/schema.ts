@@ -11,6 +11,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -384,6 +385,34 @@ export const outboxEmails = sqliteTable(
     claimedAt: timestampMs('claimed_at'),
   },
   (t) => [index('outbox_emails_tenant_created_idx').on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * Each tenant's last 30 days of metered usage and what it costs, written by
+ * its UsageMeter object off the request path (platform/observe/meter.ts,
+ * decision XXXX-cost-console-economics), so the operator console reads one
+ * row per tenant instead of asking every tenant's object.
+ */
+export const usageRollups = sqliteTable(
+  'usage_rollups',
+  {
+    tenantId: text('tenant_id')
+      .primaryKey()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** First UTC day of the window (YYYY-MM-DD); the window ends on the day of `rolled_up_at`. */
+    windowFrom: text('window_from').notNull(),
+    rolledUpAt: timestampMs('rolled_up_at').notNull(),
+    requests: integer('requests').notNull(),
+    d1RowsRead: integer('d1_rows_read').notNull(),
+    d1RowsWritten: integer('d1_rows_written').notNull(),
+    doCalls: integer('do_calls').notNull(),
+    queueMessages: integer('queue_messages').notNull(),
+    emails: integer('emails').notNull(),
+    /** Marginal dollars at docs/economics/prices.json (platform/economics/pricing.ts), as of `rolled_up_at`. */
+    costUsd: real('cost_usd').notNull(),
+  },
+  // Cross-tenant by design: the console lists tenants by what they cost, across the fleet.
+  (t) => [index('usage_rollups_cost_idx').on(t.costUsd)],
 );
 
 export type Role = (typeof ROLES)[number];

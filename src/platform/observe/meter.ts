@@ -7,8 +7,19 @@
  * indexed by tenant (binding USAGE), for fleet-wide queries and the SLOs
  * (docs/operations/slo.md). Counts may be lost (an isolate dying before
  * its waitUntil ends): fine for metering, not for billing.
+ *
+ * While a tenant's last 30 days hold any usage, its meter also writes them,
+ * and what they cost, to its row in D1's `usage_rollups` every few hours
+ * from its own alarm: the operator console reads those rows, one per
+ * tenant, instead of asking every tenant's object (decision
+ * XXXX-cost-console-economics).
  */
 import { DurableObject } from 'cloudflare:workers';
+import { database } from '../db/client';
+import { isForeignKeyViolation } from '../db/errors';
+import { usageRollups } from '../db/schema';
+import { meteredCost } from '../economics/pricing';
+import { PRICES } from '../economics/prices';
 import type { Env } from '../env';
 import { uninstrumented } from './instrument';
 import type { UnitOfWork, Usage } from './usage';
@@ -41,6 +52,11 @@ const COLUMNS = {
 
 const METER_KEYS = Object.keys(COLUMNS) as (keyof MeterCounts)[];
 const DAY_MS = 86_400_000;
+/** The window the rollup and the console speak of. */
+export const ROLLUP_DAYS = 30;
+/** How stale a rollup may get: one D1 write per active tenant per interval. */
+export const ROLLUP_EVERY_MS = 6 * 60 * 60 * 1000;
+const TENANT_KEY = 'tenantId';
 
 export const utcDate = (at: number) => new Date(at).toISOString().slice(0, 10);
 
@@ -55,7 +71,7 @@ export class UsageMeter extends DurableObject<Env> {
     );
   }
 
-  add(date: string, counts: MeterCounts): void {
+  async add(tenantId: string, date: string, counts: MeterCounts): Promise<void> {
     const columns = METER_KEYS.map((k) => COLUMNS[k]);
     const values = METER_KEYS.map((k) => Math.max(0, Math.trunc(counts[k] ?? 0)));
     this.ctx.storage.sql.exec(
@@ -64,6 +80,45 @@ export class UsageMeter extends DurableObject<Env> {
       date,
       ...values,
     );
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      // The alarm has no caller to name the tenant: the object keeps its name.
+      await this.ctx.storage.put(TENANT_KEY, tenantId);
+      await this.ctx.storage.setAlarm(Date.now() + ROLLUP_EVERY_MS);
+    }
+  }
+
+  /**
+   * Writes the window's totals and cost to the tenant's rollup row, and comes
+   * back later while the window holds usage (so an idle tenant's row decays to
+   * zero, then stops being written). A deleted tenant's row is refused by the
+   * foreign key: the meter then stops.
+   */
+  override async alarm(): Promise<void> {
+    const tenantId = await this.ctx.storage.get<string>(TENANT_KEY);
+    if (!tenantId) return;
+    const now = Date.now();
+    const windowFrom = utcDate(now - (ROLLUP_DAYS - 1) * DAY_MS);
+    const days = this.since(windowFrom);
+    const total = (key: keyof MeterCounts) => days.reduce((n, day) => n + day[key], 0);
+    const counts = {
+      requests: total('requests'),
+      d1RowsRead: total('d1RowsRead'),
+      d1RowsWritten: total('d1RowsWritten'),
+      doCalls: total('doCalls'),
+      queueMessages: total('queueMessages'),
+      emails: total('emails'),
+    };
+    // Each message is delivered once, retries aside. Billed object requests: the calls, and this meter's own add
+    // for every request and call (queue deliveries' adds and alarms are not counted here: a floor).
+    const costUsd = meteredCost({ ...counts, doRequests: 2 * counts.doCalls + counts.requests, queueDeliveries: counts.queueMessages }, PRICES);
+    const row = { tenantId, windowFrom, rolledUpAt: now, ...counts, costUsd };
+    try {
+      await database(this.env.DB).insert(usageRollups).values(row).onConflictDoUpdate({ target: usageRollups.tenantId, set: row });
+    } catch (err) {
+      if (isForeignKeyViolation(err)) return;
+      throw err;
+    }
+    if (days.length > 0) await this.ctx.storage.setAlarm(now + ROLLUP_EVERY_MS);
   }
 
   /** Every day from `from` (a UTC date, inclusive) on, oldest first. */
@@ -95,7 +150,7 @@ export async function meterUnit(env: Env, unit: UnitOfWork, outcome: { route: st
     doubles: [...METER_KEYS.map((k) => counts[k]), outcome.durationMs, outcome.status],
   });
   // A unit that used nothing (a rate limit's count in its object: no D1, no call onwards) adds nothing to the day: no meter call.
-  if (unit.tenantId && METER_KEYS.some((k) => counts[k] > 0)) await meterOf(env, unit.tenantId).add(utcDate(unit.started), counts);
+  if (unit.tenantId && METER_KEYS.some((k) => counts[k] > 0)) await meterOf(env, unit.tenantId).add(unit.tenantId, utcDate(unit.started), counts);
 }
 
 /** The tenant's last `days` UTC days, today included, oldest first; days with no work are zeros. */

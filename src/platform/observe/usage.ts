@@ -35,6 +35,8 @@ export class UnitOfWork {
   readonly started = Date.now();
   readonly usage = emptyUsage();
   readonly trace: TraceContext;
+  /** Work the unit handed to waitUntil (an email delivered after the response): it still counts into this unit. */
+  readonly background: Promise<unknown>[] = [];
   /** The tenant the work was for: the first tenant a context was made for, unless set by the edge. */
   tenantId: string | null;
   principal: PrincipalType;
@@ -74,6 +76,22 @@ export function currentUnit(): UnitOfWork | undefined {
 /** Counts resources into the unit running now. */
 export function countUsage(resources: Partial<Usage>): void {
   currentUnit()?.count(resources);
+}
+
+/**
+ * The execution context with a waitUntil that also hands the work to the unit
+ * running at the time, so what the work uses after the response is reported
+ * too (wide-event.ts: the `background` event).
+ */
+export function trackBackground(ctx: ExecutionContext): ExecutionContext {
+  return {
+    waitUntil(work: Promise<unknown>) {
+      currentUnit()?.background.push(work);
+      ctx.waitUntil(work);
+    },
+    passThroughOnException: () => ctx.passThroughOnException(),
+    props: ctx.props,
+  } as ExecutionContext;
 }
 
 /** Names who the running unit is for, where no credential says it (operators, Stripe's webhooks). */
