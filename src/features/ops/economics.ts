@@ -2,7 +2,7 @@
  * Unit economics per tenant for operators: the last 30 days' metered cost
  * (usage × docs/economics/prices.json, rolled up by each tenant's meter)
  * beside the monthly revenue its subscription bills, and the tenants that
- * cost more than they pay. Decision XXXX-cost-console-economics.
+ * cost more than they pay. Decision 0019-console-economics.
  */
 import type { ServiceContext } from '../../platform/context';
 import { fleetEconomics, tenantEconomicsRow, type EconomicsPage, type RevenueRule } from '../../platform/db/cross-tenant';

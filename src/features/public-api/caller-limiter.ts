@@ -3,7 +3,7 @@
  * `key:<id>`), counting their /api calls that name no tenant; the tenant's
  * object counts the rest. An object and not the Workers rate limiting
  * binding, for the same reason as the tenant's: the RateLimit header needs
- * the remaining count (docs/decisions/XXXX-api-idempotency-and-rate-limits.md).
+ * the remaining count (docs/decisions/0021-idempotency-and-rate-limits.md).
  */
 import type { Env } from '../../platform/env';
 import { ObservedDurableObject } from '../../platform/observe/durable-object';

@@ -1,7 +1,7 @@
 /**
  * Rate limits for API clients, as data and pure functions: per API key and
  * per tenant, sized by plan, counted by the tenant's Durable Object in fixed
- * one-minute windows (docs/decisions/XXXX-api-idempotency-and-rate-limits.md).
+ * one-minute windows (docs/decisions/0021-idempotency-and-rate-limits.md).
  * Headers follow the IETF draft draft-ietf-httpapi-ratelimit-headers:
  * `RateLimit-Policy: "tenant";q=120;w=60` and `RateLimit: "tenant";r=119;t=42`.
  */

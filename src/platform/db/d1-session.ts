@@ -1,5 +1,5 @@
 /**
- * Read replicas through the D1 Sessions API (decision XXXX-perf-round-trips-and-read-replicas).
+ * Read replicas through the D1 Sessions API (decision 0018-round-trips-and-read-replicas).
  * Each request runs in one D1 session, so its reads are sequentially
  * consistent: no read sees older data than one before it.
  *

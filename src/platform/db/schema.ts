@@ -390,7 +390,7 @@ export const outboxEmails = sqliteTable(
 /**
  * Each tenant's last 30 days of metered usage and what it costs, written by
  * its UsageMeter object off the request path (platform/observe/meter.ts,
- * decision XXXX-cost-console-economics), so the operator console reads one
+ * decision 0019-console-economics), so the operator console reads one
  * row per tenant instead of asking every tenant's object.
  */
 export const usageRollups = sqliteTable(

@@ -7,7 +7,7 @@
  *
  * D1 round trips: one to claim the key (an upsert that returns the row,
  * claimed or found), one to store the answer; a replay is the one claim.
- * Why D1 and not the tenant's object: docs/decisions/XXXX-api-idempotency-and-rate-limits.md.
+ * Why D1 and not the tenant's object: docs/decisions/0021-idempotency-and-rate-limits.md.
  */
 import { sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';

@@ -3,7 +3,7 @@
  * is what its middleware declares (platform/http/route-doc.ts), schemas are
  * the zod schemas the routes validate with, converted by zod 4's own
  * `z.toJSONSchema` (JSON Schema 2020-12, OpenAPI 3.1's dialect). Why no
- * library: docs/decisions/XXXX-api-openapi-from-the-route-table.md.
+ * library: docs/decisions/0020-openapi-from-the-route-table.md.
  */
 import { z } from 'zod';
 import { docOf, type RouteDoc } from './route-doc';

@@ -12,7 +12,7 @@
  * and what they cost, to its row in D1's `usage_rollups` every few hours
  * from its own alarm: the operator console reads those rows, one per
  * tenant, instead of asking every tenant's object (decision
- * XXXX-cost-console-economics).
+ * 0019-console-economics).
  */
 import { DurableObject } from 'cloudflare:workers';
 import { database } from '../db/client';
