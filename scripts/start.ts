@@ -17,22 +17,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { LOCAL_HOST, OFFLINE_WRANGLER_ENV, portIsFree } from './lib/local.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PORT = Number(process.env.PORT ?? 8787);
 const STRIPE_PORT = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
 /** Where wrangler keeps the local D1 and Durable Objects (default: .wrangler/state); tests point it elsewhere. */
 const PERSIST_TO = process.env.START_PERSIST_TO;
-const HOST = '127.0.0.1';
+const HOST = LOCAL_HOST;
 const APP_URL = `http://${HOST}:${PORT}`;
 export const DEMO = { email: 'demo@saas-slice.test', password: 'demo-password-123', name: 'Demo Owner', tenantName: 'Demo Co' };
 
 // Offline: no metrics, no update check, no fetch of the Request.cf placeholder.
-const quietEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', FORCE_COLOR: '0' };
+const quietEnv = { ...process.env, ...OFFLINE_WRANGLER_ENV, FORCE_COLOR: '0' };
 
 /** The secrets `npm start` makes per machine, and the example's placeholder each replaces. */
 const GENERATED_SECRETS = {
@@ -64,15 +64,6 @@ export function ensureDevVars(path = join(ROOT, '.dev.vars'), examplePath = join
 
 function valueIn(text: string, name: string): string | undefined {
   return new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1]?.trim();
-}
-
-/** True when nothing listens on HOST:port (binding it is the only reliable test). */
-export function portIsFree(port: number, host = HOST): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, host, () => probe.close(() => resolve(true)));
-  });
 }
 
 /** The cron's interval in ms, for the forms wrangler.toml uses (`*\/N * * * *`, `* * * * *`); else every 5 minutes. */

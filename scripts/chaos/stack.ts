@@ -15,37 +15,22 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStripeProxy, type StripeProxy } from './stripe-proxy.ts';
+import { freePort, LOCAL_HOST, OFFLINE_WRANGLER_ENV, portIsFree } from '../lib/local.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const HOST = '127.0.0.1';
+const HOST = LOCAL_HOST;
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 export const FAULT_ENTRY = join(ROOT, 'scripts', 'chaos', 'worker', 'fault-entry.ts');
 const STARTUP_TIMEOUT_MS = 60_000;
 /** Offline wrangler: no metrics, no update check, no fetch of the Request.cf placeholder. */
-const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CI: '1' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+const WRANGLER_ENV = { ...process.env, ...OFFLINE_WRANGLER_ENV, CI: '1' };
 
 /** Fails when something already listens on `port`: the run never shares a port with another process. */
-export function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (err) => reject(new Error(`port ${port} is taken (${(err as NodeJS.ErrnoException).code}); nothing was started on it`)));
-    server.listen(port, HOST, () => server.close(() => resolve()));
-  });
+export async function assertPortFree(port: number): Promise<void> {
+  if (!(await portIsFree(port, HOST))) throw new Error(`port ${port} is taken; nothing was started on it`);
 }
 
 /**

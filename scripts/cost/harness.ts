@@ -11,14 +11,15 @@ import { join } from 'node:path';
 import { readD1Migrations } from '@cloudflare/vitest-plugin';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import type { Usage } from './measurements.ts';
+import { emptyUsage, type Usage } from './measurements.ts';
+import { OFFLINE_WRANGLER_ENV } from '../lib/local.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 /** Build output and the run's local state: under dist/, which git and eslint ignore. */
 const OUT_DIR = join(ROOT, 'dist', 'cost');
 export const APP_URL = 'http://cost.local';
 const WEBHOOK_SECRET = 'whsec_cost_harness';
-const OFFLINE_ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+const OFFLINE_ENV = { ...process.env, ...OFFLINE_WRANGLER_ENV };
 
 /** What the meter module reports for the work since the last `take`. */
 interface MeterUsage {
@@ -355,29 +356,6 @@ export interface Recorder {
   /** The same bookkeeping around any work, returned instead of added to a kind. */
   observe(work: () => Promise<void>): Promise<Usage>;
   totals(): Map<string, Totals>;
-}
-
-function emptyUsage(): Usage {
-  return {
-    requests: 0,
-    cpuMs: 0,
-    d1Queries: 0,
-    d1RoundTrips: 0,
-    d1RowsRead: 0,
-    d1RowsWritten: 0,
-    d1StorageBytes: 0,
-    d1RowsAdded: {},
-    d1ByTable: {},
-    doCalls: 0,
-    doRequests: 0,
-    doWallMs: 0,
-    doSqlRowsRead: 0,
-    doSqlRowsWritten: 0,
-    queueMessages: 0,
-    queueDeliveries: 0,
-    emails: 0,
-    stripeCalls: 0,
-  };
 }
 
 function addInto(total: Usage, part: Usage): void {

@@ -72,6 +72,30 @@ const usageSchema = z.strictObject({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
+/** A unit of work that used nothing: what a count starts from. */
+export function emptyUsage(): Usage {
+  return {
+    requests: 0,
+    cpuMs: 0,
+    d1Queries: 0,
+    d1RoundTrips: 0,
+    d1RowsRead: 0,
+    d1RowsWritten: 0,
+    d1StorageBytes: 0,
+    d1RowsAdded: {},
+    d1ByTable: {},
+    doCalls: 0,
+    doRequests: 0,
+    doWallMs: 0,
+    doSqlRowsRead: 0,
+    doSqlRowsWritten: 0,
+    queueMessages: 0,
+    queueDeliveries: 0,
+    emails: 0,
+    stripeCalls: 0,
+  };
+}
+
 const operationSchema = z.strictObject({
   description: z.string().min(1),
   samples: z.number().int().positive(),

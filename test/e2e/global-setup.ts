@@ -6,11 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStripeEmulator } from '../../tools/stripe-emulator/server.ts';
+import { freePort, LOCAL_HOST, OFFLINE_WRANGLER_ENV } from '../../scripts/lib/local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,7 +20,7 @@ declare module 'vitest' {
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const HOST = '127.0.0.1';
+const HOST = LOCAL_HOST;
 /** Exported for tests that sign a webhook themselves (test/e2e/ops.test.ts). */
 export const WEBHOOK_SECRET = 'whsec_e2e_browser_story';
 /** The dev operator token for /ops. */
@@ -28,18 +28,7 @@ export const OPS_TOKEN = 'e2e-ops-token-0123456789';
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Offline wrangler: no metrics, no update check, no fetch of the Request.cf placeholder. */
-const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', CI: '1' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+const WRANGLER_ENV = { ...process.env, ...OFFLINE_WRANGLER_ENV, CI: '1' };
 
 async function waitUntilUp(url: string, app: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;

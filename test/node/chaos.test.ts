@@ -14,6 +14,7 @@ import { EXPERIMENTS } from '../../scripts/chaos/experiments.ts';
 import { checkInvariants, SEAT_GRACE_MS, type InvariantName, type Observations } from '../../scripts/chaos/invariants.ts';
 import type { Snapshot } from '../../scripts/chaos/observe.ts';
 import { chaosWranglerConfig, FAULT_ENTRY } from '../../scripts/chaos/stack.ts';
+import { OFFLINE_WRANGLER_ENV } from '../../scripts/lib/local.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NOW = 1_800_000_000_000;
@@ -205,7 +206,7 @@ describe('the fault seam stays out of production', () => {
       const build = spawnSync(
         process.execPath,
         [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--env', 'production', '--outdir', outdir],
-        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_UPDATE_NOTIFIER: '1', CI: '1' } },
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...OFFLINE_WRANGLER_ENV, CI: '1' } },
       );
       expect(build.status, build.stderr).toBe(0);
       const bundle = readFileSync(path.join(outdir, 'index.js'), 'utf8');

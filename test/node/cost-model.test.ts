@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { describe, expect, test } from 'vitest';
-import { loadMeasurements, measurementsSchema, OPERATION_KINDS, type Measurements, type OperationKind, type Usage } from '../../scripts/cost/measurements.ts';
+import { emptyUsage, loadMeasurements, measurementsSchema, OPERATION_KINDS, type Measurements, type OperationKind, type Usage } from '../../scripts/cost/measurements.ts';
 import { accountBill, cronModel, cronRunCounters, tenantEconomics, tenantUsage, type ModelInputs } from '../../scripts/cost/model.ts';
 import { loadPrices } from '../../scripts/cost/prices.ts';
 import { ASSUMPTIONS, PLAN_PRICES, PROFILES, type TenantProfile } from '../../scripts/cost/profiles.ts';
@@ -19,27 +19,7 @@ const ECONOMICS = join(import.meta.dirname, '..', '..', 'docs', 'economics');
 const prices = loadPrices(join(ECONOMICS, 'prices.json'));
 
 function usage(fields: Partial<Usage> = {}): Usage {
-  return {
-    requests: 0,
-    cpuMs: 0,
-    d1Queries: 0,
-    d1RoundTrips: 0,
-    d1RowsRead: 0,
-    d1RowsWritten: 0,
-    d1StorageBytes: 0,
-    d1RowsAdded: {},
-    d1ByTable: {},
-    doCalls: 0,
-    doRequests: 0,
-    doWallMs: 0,
-    doSqlRowsRead: 0,
-    doSqlRowsWritten: 0,
-    queueMessages: 0,
-    queueDeliveries: 0,
-    emails: 0,
-    stripeCalls: 0,
-    ...fields,
-  };
+  return { ...emptyUsage(), ...fields };
 }
 
 /** Every operation uses nothing, except those given. */

@@ -7,24 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { freePort, LOCAL_HOST, portIsFree } from '../../scripts/lib/local.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cronIntervalMs, ensureDevVars, portIsFree } from '../../scripts/start.ts';
+import { cronIntervalMs, ensureDevVars } from '../../scripts/start.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const HOST = '127.0.0.1';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+const HOST = LOCAL_HOST;
 
 /** Every live process below `pid` (from /proc), so a test can see orphans that outlive their parent. */
 function descendants(pid: number): number[] {
