@@ -5,14 +5,14 @@
  * emulator as the story (global-setup.ts), with its own browser profile.
  */
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, watchedPage } from './chromium';
 import { timeStep, totpCode } from '../../src/features/account/totp';
 
 const APP = inject('appUrl');
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const USER = { name: 'Rita Reset', email: `rita-${Date.now()}@acme.test`, org: 'Rita Labs' };
 const OLD_PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a much better passphrase';
@@ -48,14 +48,8 @@ async function signOut(): Promise<void> {
 }
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  browser = await launchChromium();
+  page = await watchedPage(await browser.newContext({ viewport: { width: 1280, height: 800 } }), consoleErrors);
 });
 
 afterAll(async () => {

@@ -9,14 +9,14 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, watchedPage } from './chromium';
 import { OPS_TOKEN, WEBHOOK_SECRET } from './global-setup';
 
 const APP = inject('appUrl');
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OWNER = { email: 'oscar@support-story.test', password: 'correct horse battery staple', name: 'Oscar Owner', tenantName: 'Support Story' };
 
 let browser: Browser;
@@ -59,12 +59,8 @@ const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
+  browser = await launchChromium();
+  page = await watchedPage(await browser.newContext({ viewport: { width: 1280, height: 900 } }), consoleErrors);
   expect((await api('POST', '/api/auth/signup', { body: OWNER })).status).toBe(202);
   const login = await api('POST', '/api/auth/login', { body: { email: OWNER.email, password: OWNER.password } });
   expect(login.status).toBe(200);

@@ -9,10 +9,11 @@
  * (git-ignored) on an ordinary run, into docs/screenshots/ (what the README
  * shows) with `npm run screenshots`, so a test run leaves the tree clean.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, watchedPage } from './chromium';
 
 const APP = inject('appUrl');
 const STRIPE = inject('stripeEmulatorUrl');
@@ -31,17 +32,6 @@ let member: Page;
 let acceptLink: string;
 /** Console errors (a CSP violation is one) and page errors: the pages must produce none. */
 const consoleErrors: string[] = [];
-
-async function newPage(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (message) => {
-    // HTTP error statuses are asserted where they are expected (the 403 page); anything else is a fault.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(`${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
-  return page;
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -66,22 +56,14 @@ async function setEmulatorFaults(faults: { latencyMs: number }): Promise<void> {
   expect(res.ok).toBe(true);
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium) or point CHROMIUM_PATH at one. .ci/run installs it when missing.`);
-  }
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   // Each context is a fresh, empty profile: its own cookies, like a second browser.
   ownerContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   memberContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  owner = await newPage(ownerContext);
-  member = await newPage(memberContext);
+  owner = await watchedPage(ownerContext, consoleErrors);
+  member = await watchedPage(memberContext, consoleErrors);
 });
 
 afterAll(async () => {
