@@ -137,8 +137,10 @@ export function storageBytes(profile: TenantProfile, inputs: ModelInputs, months
 /**
  * D1 rows the retention job writes for a tenant in a month: once a tenant is
  * older than a pruned table's window, the job deletes as many of its rows as
- * its operations add, and a delete writes what the insert wrote (the row and
- * its index entries), so each is billed as its insert was measured.
+ * its operations add. Each is billed as its insert was measured (the row and
+ * its index entries): local D1 reports one row written per row deleted, but
+ * Cloudflare bills index entries on writes, so the insert's figure is the
+ * safer bound.
  */
 function retentionRowsWrittenPerMonth(profile: TenantProfile, inputs: ModelInputs, months: number): number {
   let written = 0;
