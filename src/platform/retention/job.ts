@@ -18,7 +18,7 @@ export const RETENTION_BATCH = 1000;
 
 interface Rule {
   table: SQLiteTable;
-  /** Rows whose clock started at or before `cutoff`; each condition is served by an index on its column (migration 0006). */
+  /** Rows whose clock started at or before `cutoff`; each condition is served by an index on its column (schema.ts, "Retention"). */
   due(cutoff: number): SQL;
 }
 
