@@ -6,7 +6,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { serviceContext } from '../../src/platform/context';
-import { runScheduledJobs } from '../../src/platform/jobs';
+import { FEATURES } from '../../src/app';
+import { runScheduledJobs, scheduledJobs } from '../../src/platform/jobs';
 import { pruneExpiredRows, retentionJob } from '../../src/platform/retention/job';
 import { DAY_MS, KEPT, PRUNED, type PrunedTable } from '../../src/platform/retention/policy';
 import { appTables } from './db-snapshot';
@@ -183,7 +184,8 @@ describe('the retention job', () => {
     expect(scans, scans.join('\n')).toEqual([]);
   });
 
-  it("reports what it deleted in the cron tick's wide event", async () => {
+  it("runs on the Worker's cron tick, last, and reports what it deleted in the tick's wide event", async () => {
+    expect(scheduledJobs(FEATURES).map((job) => job.name).at(-1)).toBe('retention');
     const owner = await signUpOwner();
     const now = Date.now() + 400 * DAY_MS;
     await rowStartedAt('user_tokens', now - PRUNED.user_tokens.days * DAY_MS - DAY_MS, owner);
