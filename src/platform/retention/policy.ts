@@ -1,6 +1,6 @@
 /**
  * What is kept, for how long, and why: one entry for every table
- * (decision XXXX-retention-what-is-kept-how-long). Pure data, without
+ * (decision 0022-retention-what-is-kept-how-long). Pure data, without
  * imports, because two readers share it: the Worker's retention job
  * (./job.ts) deletes by it, and the cost model (scripts/cost/model.ts) sizes
  * a tenant's tables by it. test/workers/retention.test.ts fails when a table
