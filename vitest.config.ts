@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { TEST_WEBHOOK_SECRET } from './test/setup/stripe-emulator.ts';
+import { TEST_PASSWORD_ITERATIONS } from './test/setup/password.ts';
 
 /**
  * A project that runs inside workerd (real D1, Durable Objects and Queues via
@@ -17,6 +18,8 @@ function workersProject(name: string, include: string[]) {
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             ENVIRONMENT: 'test',
+            // Fixture users by the hundred: see docs/decisions/XXXX-ci-test-password-iterations.md.
+            PASSWORD_ITERATIONS: TEST_PASSWORD_ITERATIONS,
             OPS_TOKEN: 'test-ops-token',
             STRIPE_SECRET_KEY: 'sk_test_vitest',
             STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
