@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { TEST_WEBHOOK_SECRET } from './test/setup/stripe-emulator.ts';
@@ -54,6 +55,9 @@ export default defineConfig({
   test: {
     // Request log lines are printed only for failing tests.
     silent: 'passed-only',
+    // A file per core, not Vitest's default of one fewer (on the 2-core CI host, one file at a time):
+    // much of a file's time is spent waiting on workerd, wrangler dev or Chromium, not on its own core.
+    maxWorkers: availableParallelism(),
     projects: [
       workersProject('workers', ['test/workers/**/*.test.ts', 'src/**/*.test.ts']),
       workersProject('stripe-time', ['test/stripe-time/**/*.test.ts']),
