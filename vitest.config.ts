@@ -9,7 +9,7 @@ import { TEST_PASSWORD_ITERATIONS } from './test/setup/password.ts';
  * Miniflare, configured from wrangler.toml), with its own Stripe emulator:
  * each project's global setup starts one and provides its port.
  */
-function workersProject(name: string, include: string[]) {
+function workersProject(name: string, include: string[], { fileParallelism = true } = {}) {
   return {
     plugins: [
       cloudflareTest(async ({ inject }) => ({
@@ -37,6 +37,7 @@ function workersProject(name: string, include: string[]) {
       include,
       // Billing tests wait for the queue consumer; everything else is far quicker.
       testTimeout: 20_000,
+      fileParallelism,
       setupFiles: ['./test/workers/setup.ts'],
       globalSetup: ['./test/setup/stripe-emulator.ts'],
     },
@@ -47,7 +48,7 @@ function workersProject(name: string, include: string[]) {
  * `workers`: the integration tests, files in parallel, sharing one emulator
  * that none of them moves in time or breaks. `stripe-time`: the tests that
  * advance the emulator's clock or inject its faults, on an emulator of their
- * own, so no other test ever sees a jump in time or a 500. `node`: checks
+ * own and one file at a time, so no other test ever sees a jump in time or a 500. `node`: checks
  * that read the repository itself (import rule, migration safety, workflows,
  * the emulator). `e2e`: headless Chromium through the admin pages.
  */
@@ -60,7 +61,8 @@ export default defineConfig({
     maxWorkers: availableParallelism(),
     projects: [
       workersProject('workers', ['test/workers/**/*.test.ts', 'src/**/*.test.ts']),
-      workersProject('stripe-time', ['test/stripe-time/**/*.test.ts']),
+      // One file at a time: each moves the clock of, or injects faults into, the emulator they share.
+      workersProject('stripe-time', ['test/stripe-time/**/*.test.ts'], { fileParallelism: false }),
       {
         test: {
           name: 'node',
