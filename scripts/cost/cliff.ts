@@ -11,6 +11,7 @@ import {
   cronModel,
   cronRunCounters,
   fleet,
+  keptMonths,
   operationsPerMonth,
   smallestFleet,
   type ModelInputs,
@@ -110,9 +111,18 @@ export interface Cliff {
 }
 
 
+/** A year on: the pruned tables have stopped growing (no window is longer than a year), the rest have not. */
+function storageAYearOn(inputs: ModelInputs, perTenantNow: number) {
+  const months = inputs.assumptions.tenantAgeMonths + 12;
+  const later = fleet(1, { ...inputs, assumptions: { ...inputs.assumptions, tenantAgeMonths: months } });
+  const pruned = Object.keys(later.tableRows).filter((table) => Number.isFinite(keptMonths(table)));
+  return { months, d1Bytes: later.d1Bytes, growthPerMonth: (later.d1Bytes - perTenantNow) / 12, pruned };
+}
+
 export function scalingCliffs(inputs: ModelInputs): Cliff[] {
   const { prices, assumptions, measurements } = inputs;
   const perTenant = fleet(1, inputs);
+  const aYearOn = storageAYearOn(inputs, perTenant.d1Bytes);
   const dbLimit = prices.limits.d1DatabaseBytes.value;
   const qpsLimit = 1000 / assumptions.productionMsPerD1Query;
   const qpsTenants = smallestFleet((n) => fleetPeakRate(n, inputs, 'd1Queries') >= qpsLimit);
@@ -144,7 +154,8 @@ export function scalingCliffs(inputs: ModelInputs): Cliff[] {
       arithmetic:
         `${fmt(dbLimit / 1e9)} GB ÷ ${fmt(perTenant.d1Bytes / 1000)} kB per tenant (the mix at ${assumptions.tenantAgeMonths} months: ` +
         `${shares(Object.fromEntries(Object.entries(perTenant.tableRows).map(([table, rows]) => [table, rows * (measurements.storage.bytesPerRow[table] ?? 0)])))}) ` +
-        `= ${fmt(dbLimit / perTenant.d1Bytes)} tenants`,
+        `= ${fmt(dbLimit / perTenant.d1Bytes)} tenants; at ${aYearOn.months} months ${fmt(dbLimit / aYearOn.d1Bytes)} ` +
+        `(${aYearOn.pruned.join(', ')} pruned by the retention policy, the rest growing ${fmt(aYearOn.growthPerMonth / 1000)} kB a month per tenant)`,
       kind: 'platform',
     },
     {

@@ -6,6 +6,7 @@
  */
 import type { CronRun, Measurements, OperationKind, Usage } from './measurements.ts';
 import { meteredResources, RESOURCES, resourceCosts, sum, zeroUsage, type CloudflareResource, type Prices, type ResourceUsage } from '../../src/platform/economics/pricing.ts';
+import { PRUNED, type Retention } from '../../src/platform/retention/policy.ts';
 import { APP_SCHEDULES, CALENDAR, type Assumptions, type TenantProfile } from './profiles.ts';
 
 export interface PlanPrices {
@@ -99,19 +100,58 @@ function resourcesOf(counters: Counters, times: number, assumptions: Assumptions
   return u;
 }
 
-/** What a tenant's operations add to D1 over `months`, and how many rows per table. */
-function storageBytes(profile: TenantProfile, inputs: ModelInputs, months: number): { d1Bytes: number; rows: Record<string, number> } {
-  const ops = operationsPerMonth(profile, inputs);
-  let d1Bytes = 0;
+/**
+ * Months a row of `table` stays in D1: the retention policy's window
+ * (src/platform/retention/policy.ts), or the tenant's whole life. The window
+ * is counted from the row's creation, though some clocks start a little
+ * later (an invitation's at its expiry, 7 days on): a slight underestimate.
+ */
+export function keptMonths(table: string): number {
+  const rule: Retention | undefined = (PRUNED as Record<string, Retention>)[table];
+  return rule ? rule.days / CALENDAR.daysPerMonth : Infinity;
+}
+
+/**
+ * The rows a tenant's operations leave in D1 at `months` of age, per table,
+ * and their bytes (storage.bytesPerRow, indexes included). A pruned table
+ * holds only its window's rows: what was added in its last `keptMonths`.
+ */
+export function storageBytes(profile: TenantProfile, inputs: ModelInputs, months: number): { d1Bytes: number; rows: Record<string, number> } {
   const rows: Record<string, number> = {};
-  for (const [kind, perMonth] of entries(ops)) {
-    const op = inputs.measurements.operations[kind].perOperation;
-    const times = ONCE_PER_LIFETIME.includes(kind) ? 1 : perMonth * months;
-    d1Bytes += op.d1StorageBytes * times;
-    for (const [table, added] of Object.entries(op.d1RowsAdded)) rows[table] = (rows[table] ?? 0) + added * times;
+  for (const [kind, perMonth] of entries(operationsPerMonth(profile, inputs))) {
+    for (const [table, added] of Object.entries(inputs.measurements.operations[kind].perOperation.d1RowsAdded)) {
+      const kept = keptMonths(table);
+      // A once-in-a-lifetime row was added at month 0: still there while younger than its window.
+      const times = ONCE_PER_LIFETIME.includes(kind) ? (months < kept ? 1 : 0) : perMonth * Math.min(months, kept);
+      rows[table] = (rows[table] ?? 0) + added * times;
+    }
   }
-  for (const table of Object.keys(rows)) rows[table] = Math.max(0, rows[table] ?? 0);
-  return { d1Bytes: Math.max(0, d1Bytes), rows };
+  let d1Bytes = 0;
+  for (const [table, n] of Object.entries(rows)) {
+    rows[table] = Math.max(0, n);
+    d1Bytes += rows[table] * (inputs.measurements.storage.bytesPerRow[table] ?? 0);
+  }
+  return { d1Bytes, rows };
+}
+
+/**
+ * D1 rows the retention job writes for a tenant in a month: once a tenant is
+ * older than a pruned table's window, the job deletes as many of its rows as
+ * its operations add. Each is billed as its insert was measured (the row and
+ * its index entries): local D1 reports one row written per row deleted, but
+ * Cloudflare bills index entries on writes, so the insert's figure is the
+ * safer bound.
+ */
+function retentionRowsWrittenPerMonth(profile: TenantProfile, inputs: ModelInputs, months: number): number {
+  let written = 0;
+  for (const [kind, perMonth] of entries(operationsPerMonth(profile, inputs))) {
+    const op = inputs.measurements.operations[kind].perOperation;
+    for (const [table, added] of Object.entries(op.d1RowsAdded)) {
+      if (added <= 0 || months < keptMonths(table)) continue;
+      written += perMonth * (op.d1ByTable[table]?.rowsWritten ?? added);
+    }
+  }
+  return written;
 }
 
 /** An operation's counters in a database whose tables hold `tableRows`: the tables it scans read as many rows as they hold. */
@@ -134,6 +174,7 @@ export function tenantUsage(profile: TenantProfile, inputs: ModelInputs, tableRo
     // Each alarm re-arms itself with setAlarm(), billed as one SQLite row written.
     if (kind === 'do.alarm') usage.doSqliteRowsWritten += perMonth;
   }
+  usage.d1RowsWritten += retentionRowsWrittenPerMonth(profile, inputs, assumptions.tenantAgeMonths);
   usage.d1StorageGbMonth = storageBytes(profile, inputs, assumptions.tenantAgeMonths).d1Bytes / BYTES_PER_GB;
   usage.doSqliteStorageGbMonth = measurements.storage.doBytesPerTenant / BYTES_PER_GB;
   return usage;

@@ -6,6 +6,7 @@ import { logLogChart } from './chart.ts';
 import { money, num, percent } from './format.ts';
 import { firstCliff, growthRow, scalingCliffs } from './cliff.ts';
 import { OPERATION_KINDS, type OperationKind } from './measurements.ts';
+import { PRUNED } from '../../src/platform/retention/policy.ts';
 import {
   allowanceCrossings,
   allowancesStopMattering,
@@ -346,6 +347,10 @@ function assumptionsSection(inputs: ModelInputs): string {
     '',
     `- A month is ${CALENDAR.daysPerMonth} days, ${num(CALENDAR.workingDaysPerMonth)} of them working days; GB = 10⁹ bytes.`,
     `- Tenant age for storage: ${a.tenantAgeMonths} months; lifetime over which sign-up and checkout are spread: ${a.customerLifetimeMonths} months.`,
+    `- Retention ([src/platform/retention/policy.ts](../../src/platform/retention/policy.ts)): a pruned table holds only the rows of its window, counted from creation ` +
+      `(${Object.entries(PRUNED)
+        .map(([table, rule]) => `\`${table}\` ${rule.days} days`)
+        .join(', ')}); once a tenant is older than a window, each row the job deletes is billed the rows written of its insert. Every other table keeps its rows.`,
     `- Peak factor ${num(a.peakFactor)}: working-day traffic falls in about 10 busy hours of 5 days (3.4 × the flat average), and the busiest minutes run at twice the busy hour's mean.`,
     `- D1 in production: about ${a.productionMsPerD1Query} ms per query on average, so about ${num(1000 / a.productionMsPerD1Query)} queries/s per database (Cloudflare's own example figure); ` +
       'the local benchmark above measures the binding and SQLite, not production.',

@@ -1,6 +1,6 @@
 /**
  * Scheduled work: every feature's jobs, then the platform's own (the email
- * outbox), run one after another on each cron tick. A job that fails is
+ * outbox, then retention), run one after another on each cron tick. A job that fails is
  * logged and the others still run; the tick writes one log line with what
  * each job did.
  */
@@ -10,6 +10,7 @@ import type { Feature, ScheduledJob } from './feature';
 import { errorMessage } from './log/logger';
 import { runAsUnit, UnitOfWork } from './observe/usage';
 import { finishUnit } from './observe/wide-event';
+import { retentionJob } from './retention/job';
 
 /** Sends what the email outbox holds; failed sends are retried here. */
 const emailOutboxJob: ScheduledJob = {
@@ -17,8 +18,9 @@ const emailOutboxJob: ScheduledJob = {
   run: async (ctx) => ({ emailsSent: await deliverOutbox(ctx.env, { log: ctx.log }) }),
 };
 
+/** Retention runs last: its deletes wait behind the work people see (mail, billing). */
 export function scheduledJobs(features: readonly Feature[]): ScheduledJob[] {
-  return [...features.flatMap((feature) => feature.jobs ?? []), emailOutboxJob];
+  return [...features.flatMap((feature) => feature.jobs ?? []), emailOutboxJob, retentionJob];
 }
 
 /**

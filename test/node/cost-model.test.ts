@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { describe, expect, test } from 'vitest';
 import { emptyUsage, loadMeasurements, measurementsSchema, OPERATION_KINDS, type Measurements, type OperationKind, type Usage } from '../../scripts/cost/measurements.ts';
-import { accountBill, cronModel, cronRunCounters, tenantEconomics, tenantUsage, type ModelInputs } from '../../scripts/cost/model.ts';
+import { accountBill, cronModel, cronRunCounters, storageBytes, tenantEconomics, tenantUsage, type ModelInputs } from '../../scripts/cost/model.ts';
 import { loadPrices } from '../../scripts/cost/prices.ts';
 import { ASSUMPTIONS, PLAN_PRICES, PROFILES, type TenantProfile } from '../../scripts/cost/profiles.ts';
 import { CHART_FILE, costChart, costModelMarkdown } from '../../scripts/cost/report.ts';
@@ -23,7 +23,7 @@ function usage(fields: Partial<Usage> = {}): Usage {
 }
 
 /** Every operation uses nothing, except those given. */
-function fixtureMeasurements(used: Partial<Record<OperationKind, Partial<Usage>>>): Measurements {
+function fixtureMeasurements(used: Partial<Record<OperationKind, Partial<Usage>>>, bytesPerRow: Record<string, number> = { users: 250 }): Measurements {
   return measurementsSchema.parse({
     schemaVersion: 1,
     method: 'provisional-binding-meter',
@@ -37,7 +37,7 @@ function fixtureMeasurements(used: Partial<Record<OperationKind, Partial<Usage>>
       { label: 'a', customers: 0, tenants: 1, tableRows: {}, usage: usage() },
       { label: 'b', customers: 1, tenants: 1, tableRows: {}, usage: usage() },
     ],
-    storage: { tenants: 1, d1BytesAtStart: 0, d1BytesAtEnd: 0, bytesPerRow: {}, doBytesPerTenant: 20_000 },
+    storage: { tenants: 1, d1BytesAtStart: 0, d1BytesAtEnd: 0, bytesPerRow, doBytesPerTenant: 20_000 },
     d1WriteBenchmark: { writes: 1, sequentialMsPerWrite: 1, sqlMsPerWrite: 0.1, concurrency: 1, concurrentWritesPerSecond: 1000 },
     crossCheck: null,
   });
@@ -63,7 +63,7 @@ const inputs: ModelInputs = {
     'api.projects.list': { requests: 1, cpuMs: 5, d1RowsRead: 4 },
     'do.alarm': { doRequests: 1, doWallMs: 2, doSqlRowsWritten: 1, d1RowsRead: 3 },
     'stripe.webhook': { requests: 1, queueMessages: 1, queueDeliveries: 1, d1RowsWritten: 10 },
-    'auth.signup': { requests: 1, d1RowsWritten: 15, d1StorageBytes: 1000 },
+    'auth.signup': { requests: 1, d1RowsWritten: 15, d1StorageBytes: 1000, d1RowsAdded: { users: 4 } },
     'billing.checkout': { requests: 1 },
   }),
   assumptions: { ...ASSUMPTIONS, fleetMix: { 'small-pro': 1 } },
@@ -87,7 +87,7 @@ describe('the model on a small fixed profile (worked by hand)', () => {
     expect(u.d1RowsRead).toBeCloseTo(14_160, 9);
     // D1 rows written: 15/24 + 10 × 13/6 = 0.625 + 21.6667
     expect(u.d1RowsWritten).toBeCloseTo(0.625 + 130 / 6, 9);
-    // D1 storage: the sign-up's 1,000 bytes count once, whatever the age = 1e-6 GB
+    // D1 storage: the sign-up's 4 rows × 250 bytes count once, whatever the age = 1e-6 GB
     expect(u.d1StorageGbMonth).toBeCloseTo(1e-6, 15);
     // Object: 4,320 alarm requests; (2 ms measured + 10 ms production) / 1000 × 0.128 GB × 4,320 = 6.63552 GB-s
     expect(u.doRequests).toBeCloseTo(4320, 9);
@@ -100,6 +100,30 @@ describe('the model on a small fixed profile (worked by hand)', () => {
     // Analytics Engine, one point per unit of work: requests 302.25 + deliveries 13/6 (alarms are no unit, no object calls) = 304.41667
     expect(u.analyticsEngineDataPoints).toBeCloseTo(302.25 + 13 / 6, 9);
     expect(u.emailsSent).toBe(0);
+  });
+
+  test('a table the retention policy prunes holds only its window, and the job writes as its inserts did', () => {
+    // One sign-in per active seat per working day: 2 × 150/7 = 300/7 a month, each adding a session (200 bytes,
+    // 2 rows written with its index) and an audit row (300 bytes), which is kept for good.
+    const signIns: TenantProfile = { ...SMALL_PRO, perActiveSeatPerWorkingDay: { 'auth.login': 1 } };
+    const measured: ModelInputs = {
+      ...inputs,
+      measurements: fixtureMeasurements(
+        { 'auth.login': { requests: 1, d1RowsWritten: 3, d1RowsAdded: { sessions: 1, audit_log: 1 }, d1ByTable: { sessions: { queries: 1, rowsRead: 0, rowsWritten: 2 }, audit_log: { queries: 1, rowsRead: 0, rowsWritten: 1 } } } },
+        { sessions: 200, audit_log: 300 },
+      ),
+      profiles: [signIns],
+    };
+    // Sessions are kept 30 days = 1 month: at 12 months, 300/7 of them; the audit rows, 12 × 300/7 = 3,600/7.
+    const stored = storageBytes(signIns, measured, 12);
+    expect(stored.rows.sessions).toBeCloseTo(300 / 7, 9);
+    expect(stored.rows.audit_log).toBeCloseTo(3600 / 7, 9);
+    // 300/7 × 200 + 3,600/7 × 300 = 1,140,000/7 bytes
+    expect(stored.d1Bytes).toBeCloseTo(1_140_000 / 7, 6);
+    // Under a month old nothing is pruned yet: half a month holds 150/7 sessions.
+    expect(storageBytes(signIns, measured, 0.5).rows.sessions).toBeCloseTo(150 / 7, 9);
+    // D1 rows written: 300/7 sign-ins × 3, plus the job deleting 300/7 sessions a month × 2 = 1,500/7
+    expect(tenantUsage(signIns, measured, {}).d1RowsWritten).toBeCloseTo(1500 / 7, 9);
   });
 
   test('cost, revenue, Stripe fees and margin', () => {

@@ -29,8 +29,10 @@ const GLOBAL_TABLES = ['account_emails', 'deleted_tenants', 'idempotency_keys', 
  */
 const CROSS_TENANT_INDEXES = [
   'api_keys_secret_hash_uq', // a request presents only the key
+  'invitations_expires_idx', // retention deletes long-expired invitations across tenants
   'invitations_token_hash_uq', // accepting presents only the token
   'memberships_user_idx', // GET /api/me: a user's tenants
+  'outbox_emails_created_idx', // retention deletes old emails across tenants
   'subscriptions_customer_uq', // webhooks name a Stripe customer
   'usage_rollups_cost_idx', // the operator console lists the fleet's tenants by cost
 ];

@@ -75,7 +75,11 @@ export const sessions = sqliteTable(
     userAgent: text('user_agent'),
     country: text('country'),
   },
-  (t) => [index('sessions_user_idx').on(t.userId, t.createdAt)],
+  (t) => [
+    index('sessions_user_idx').on(t.userId, t.createdAt),
+    // Retention (platform/retention): rows go some days after they expire, oldest first.
+    index('sessions_expires_idx').on(t.expiresAt),
+  ],
 );
 
 const USER_TOKEN_PURPOSES = ['verify_email', 'password_reset'] as const;
@@ -96,7 +100,12 @@ export const userTokens = sqliteTable(
     usedAt: timestampMs('used_at'),
     createdAt: timestampMs('created_at').notNull().default(nowMs),
   },
-  (t) => [uniqueIndex('user_tokens_hash_uq').on(t.tokenHash), index('user_tokens_user_idx').on(t.userId, t.purpose)],
+  (t) => [
+    uniqueIndex('user_tokens_hash_uq').on(t.tokenHash),
+    index('user_tokens_user_idx').on(t.userId, t.purpose),
+    // Retention (platform/retention).
+    index('user_tokens_expires_idx').on(t.expiresAt),
+  ],
 );
 
 /** Ten single-use 2FA recovery codes per user, stored as SHA-256, shown once. */
@@ -129,7 +138,11 @@ export const securityLog = sqliteTable(
     requestId: text('request_id'),
     at: timestampMs('at').notNull().default(nowMs),
   },
-  (t) => [index('security_log_user_idx').on(t.userId, t.id)],
+  (t) => [
+    index('security_log_user_idx').on(t.userId, t.id),
+    // Retention (platform/retention): rows older than the policy's window go, oldest first.
+    index('security_log_at_idx').on(t.at),
+  ],
 );
 
 /**
@@ -257,6 +270,8 @@ export const invitations = sqliteTable(
   (t) => [
     uniqueIndex('invitations_tenant_id_uq').on(t.tenantId, t.id),
     index('invitations_tenant_status_idx').on(t.tenantId, t.status, t.email),
+    // Cross-tenant by design: retention (platform/retention) deletes invitations long expired, across tenants.
+    index('invitations_expires_idx').on(t.expiresAt),
     // Cross-tenant by design: accepting looks the invitation up by its token alone.
     uniqueIndex('invitations_token_hash_uq').on(t.tokenHash),
     // One pending invitation per email and tenant, even under concurrent requests.
@@ -384,7 +399,11 @@ export const outboxEmails = sqliteTable(
     /** Set by the sender that took the row, so concurrent deliveries never send it twice. */
     claimedAt: timestampMs('claimed_at'),
   },
-  (t) => [index('outbox_emails_tenant_created_idx').on(t.tenantId, t.createdAt)],
+  (t) => [
+    index('outbox_emails_tenant_created_idx').on(t.tenantId, t.createdAt),
+    // Cross-tenant by design: retention (platform/retention) deletes old emails, across tenants.
+    index('outbox_emails_created_idx').on(t.createdAt),
+  ],
 );
 
 /**
