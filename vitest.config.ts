@@ -19,7 +19,7 @@ function workersProject(name: string, include: string[], { fileParallelism = tru
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             ENVIRONMENT: 'test',
-            // Fixture users by the hundred: see docs/decisions/XXXX-ci-test-password-iterations.md.
+            // Fixture users by the hundred: see docs/decisions/0023-ci-test-password-iterations.md.
             PASSWORD_ITERATIONS: TEST_PASSWORD_ITERATIONS,
             OPS_TOKEN: 'test-ops-token',
             STRIPE_SECRET_KEY: 'sk_test_vitest',

@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
 /**
  * The iteration count a new hash gets: always ITERATIONS, except that the
  * test suites set `PASSWORD_ITERATIONS` lower (they hash hundreds of fixture
- * passwords; decision XXXX-ci-test-password-iterations). Honoured only where
+ * passwords; decision 0023-ci-test-password-iterations). Honoured only where
  * ENVIRONMENT is `test`, so no deployed environment can be weakened by a var.
  */
 function iterationsFor(env: HashEnv): number {
