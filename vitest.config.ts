@@ -1,13 +1,15 @@
+import { availableParallelism } from 'node:os';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { TEST_WEBHOOK_SECRET } from './test/setup/stripe-emulator.ts';
+import { TEST_PASSWORD_ITERATIONS } from './test/setup/password.ts';
 
 /**
  * A project that runs inside workerd (real D1, Durable Objects and Queues via
  * Miniflare, configured from wrangler.toml), with its own Stripe emulator:
  * each project's global setup starts one and provides its port.
  */
-function workersProject(name: string, include: string[]) {
+function workersProject(name: string, include: string[], { fileParallelism = true } = {}) {
   return {
     plugins: [
       cloudflareTest(async ({ inject }) => ({
@@ -17,6 +19,8 @@ function workersProject(name: string, include: string[]) {
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
             ENVIRONMENT: 'test',
+            // Fixture users by the hundred: see docs/decisions/0023-ci-test-password-iterations.md.
+            PASSWORD_ITERATIONS: TEST_PASSWORD_ITERATIONS,
             OPS_TOKEN: 'test-ops-token',
             STRIPE_SECRET_KEY: 'sk_test_vitest',
             STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
@@ -33,6 +37,7 @@ function workersProject(name: string, include: string[]) {
       include,
       // Billing tests wait for the queue consumer; everything else is far quicker.
       testTimeout: 20_000,
+      fileParallelism,
       setupFiles: ['./test/workers/setup.ts'],
       globalSetup: ['./test/setup/stripe-emulator.ts'],
     },
@@ -43,7 +48,7 @@ function workersProject(name: string, include: string[]) {
  * `workers`: the integration tests, files in parallel, sharing one emulator
  * that none of them moves in time or breaks. `stripe-time`: the tests that
  * advance the emulator's clock or inject its faults, on an emulator of their
- * own, so no other test ever sees a jump in time or a 500. `node`: checks
+ * own and one file at a time, so no other test ever sees a jump in time or a 500. `node`: checks
  * that read the repository itself (import rule, migration safety, workflows,
  * the emulator). `e2e`: headless Chromium through the admin pages.
  */
@@ -51,9 +56,13 @@ export default defineConfig({
   test: {
     // Request log lines are printed only for failing tests.
     silent: 'passed-only',
+    // A file per core, not Vitest's default of one fewer (on the 2-core CI host, one file at a time):
+    // much of a file's time is spent waiting on workerd, wrangler dev or Chromium, not on its own core.
+    maxWorkers: availableParallelism(),
     projects: [
       workersProject('workers', ['test/workers/**/*.test.ts', 'src/**/*.test.ts']),
-      workersProject('stripe-time', ['test/stripe-time/**/*.test.ts']),
+      // One file at a time: each moves the clock of, or injects faults into, the emulator they share.
+      workersProject('stripe-time', ['test/stripe-time/**/*.test.ts'], { fileParallelism: false }),
       {
         test: {
           name: 'node',

@@ -24,6 +24,8 @@ export interface Env extends Cloudflare.Env {
   EMAIL_FROM?: string;
   /** `npm run bench` only: `unrefused` or `off` (features/public-api/middleware.ts); ignored outside development and tests. */
   BENCH_RATE_LIMITS?: string;
+  /** The test suites only: fewer PBKDF2 iterations for new password hashes (platform/auth/password.ts); ignored unless ENVIRONMENT is `test`. */
+  PASSWORD_ITERATIONS?: string;
 }
 
 /** What every request carries, whichever part of the app answers it. */

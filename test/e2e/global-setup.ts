@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStripeEmulator } from '../../tools/stripe-emulator/server.ts';
 import { freePort, LOCAL_HOST, OFFLINE_WRANGLER_ENV } from '../../scripts/lib/local.ts';
+import { TEST_PASSWORD_ITERATIONS } from '../setup/password.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -67,6 +68,7 @@ export default async function setup(project: TestProject) {
     STRIPE_PRICE_PRO: 'price_pro_monthly',
     STRIPE_PRICE_ENTERPRISE: 'price_enterprise_monthly',
     OPS_TOKEN,
+    PASSWORD_ITERATIONS: TEST_PASSWORD_ITERATIONS,
   };
   const log = openSync(logFile, 'a');
   // Its own process group (detached), so teardown stops npx, wrangler and workerd together.

@@ -3,7 +3,7 @@
  * app's route table. A new route is covered the day it is added; if it has a
  * new kind of id, or needs a body, this file says what to add.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { snapshotTenant } from './db-snapshot';
 import { addMember, call, signUpOwner, uniqueEmail, type SignedUp } from './helpers';
 import { fillPath, idParams, tenantRoutes } from './tenant-routes';
@@ -72,13 +72,23 @@ describe('tenant isolation over every tenant route', () => {
   });
 
   /**
+   * One victim and one attacker for every route below, made once (each is
+   * some ten requests): every call must change nothing, and each test
+   * compares the victim's rows before and after its own call.
+   */
+  let victim: Victim;
+  let attacker: SignedUp;
+  beforeAll(async () => {
+    victim = await makeVictim();
+    attacker = await signUpOwner('Attacker Inc');
+  });
+
+  /**
    * The attacker, owner of a tenant of their own, calls `route` in `tenantSlug`
    * (the victim's, or their own) naming the victim's resources. It must be a
    * 404, and the victim's rows must be exactly as they were.
    */
   async function expectNotFoundAndUnchanged(route: (typeof routes)[number], inVictimsTenant: boolean) {
-    const victim = await makeVictim();
-    const attacker = await signUpOwner('Attacker Inc');
     const before = await snapshotTenant(victim.tenant.id);
     const slug = inVictimsTenant ? victim.tenant.slug : attacker.tenant.slug;
 
@@ -101,8 +111,6 @@ describe('tenant isolation over every tenant route', () => {
   }
 
   it('a tenant that does not exist answers exactly like one that is not yours', async () => {
-    const victim = await makeVictim();
-    const attacker = await signUpOwner('Attacker Inc');
     const theirs = await call('GET', `/api/t/${victim.tenant.slug}/projects`, { token: attacker.token });
     const missing = await call('GET', `/api/t/no-such-tenant-${crypto.randomUUID()}/projects`, { token: attacker.token });
     expect(theirs.status).toBe(404);
@@ -110,7 +118,6 @@ describe('tenant isolation over every tenant route', () => {
   });
 
   it('signed-out callers get 401 before anything about the tenant is revealed', async () => {
-    const victim = await makeVictim();
     const res = await call('GET', `/api/t/${victim.tenant.slug}`);
     expect(res.status).toBe(401);
   });

@@ -3,7 +3,7 @@
  * matrix: every role's outcome on every tenant route is asserted, and a route
  * added without a declared permission, a body or an id fixture fails here.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../../src/platform/db/schema';
 import { can } from '../../src/platform/tenancy/policy';
 import { makeTeam, type Team } from './fixtures';
@@ -55,6 +55,16 @@ function idsFor(path: string, team: Team): Record<string, string> {
 const routes = tenantRoutes();
 
 describe('role × route matrix', () => {
+  /**
+   * One team for the calls that change nothing (a read, or a caller the
+   * route refuses), made once: a team is some twenty requests. A permitted
+   * write gets a team of its own, so no test sees another's change.
+   */
+  let unchanged: Team;
+  beforeAll(async () => {
+    unchanged = await makeTeam();
+  });
+
   for (const route of routes) {
     for (const role of ROLES) {
       const key = `${route.method} ${route.path}`;
@@ -63,7 +73,7 @@ describe('role × route matrix', () => {
 
       it(`${role} ${allowed ? 'may' : 'may not'} ${key} (${permission?.name})`, async () => {
         expect(permission, `${key} declares no permission`).toBeDefined();
-        const team = await makeTeam();
+        const team = route.method === 'GET' || !allowed ? unchanged : await makeTeam();
         const caller = role === 'owner' ? team.owner : team[role];
         const needsBody = ['POST', 'PATCH', 'PUT'].includes(route.method);
         if (needsBody && !BODIES[key]) throw new Error(`Add a valid body for "${key}" to BODIES in route-matrix.test.ts`);

@@ -154,7 +154,7 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: { token: 
   await ctx.global.batch([
     ctx.global
       .update(users)
-      .set({ passwordHash: await hashPassword(input.password), emailVerifiedAt: user.emailVerifiedAt ?? now, ...(unproven ? { mfaSecret: null, mfaPendingSecret: null } : {}) })
+      .set({ passwordHash: await hashPassword(ctx.env, input.password), emailVerifiedAt: user.emailVerifiedAt ?? now, ...(unproven ? { mfaSecret: null, mfaPendingSecret: null } : {}) })
       .where(eq(users.id, user.id)),
     ctx.global.update(userTokens).set({ usedAt: now }).where(and(eq(userTokens.userId, user.id), eq(userTokens.purpose, 'password_reset'), isNull(userTokens.usedAt))),
     ...(unproven ? [ctx.global.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))] : []),
@@ -170,7 +170,7 @@ export async function changePassword(ctx: ServiceContext, principal: SignedInUse
     throw new AppError('validation_failed', 'Current password is incorrect', { fieldErrors: { currentPassword: ['Current password is incorrect'] } });
   }
   await ctx.global.batch([
-    ctx.global.update(users).set({ passwordHash: await hashPassword(input.newPassword) }).where(eq(users.id, user.id)),
+    ctx.global.update(users).set({ passwordHash: await hashPassword(ctx.env, input.newPassword) }).where(eq(users.id, user.id)),
     revokeSessions(ctx, user.id, principal.sessionId),
     securityEvent(ctx, user.id, 'password.changed', client),
   ]);

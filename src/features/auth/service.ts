@@ -43,7 +43,7 @@ export async function signUp(ctx: ServiceContext, input: SignupBody, client: Cli
   const { success } = await ctx.env.SIGNUP_LIMITER.limit({ key: `signup:${client.ip}` });
   if (!success) throw new AppError('rate_limited', 'Too many sign-ups from your network; wait a minute and try again');
   const user: PublicUser = { id: newId('usr'), email: input.email, name: input.name };
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await hashPassword(ctx.env, input.password);
   // An address already proven (`addressProven`: it came with an invitation sent there) needs no confirmation link.
   const verification = addressProven ? [] : await verificationStatements(ctx, user.id, user.email, 'signup');
   // The user first: every other row refers to it.
@@ -85,7 +85,7 @@ export async function logIn(ctx: ServiceContext, input: LoginBody, client: Clien
   ]);
   if (!perAccount.success || !perClient.success) throw new AppError('rate_limited', 'Too many sign-in attempts; wait a minute and try again');
   const row = await ctx.global.first(users, eq(users.email, input.email));
-  const ok = await verifyPassword(input.password, row?.passwordHash ?? (await decoyPasswordHash()));
+  const ok = await verifyPassword(input.password, row?.passwordHash ?? (await decoyPasswordHash(ctx.env)));
   if (!row || !ok) {
     if (row) await securityEvent(ctx, row.id, 'signin.failed', client);
     throw new AppError('unauthenticated', 'Email or password is incorrect');

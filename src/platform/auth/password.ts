@@ -1,3 +1,8 @@
+import type { Env } from '../env';
+
+/** What hashing reads of the environment: the count new hashes get depends on it. */
+type HashEnv = Pick<Env, 'ENVIRONMENT' | 'PASSWORD_ITERATIONS'>;
+
 /**
  * Password hashing with PBKDF2-SHA256 through WebCrypto and a per-user salt.
  * 100,000 iterations is the most the Workers runtime allows for PBKDF2; the
@@ -9,6 +14,18 @@ const SALT_BYTES = 16;
 const KEY_BITS = 256;
 
 const encoder = new TextEncoder();
+
+/**
+ * The iteration count a new hash gets: always ITERATIONS, except that the
+ * test suites set `PASSWORD_ITERATIONS` lower (they hash hundreds of fixture
+ * passwords; decision 0023-ci-test-password-iterations). Honoured only where
+ * ENVIRONMENT is `test`, so no deployed environment can be weakened by a var.
+ */
+function iterationsFor(env: HashEnv): number {
+  if (env.ENVIRONMENT !== 'test' || !env.PASSWORD_ITERATIONS) return ITERATIONS;
+  const lowered = Number(env.PASSWORD_ITERATIONS);
+  return Number.isSafeInteger(lowered) && lowered >= 1 && lowered < ITERATIONS ? lowered : ITERATIONS;
+}
 
 function toBase64(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes));
@@ -28,12 +45,14 @@ function equalInConstantTime(a: Uint8Array<ArrayBuffer>, b: Uint8Array<ArrayBuff
   return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
 }
 
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(env: HashEnv, password: string): Promise<string> {
+  const iterations = iterationsFor(env);
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-  const hash = await derive(password, salt, ITERATIONS);
-  return [ALGORITHM, ITERATIONS, toBase64(salt), toBase64(hash)].join('$');
+  const hash = await derive(password, salt, iterations);
+  return [ALGORITHM, iterations, toBase64(salt), toBase64(hash)].join('$');
 }
 
+/** Checks against the iteration count stored with the hash, whatever new hashes get. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [algorithm, iterations, salt, hash] = stored.split('$');
   if (algorithm !== ALGORITHM || !iterations || !salt || !hash) return false;
@@ -43,10 +62,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /**
  * A hash of nothing in particular, verified against when the email is unknown,
- * so that "no such user" and "wrong password" take the same time.
+ * so that "no such user" and "wrong password" take the same time: one per
+ * iteration count, the count real hashes get in this environment.
  */
-let decoyHash: Promise<string> | undefined;
-export function decoyPasswordHash(): Promise<string> {
-  decoyHash ??= hashPassword(crypto.randomUUID());
-  return decoyHash;
+const decoyHashes = new Map<number, Promise<string>>();
+export function decoyPasswordHash(env: HashEnv): Promise<string> {
+  const iterations = iterationsFor(env);
+  let decoy = decoyHashes.get(iterations);
+  if (!decoy) {
+    decoy = hashPassword(env, crypto.randomUUID());
+    decoyHashes.set(iterations, decoy);
+  }
+  return decoy;
 }
