@@ -3,7 +3,7 @@
  * counting object (rate-window.ts) request by request, and calls the object
  * again only when the lease is spent or its window has ended. So a request
  * within its limits costs a fraction of an object call, not one (decision
- * 0022-request-path-fixed-cost). Refusals are remembered for a second, so a
+ * 0024-request-path-fixed-cost). Refusals are remembered for a second, so a
  * client hammering past its limit does not hammer the tenant's object too.
  */
 import { RATE_WINDOW_MS, type RateDecision } from './policy';

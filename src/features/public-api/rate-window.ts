@@ -6,7 +6,7 @@
  *
  * The object hands out leases, not single requests: a share of the window
  * that an isolate then spends without calling again (leases.ts, decision
- * 0022-request-path-fixed-cost).
+ * 0024-request-path-fixed-cost).
  */
 import { RATE_WINDOW_MS, type BucketState } from './policy';
 

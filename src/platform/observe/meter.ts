@@ -138,7 +138,7 @@ function meterOf(env: Env, tenantId: string) {
 /**
  * How long this isolate gathers finished units before adding them to their
  * tenants' meters: one object call per tenant per flush instead of one per
- * unit (decision 0022-request-path-fixed-cost). An isolate that dies in
+ * unit (decision 0024-request-path-fixed-cost). An isolate that dies in
  * this window loses what it gathered, as a lost waitUntil always could.
  */
 export const METER_FLUSH_MS = 500;
