@@ -126,4 +126,28 @@ describe('TOTP secrets at rest', () => {
     expect(await reseal()).toEqual({ resealed: 0, unopenable: 1 });
     expect((await stored(victim.id)).active).toMatch(/^v1\.000000000000\./);
   });
+
+  it('finds the rows to re-seal through the partial indexes, never a scan of users', async () => {
+    const statements: string[] = [];
+    const recording = new Proxy(env.DB, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === 'prepare') {
+          return (sql: string) => {
+            statements.push(sql);
+            return target.prepare(sql);
+          };
+        }
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await resealTotpSecrets.run(serviceContext({ ...appEnv, DB: recording }, 'test-totp-reseal-plan'), Date.now());
+    const [select] = statements;
+    expect(select).toMatch(/^select .* from "users" where .* limit \?$/);
+    const params = (select!.match(/\?/g) ?? []).map((_, i, all) => (i === all.length - 1 ? 100 : 'v1.000000000000.'));
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${select}`).bind(...params).all<{ detail: string }>();
+    const details = plan.results.map(({ detail }) => detail);
+    expect(details.filter((detail) => /^SCAN |USING AUTOMATIC/.test(detail)), details.join('\n')).toEqual([]);
+    expect(details).toEqual(expect.arrayContaining([expect.stringContaining('users_mfa_secret_idx'), expect.stringContaining('users_mfa_pending_secret_idx')]));
+  });
 });

@@ -11,7 +11,7 @@
  * (stored before sealing existed) still opens; `resealTotpSecrets` (a cron
  * job) seals it, and re-seals values under the previous key, with the current one.
  */
-import { and, eq, isNotNull, isNull, like, not, or, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { ServiceContext } from '../../platform/context';
 import { openSealed, seal } from '../../platform/crypto';
 import { users } from '../../platform/db/schema';
@@ -90,10 +90,14 @@ export async function openTotpSecret(env: SealingEnv, userId: string, stored: st
 /** Rows per cron tick: after the first deploy or a rotation, the backlog drains over the next ticks. */
 export const RESEAL_BATCH = 100;
 
-/** A stored secret the current key did not seal: plain, or another key's. */
+/**
+ * A stored secret the current key did not seal: plain, or another key's.
+ * Two ranges around the current prefix (`/` sorts right after `.`), so the
+ * partial index on the column (schema.ts) reads only those rows, and none
+ * once every value is current.
+ */
 function notCurrent(column: typeof users.mfaSecret | typeof users.mfaPendingSecret, kid: string): SQL | undefined {
-  // A kid is hex and the prefix has no LIKE wildcard (`_`, `%`) in it.
-  return and(isNotNull(column), not(like(column, `${VERSION}.${kid}.%`)));
+  return or(lt(column, `${VERSION}.${kid}.`), gte(column, `${VERSION}.${kid}/`));
 }
 
 /** The same column still holding what the job read: a change made meanwhile is never overwritten. */
