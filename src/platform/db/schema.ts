@@ -22,7 +22,7 @@ const timestampMs = (name: string) => integer(name, { mode: 'number' });
 const nowMs = sql`(unixepoch('subsec') * 1000)`;
 
 export const ROLES = ['owner', 'admin', 'member'] as const;
-const PLANS = ['free', 'pro', 'enterprise'] as const;
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
 const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
 /** `operator`: support staff acting through /ops (their identity in actor_id). */
 const ACTOR_TYPES = ['user', 'api_key', 'system', 'operator'] as const;
