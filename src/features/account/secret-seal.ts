@@ -4,7 +4,7 @@
  * Worker secret, never the seed itself, so a D1 export or a SQL console
  * cannot mint codes. The sealed value is bound to its user, so one copied
  * to another row does not open there. Decision:
- * docs/decisions/XXXX-seal-totp-secrets-at-rest.md.
+ * docs/decisions/0025-seal-totp-secrets-at-rest.md.
  *
  * Rotation works like JWT_SECRET's: `kid` names the key that sealed a value;
  * `MFA_SEALING_PREVIOUS_KEY` still opens, never seals. A plain base32 value
