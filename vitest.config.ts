@@ -18,6 +18,9 @@ function workersProject(name: string, include: string[], { fileParallelism = tru
           bindings: {
             TEST_MIGRATIONS: await readD1Migrations('./migrations'),
             JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+            MFA_SEALING_KEY: 'test-mfa-sealing-key-0123456789abcdef0123456',
+            // A rotation in progress, so mfa-sealing.test.ts can seal with the previous key.
+            MFA_SEALING_PREVIOUS_KEY: 'test-previous-mfa-sealing-key-0123456789abcdef',
             ENVIRONMENT: 'test',
             // Fixture users by the hundred: see docs/decisions/0023-ci-test-password-iterations.md.
             PASSWORD_ITERATIONS: TEST_PASSWORD_ITERATIONS,

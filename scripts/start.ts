@@ -37,6 +37,7 @@ const quietEnv = { ...process.env, ...OFFLINE_WRANGLER_ENV, FORCE_COLOR: '0' };
 /** The secrets `npm start` makes per machine, and the example's placeholder each replaces. */
 const GENERATED_SECRETS = {
   JWT_SECRET: () => randomBytes(32).toString('hex'),
+  MFA_SEALING_KEY: () => randomBytes(32).toString('hex'),
   OPS_TOKEN: () => `ops_${randomBytes(24).toString('base64url')}`,
   STRIPE_WEBHOOK_SECRET: () => `whsec_${randomBytes(24).toString('base64url')}`,
 } as const;

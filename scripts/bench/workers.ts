@@ -25,6 +25,7 @@ export const COMPATIBILITY: Compatibility = {
 /** Secrets the benchmark configures; the webhook secret signs the events it sends and the emulator's. */
 export const BENCH_SECRETS = {
   JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
+  MFA_SEALING_KEY: 'bench-mfa-sealing-key-0123456789abcdef012345',
   STRIPE_SECRET_KEY: 'sk_test_bench',
   STRIPE_WEBHOOK_SECRET: 'whsec_bench_api',
 };

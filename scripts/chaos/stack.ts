@@ -103,6 +103,7 @@ export class Stack {
   readonly opsToken = randomBytes(16).toString('hex');
   readonly chaosToken = randomBytes(16).toString('hex');
   private readonly jwtSecret = randomBytes(24).toString('hex');
+  private readonly mfaSealingKey = randomBytes(24).toString('hex');
   appPort = 0;
   inspectorPort = 0;
   emulatorPort = 0;
@@ -163,6 +164,7 @@ export class Stack {
     const vars: Record<string, string> = {
       // The same secret across restarts, or every signed-in client would be logged out.
       JWT_SECRET: this.jwtSecret,
+      MFA_SEALING_KEY: this.mfaSealingKey,
       APP_URL: this.appUrl,
       ENVIRONMENT: 'development',
       STRIPE_SECRET_KEY: 'sk_test_chaos',

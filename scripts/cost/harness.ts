@@ -233,6 +233,7 @@ export async function startApp(bundlePath: string, emulator: Emulator): Promise<
             // Production's code paths: real email sender (the meter's binding), no dev mailbox.
             ENVIRONMENT: 'production',
             JWT_SECRET: 'cost-harness-secret-0123456789abcdef0123456789abcdef',
+            MFA_SEALING_KEY: 'cost-harness-mfa-sealing-key-0123456789abcdef',
             STRIPE_SECRET_KEY: 'sk_test_cost_harness',
             STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
             STRIPE_API_PORT: emulatorPort,

@@ -18,3 +18,32 @@ export async function secretsEqual(presented: string, expected: string): Promise
   const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
+
+const encoder = new TextEncoder();
+
+function toBase64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
+}
+
+/**
+ * AES-GCM: a fresh 96-bit IV, then the ciphertext and its tag, base64url.
+ * `context` (additional data) binds the value to where it is stored, so a
+ * sealed value copied to another row does not open there.
+ */
+export async function seal(aes: CryptoKey, plain: string, context = ''): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const cipher = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(context) }, aes, encoder.encode(plain)));
+  const out = new Uint8Array(iv.length + cipher.length);
+  out.set(iv);
+  out.set(cipher, iv.length);
+  return toBase64Url(out);
+}
+
+/** Opens what `seal` made with the same key and context; throws when either differs or the value was altered. */
+export async function openSealed(aes: CryptoKey, sealed: string, context = ''): Promise<string> {
+  const bytes = fromBase64Url(sealed);
+  return new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12), additionalData: encoder.encode(context) }, aes, bytes.slice(12)));
+}

@@ -58,6 +58,7 @@ export default async function setup(project: TestProject) {
 
   const vars = {
     JWT_SECRET: 'e2e-secret-0123456789abcdef0123456789abcdef',
+    MFA_SEALING_KEY: 'e2e-mfa-sealing-key-0123456789abcdef01234567',
     APP_URL: appUrl,
     ENVIRONMENT: 'test',
     STRIPE_SECRET_KEY: 'sk_test_emulator',

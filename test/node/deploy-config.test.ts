@@ -13,7 +13,7 @@ import { unstable_readConfig } from 'wrangler';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CONFIG = path.join(ROOT, 'wrangler.toml');
 const ENVS = ['staging', 'production'] as const;
-const SECRETS = ['JWT_SECRET', 'JWT_PREVIOUS_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'OPS_TOKEN'];
+const SECRETS = ['JWT_SECRET', 'JWT_PREVIOUS_SECRET', 'MFA_SEALING_KEY', 'MFA_SEALING_PREVIOUS_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'OPS_TOKEN'];
 const APP_URL = { staging: 'https://staging.saas-slice.example', production: 'https://app.saas-slice.example' };
 
 /** The Worker's source, all of it: where a var must be read. */
@@ -161,6 +161,7 @@ describe('the secrets', () => {
         .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
     );
     expect(values.JWT_SECRET!.length).toBeGreaterThanOrEqual(32);
+    expect(values.MFA_SEALING_KEY!.length).toBeGreaterThanOrEqual(32);
     expect(values.STRIPE_SECRET_KEY).toMatch(/^sk_test_/);
     expect(values.STRIPE_WEBHOOK_SECRET).toMatch(/^whsec_/);
   });

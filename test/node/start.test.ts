@@ -117,11 +117,12 @@ describe('npm start', () => {
     try {
       const example = join(dir, '.dev.vars.example');
       const vars = join(dir, '.dev.vars');
-      writeFileSync(example, 'JWT_SECRET=example-jwt\nSTRIPE_WEBHOOK_SECRET=whsec_example\nOPS_TOKEN=example-ops\nSTRIPE_SECRET_KEY=sk_test_emulator\n');
-      expect(ensureDevVars(vars, example).sort()).toEqual(['JWT_SECRET', 'OPS_TOKEN', 'STRIPE_WEBHOOK_SECRET']);
+      writeFileSync(example, 'JWT_SECRET=example-jwt\nMFA_SEALING_KEY=example-mfa\nSTRIPE_WEBHOOK_SECRET=whsec_example\nOPS_TOKEN=example-ops\nSTRIPE_SECRET_KEY=sk_test_emulator\n');
+      expect(ensureDevVars(vars, example).sort()).toEqual(['JWT_SECRET', 'MFA_SEALING_KEY', 'OPS_TOKEN', 'STRIPE_WEBHOOK_SECRET']);
       const first = readFileSync(vars, 'utf8');
       expect(first).toContain('STRIPE_SECRET_KEY=sk_test_emulator');
-      expect(first).not.toMatch(/example-jwt|whsec_example|example-ops/);
+      expect(first).not.toMatch(/example-jwt|example-mfa|whsec_example|example-ops/);
+      expect(first).toMatch(/^MFA_SEALING_KEY=[0-9a-f]{64}$/m);
       expect(first).toMatch(/^STRIPE_WEBHOOK_SECRET=whsec_\S{20,}$/m);
       expect(first).toMatch(/^OPS_TOKEN=ops_\S{20,}$/m);
 
@@ -132,9 +133,9 @@ describe('npm start', () => {
       expect(ensureDevVars(vars, example)).toEqual([]);
       expect(readFileSync(vars, 'utf8')).toBe(first);
 
-      // An older .dev.vars with the example's webhook secret and no OPS_TOKEN line gets both.
+      // An older .dev.vars with the example's webhook secret and no OPS_TOKEN or MFA_SEALING_KEY line gets all three.
       writeFileSync(vars, 'JWT_SECRET=my-own-secret-0123456789abcdef0123456789\nSTRIPE_WEBHOOK_SECRET=whsec_example\n');
-      expect(ensureDevVars(vars, example).sort()).toEqual(['OPS_TOKEN', 'STRIPE_WEBHOOK_SECRET']);
+      expect(ensureDevVars(vars, example).sort()).toEqual(['MFA_SEALING_KEY', 'OPS_TOKEN', 'STRIPE_WEBHOOK_SECRET']);
       expect(readFileSync(vars, 'utf8')).toMatch(/^JWT_SECRET=my-own-secret/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { AppError } from '../../platform/errors';
 import type { ClientInfo } from '../../platform/http/client';
 import { newId } from '../../platform/ids';
 import { revokeSessions } from '../auth/sessions';
+import { openTotpSecret, sealTotpSecret } from './secret-seal';
 import { securityEvent } from './security-log';
 import { matchTotp, newTotpSecret, otpauthUrl } from './totp';
 
@@ -182,14 +183,28 @@ export async function changePassword(ctx: ServiceContext, principal: SignedInUse
 export async function setUpMfa(ctx: ServiceContext, principal: SignedInUser): Promise<{ secret: string; otpauthUrl: string }> {
   if (principal.mfaEnabled) throw new AppError('conflict', 'Two-factor sign-in is already on; turn it off first');
   const secret = newTotpSecret();
-  await ctx.global.update(users).set({ mfaPendingSecret: secret }).where(eq(users.id, principal.userId));
+  await ctx.global.update(users).set({ mfaPendingSecret: await sealTotpSecret(ctx.env, principal.userId, secret) }).where(eq(users.id, principal.userId));
   return { secret, otpauthUrl: otpauthUrl(secret, principal.email) };
+}
+
+/**
+ * The TOTP secret a stored value holds, or null when there is none or it
+ * does not open: that refuses every code, as a wrong one would, and is logged
+ * for operators (the value was altered, or its key is gone).
+ */
+async function storedTotpSecret(ctx: ServiceContext, userId: string, stored: string | null): Promise<string | null> {
+  if (stored === null) return null;
+  const opened = await openTotpSecret(ctx.env, userId, stored);
+  if (opened.ok) return opened.secret;
+  ctx.log.error('stored TOTP secret does not open', { userId, reason: opened.reason });
+  return null;
 }
 
 /** The pending secret, for showing the QR code again (the enrolment page). */
 export async function pendingMfa(ctx: ServiceContext, principal: SignedInUser): Promise<{ secret: string; otpauthUrl: string } | null> {
   const user = await userById(ctx, principal.userId);
-  return user.mfaPendingSecret ? { secret: user.mfaPendingSecret, otpauthUrl: otpauthUrl(user.mfaPendingSecret, user.email) } : null;
+  const secret = await storedTotpSecret(ctx, user.id, user.mfaPendingSecret);
+  return secret ? { secret, otpauthUrl: otpauthUrl(secret, user.email) } : null;
 }
 
 function newRecoveryCode(): string {
@@ -202,13 +217,14 @@ const normaliseRecoveryCode = (code: string) => code.trim().toLowerCase().replac
 /** Turns 2FA on with a code from the pending secret; answers the ten recovery codes, the only time they are shown. */
 export async function confirmMfa(ctx: ServiceContext, principal: SignedInUser, code: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
   const user = await userById(ctx, principal.userId);
-  if (!user.mfaPendingSecret) throw new AppError('conflict', 'Start two-factor setup first');
-  const step = await matchTotp(user.mfaPendingSecret, code, Date.now(), null);
+  const pending = await storedTotpSecret(ctx, user.id, user.mfaPendingSecret);
+  if (!pending) throw new AppError('conflict', 'Start two-factor setup first');
+  const step = await matchTotp(pending, code, Date.now(), null);
   if (step === undefined) throw new AppError('validation_failed', 'That code is not right; check the time on your device', { fieldErrors: { code: ['That code is not right'] } });
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const hashes = await Promise.all(codes.map((c) => sha256Hex(normaliseRecoveryCode(c))));
   await ctx.global.batch([
-    ctx.global.update(users).set({ mfaSecret: user.mfaPendingSecret, mfaPendingSecret: null, mfaLastStep: step }).where(eq(users.id, user.id)),
+    ctx.global.update(users).set({ mfaSecret: await sealTotpSecret(ctx.env, user.id, pending), mfaPendingSecret: null, mfaLastStep: step }).where(eq(users.id, user.id)),
     ctx.global.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)),
     ctx.global.insert(recoveryCodes).values(hashes.map((codeHash) => ({ id: newId('rc'), userId: user.id, codeHash }))),
     revokeSessions(ctx, user.id, principal.sessionId),
@@ -224,7 +240,9 @@ export async function confirmMfa(ctx: ServiceContext, principal: SignedInUser, c
  */
 export async function checkSecondFactor(ctx: ServiceContext, user: Pick<User, 'id' | 'mfaSecret' | 'mfaLastStep'>, code: string): Promise<'totp' | 'recovery_code' | null> {
   if (!user.mfaSecret) return null;
-  const step = await matchTotp(user.mfaSecret, code.trim(), Date.now(), user.mfaLastStep);
+  // A secret that does not open matches no code; recovery codes, which do not need it, still work.
+  const secret = await storedTotpSecret(ctx, user.id, user.mfaSecret);
+  const step = secret ? await matchTotp(secret, code.trim(), Date.now(), user.mfaLastStep) : undefined;
   if (step !== undefined) {
     const taken = await ctx.global
       .update(users)

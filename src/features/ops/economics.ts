@@ -4,11 +4,13 @@
  * beside the monthly revenue its subscription bills, and the tenants that
  * cost more than they pay. Decision 0019-console-economics.
  */
+import type { z } from 'zod';
 import type { ServiceContext } from '../../platform/context';
 import { fleetEconomics, tenantEconomicsRow, type EconomicsPage, type RevenueRule } from '../../platform/db/cross-tenant';
 import { PRICES } from '../../platform/economics/prices';
 import { ROLLUP_DAYS, ROLLUP_EVERY_MS } from '../../platform/observe/meter';
 import { BILLED_STATUSES, PLAN_PRICES } from '../billing/plan-prices';
+import type { economicsResponse, tenantEconomicsOut } from './outputs';
 
 const REVENUE: RevenueRule = {
   proPerSeat: PLAN_PRICES.pro.monthlyMinor / 100,
@@ -27,7 +29,7 @@ const usd = (n: number) => Math.round(n * 1e8) / 1e8;
 
 type Row = Awaited<ReturnType<typeof fleetEconomics>>['byCost'][number];
 
-function economicsOf({ rollup, revenueUsd, ...t }: Row) {
+function economicsOf({ rollup, revenueUsd, ...t }: Row): TenantEconomicsRow {
   return {
     tenant: { id: t.id, slug: t.slug, name: t.name },
     plan: t.plan,
@@ -49,7 +51,8 @@ function economicsOf({ rollup, revenueUsd, ...t }: Row) {
   };
 }
 
-export type TenantEconomicsRow = ReturnType<typeof economicsOf>;
+/** The row GET /ops/economics documents (./outputs.ts), and the console shows. */
+export type TenantEconomicsRow = z.infer<typeof tenantEconomicsOut>;
 
 function listOf(rows: Row[], { page, limit }: EconomicsPage) {
   return { page, nextPage: rows.length > limit ? page + 1 : null, tenants: rows.slice(0, limit).map(economicsOf) };
@@ -62,7 +65,7 @@ export async function economicsOfTenant(ctx: ServiceContext, tenantId: string): 
 }
 
 /** GET /ops/economics and the console's economics page: tenants by cost, and those that cost more than they pay, in one D1 round trip. */
-export async function tenantEconomics(ctx: ServiceContext, query: EconomicsQuery) {
+export async function tenantEconomics(ctx: ServiceContext, query: EconomicsQuery): Promise<TenantEconomics> {
   const pages = { byCost: { page: query.page, limit: query.limit }, losses: { page: query.lossPage, limit: query.limit } };
   const { byCost, losses } = await fleetEconomics(ctx.env, REVENUE, pages);
   return {
@@ -74,4 +77,4 @@ export async function tenantEconomics(ctx: ServiceContext, query: EconomicsQuery
   };
 }
 
-export type TenantEconomics = Awaited<ReturnType<typeof tenantEconomics>>;
+export type TenantEconomics = z.infer<typeof economicsResponse>;

@@ -10,7 +10,7 @@ import type { Env } from '../env';
 import { database } from './client';
 import { compiled } from './compiled';
 import type { BatchStatement } from './global-db';
-import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, usageRollups, users, type Role } from './schema';
+import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, usageRollups, users, type Plan, type Role } from './schema';
 
 type DbEnv = Pick<Env, 'DB'>;
 
@@ -389,7 +389,7 @@ function economicsSelect(db: ReturnType<typeof database>, rule: RevenueRule) {
     db
       .select({
         ...tenantColumns,
-        plan: sql<string>`coalesce(${subscriptions.plan}, 'free')`,
+        plan: sql<Plan>`coalesce(${subscriptions.plan}, 'free')`,
         status: sql<string>`coalesce(${subscriptions.status}, 'none')`,
         seats: subscriptions.seatQuantity,
         rollup: usageRollups,

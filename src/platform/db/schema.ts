@@ -22,29 +22,37 @@ const timestampMs = (name: string) => integer(name, { mode: 'number' });
 const nowMs = sql`(unixepoch('subsec') * 1000)`;
 
 export const ROLES = ['owner', 'admin', 'member'] as const;
-const PLANS = ['free', 'pro', 'enterprise'] as const;
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
 const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
 /** `operator`: support staff acting through /ops (their identity in actor_id). */
 const ACTOR_TYPES = ['user', 'api_key', 'system', 'operator'] as const;
 
 // ---------------------------------------------------------------- global
 
-export const users = sqliteTable('users', {
-  id: text('id').primaryKey(),
-  /** Stored lower-cased; uniqueness is on the normalised form. */
-  email: text('email').notNull().unique(),
-  name: text('name').notNull(),
-  passwordHash: text('password_hash').notNull(),
-  createdAt: timestampMs('created_at').notNull().default(nowMs),
-  /** When the address was proven (emailed link, accepted invitation, password reset); null until then. */
-  emailVerifiedAt: timestampMs('email_verified_at'),
-  /** The confirmed TOTP secret (base32); null without 2FA. */
-  mfaSecret: text('mfa_secret'),
-  /** A secret being enrolled: it replaces `mfa_secret` only once a code from it is confirmed. */
-  mfaPendingSecret: text('mfa_pending_secret'),
-  /** The last TOTP time step accepted, so a code is not accepted twice within its window. */
-  mfaLastStep: integer('mfa_last_step'),
-});
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    /** Stored lower-cased; uniqueness is on the normalised form. */
+    email: text('email').notNull().unique(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: timestampMs('created_at').notNull().default(nowMs),
+    /** When the address was proven (emailed link, accepted invitation, password reset); null until then. */
+    emailVerifiedAt: timestampMs('email_verified_at'),
+    /** The confirmed TOTP secret, sealed (features/account/secret-seal.ts; plain base32 in rows not yet resealed); null without 2FA. */
+    mfaSecret: text('mfa_secret'),
+    /** A secret being enrolled, sealed likewise: it replaces `mfa_secret` only once a code from it is confirmed. */
+    mfaPendingSecret: text('mfa_pending_secret'),
+    /** The last TOTP time step accepted, so a code is not accepted twice within its window. */
+    mfaLastStep: integer('mfa_last_step'),
+  },
+  (t) => [
+    // The re-seal job finds values not sealed with the current key by two range seeks, reading only those rows; partial, so only users with 2FA are in them.
+    index('users_mfa_secret_idx').on(t.mfaSecret).where(sql`${t.mfaSecret} IS NOT NULL`),
+    index('users_mfa_pending_secret_idx').on(t.mfaPendingSecret).where(sql`${t.mfaPendingSecret} IS NOT NULL`),
+  ],
+);
 
 export const tenants = sqliteTable('tenants', {
   id: text('id').primaryKey(),

@@ -11,7 +11,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
-import { randomToken, sha256Hex } from '../crypto';
+import { openSealed, randomToken, seal, sha256Hex } from '../crypto';
 import { database } from '../db/client';
 import { idempotencyKeys } from '../db/schema';
 import type { ServiceContext } from '../context';
@@ -27,31 +27,10 @@ const KEY_PATTERN = /^[\x21-\x7e]{8,255}$/;
 
 const encoder = new TextEncoder();
 
-function toBase64Url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-function fromBase64Url(text: string): Uint8Array {
-  return Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
-}
-
 /** The AES key that seals a stored answer: only a caller presenting the same Idempotency-Key can open it. */
 async function sealingKey(scope: string, key: string): Promise<CryptoKey> {
   const material = await crypto.subtle.digest('SHA-256', encoder.encode(`idempotency-seal\n${scope}\n${key}`));
   return crypto.subtle.importKey('raw', material, 'AES-GCM', false, ['encrypt', 'decrypt']);
-}
-
-async function seal(aes: CryptoKey, plain: string): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const cipher = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aes, encoder.encode(plain)));
-  const out = new Uint8Array(iv.length + cipher.length);
-  out.set(iv);
-  out.set(cipher, iv.length);
-  return toBase64Url(out);
-}
-
-async function open(aes: CryptoKey, sealed: string): Promise<string> {
-  const bytes = fromBase64Url(sealed);
-  return new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12) }, aes, bytes.slice(12)));
 }
 
 /** Who is asking, where: a key means nothing outside its caller, tenant and route. */
@@ -109,7 +88,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
         if (row.responseStatus === null || row.response === null) {
           throw new AppError('conflict', 'A request with this Idempotency-Key is still being answered; retry shortly');
         }
-        const answer = JSON.parse(await open(await sealingKey(scope, key), row.response)) as StoredAnswer;
+        const answer = JSON.parse(await openSealed(await sealingKey(scope, key), row.response)) as StoredAnswer;
         c.header('Idempotent-Replayed', 'true');
         return answer.body === null ? c.body(null, answer.status as 204) : c.json(answer.body, answer.status as 200);
       }

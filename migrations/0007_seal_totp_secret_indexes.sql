@@ -1,0 +1,2 @@
+CREATE INDEX `users_mfa_secret_idx` ON `users` (`mfa_secret`) WHERE "users"."mfa_secret" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `users_mfa_pending_secret_idx` ON `users` (`mfa_pending_secret`) WHERE "users"."mfa_pending_secret" IS NOT NULL;
