@@ -25,6 +25,7 @@ export const RATE_BUCKETS_TABLE = `
  */
 export const LEASE_PARTS = 20;
 
+
 export interface Bucket {
   name: BucketState['name'];
   /** The row in `rate_buckets`. */
