@@ -225,6 +225,21 @@ describe('session tokens', () => {
     expect((await verifySession({ JWT_SECRET: rotated.JWT_SECRET }, oldToken)).ok).toBe(false);
   });
 
+  it('checks a token\'s signature once per isolate, and again for no other token', async () => {
+    const token = await signSession(env, 'usr_remembered', 'ses_remembered');
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      for (let i = 0; i < 3; i++) expect(await verifySession(env, token)).toEqual({ ok: true, userId: 'usr_remembered', sessionId: 'ses_remembered' });
+      expect(verify).toHaveBeenCalledTimes(1);
+      // The same claims under another signature are another token: checked, and refused.
+      const [head, body] = token.split('.');
+      expect((await verifySession(env, `${head}.${body}.${base64url.encode(new Uint8Array(32))}`)).ok).toBe(false);
+      expect(verify).toHaveBeenCalledTimes(2);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
   it('imports each signing key once per isolate, not per request', async () => {
     await signSession(env, 'usr_warm', 'ses_warm');
     const importKey = vi.spyOn(crypto.subtle, 'importKey');
