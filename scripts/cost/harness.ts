@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readD1Migrations } from '@cloudflare/vitest-plugin';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { LEASE_METHODS } from '../../src/features/public-api/lease-methods.ts';
 import { emptyUsage, type Usage } from './measurements.ts';
 import { OFFLINE_WRANGLER_ENV } from '../lib/local.ts';
 
@@ -41,7 +42,8 @@ interface MeterUsage {
  * call), which the observe work implements.
  */
 export const WIDE_EVENT_FIELDS = ['d1Queries', 'd1RoundTrips', 'd1RowsRead', 'd1RowsWritten', 'doCalls', 'queueMessages', 'emails', 'stripeCalls'] as const;
-export type WideEventUsage = Record<(typeof WIDE_EVENT_FIELDS)[number], number>;
+/** The wide events' counters, and how many of their object calls were rate-limit leases. */
+export type WideEventUsage = Record<(typeof WIDE_EVENT_FIELDS)[number], number> & { rateLimitLeases: number };
 const WIDE_EVENT_MESSAGES = new Set(['request', 'queue.message', 'cron', 'do.call', 'background']);
 
 export class MeteringMissing extends Error {}
@@ -423,6 +425,8 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
       d1RowsAdded,
       d1ByTable: meter.d1.byTable,
       doCalls: meter.doCalls,
+      // Told apart only by the wide events (applyMetering).
+      rateLimitLeases: 0,
       doRequests: meter.doRequests,
       doWallMs: meter.doWallMs,
       doSqlRowsRead: meter.doSqlRowsRead,
@@ -451,7 +455,10 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
     totals.samples += count;
     totals.blocks.push({ samples: count, rowsHeld, rowsRead: Object.fromEntries(Object.entries(usage.d1ByTable).map(([t, u]) => [t, u.rowsRead])) });
     addInto(totals.usage, usage);
-    if (totals.metered && metered) for (const f of WIDE_EVENT_FIELDS) totals.metered[f] += metered[f];
+    if (totals.metered && metered) {
+      for (const f of WIDE_EVENT_FIELDS) totals.metered[f] += metered[f];
+      totals.metered.rateLimitLeases += metered.rateLimitLeases;
+    }
     kinds.set(kind, totals);
   }
 
@@ -470,7 +477,7 @@ export function createRecorder(app: App, emulator: Emulator, options: { requireM
 }
 
 function zeroWide(): WideEventUsage {
-  return Object.fromEntries(WIDE_EVENT_FIELDS.map((f) => [f, 0])) as WideEventUsage;
+  return { ...(Object.fromEntries(WIDE_EVENT_FIELDS.map((f) => [f, 0])) as Record<(typeof WIDE_EVENT_FIELDS)[number], number>), rateLimitLeases: 0 };
 }
 
 /**
@@ -491,6 +498,7 @@ function meteredUsage(events: Record<string, unknown>[], required: boolean): Wid
     );
   }
   const total = zeroWide();
+  total.rateLimitLeases = withUsage.filter((e) => e.msg === 'do.call' && typeof e.route === 'string' && LEASE_METHODS.includes(e.route)).length;
   for (const event of withUsage) {
     const usage = event.usage as Record<string, unknown>;
     for (const field of WIDE_EVENT_FIELDS) {

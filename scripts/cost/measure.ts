@@ -73,6 +73,7 @@ function average(usage: Usage, samples: number, bytesPerRow: Record<string, numb
       Object.entries(usage.d1ByTable).map(([t, u]) => [t, { queries: per(u.queries), rowsRead: per(u.rowsRead), rowsWritten: per(u.rowsWritten) }]),
     ),
     doCalls: per(usage.doCalls),
+    rateLimitLeases: per(usage.rateLimitLeases),
     doRequests: per(usage.doRequests),
     doWallMs: per(usage.doWallMs),
     doSqlRowsRead: per(usage.doSqlRowsRead),
@@ -107,7 +108,7 @@ function applyMetering(kind: string, usage: Usage, metered: WideEventUsage, cros
   for (const field of WIDE_EVENT_FIELDS) {
     if (metered[field] !== usage[field]) crossCheck.push({ operation: kind, field, metered: metered[field], harness: usage[field] });
   }
-  return { ...usage, ...Object.fromEntries(EXACT_METERED_FIELDS.map((f) => [f, metered[f]])) };
+  return { ...usage, ...Object.fromEntries(EXACT_METERED_FIELDS.map((f) => [f, metered[f]])), rateLimitLeases: metered.rateLimitLeases };
 }
 
 interface Run {

@@ -58,6 +58,13 @@ const usageSchema = z.strictObject({
   d1ByTable: z.record(z.string(), tableUsage),
   /** RPC calls made on TenantDO stubs (what the wide events' `doCalls` counts). */
   doCalls: count,
+  /**
+   * Of `doCalls`, the rate limit's leases (decision 0024): about one in a
+   * twentieth of a quota's API requests, taken by whichever request found
+   * none held, so their share of an operation depends on the workload's order
+   * and the minute windows. The profile check compares `doCalls` without them.
+   */
+  rateLimitLeases: count,
   /** Billed object requests: RPC calls and alarm invocations, counted inside the object. */
   doRequests: count,
   /** Wall time the object was busy, measured inside it (locally: no network, local D1). */
@@ -85,6 +92,7 @@ export function emptyUsage(): Usage {
     d1RowsAdded: {},
     d1ByTable: {},
     doCalls: 0,
+    rateLimitLeases: 0,
     doRequests: 0,
     doWallMs: 0,
     doSqlRowsRead: 0,

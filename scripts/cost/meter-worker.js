@@ -21,7 +21,7 @@
  * or not, D1 size, table sizes, a tenant object's size, its alarm, a D1
  * write benchmark on a scratch database). The app itself is untouched.
  */
-import app, { TenantDO as AppTenantDO, UsageMeter as AppUsageMeter } from './index.js';
+import app, { CallerLimiter as AppCallerLimiter, TenantDO as AppTenantDO, UsageMeter as AppUsageMeter } from './index.js';
 
 const HARNESS_PREFIX = '/__cost/';
 
@@ -205,6 +205,9 @@ export class TenantDO extends timedObject(AppTenantDO) {
 
 /** The app's usage meter: its adds are requests the app pays for, though no wide event counts them. */
 export class UsageMeter extends timedObject(AppUsageMeter) {}
+
+/** A person's rate limit outside tenants: its leases are requests the app pays for (the Worker needs every object class it binds). */
+export class CallerLimiter extends timedObject(AppCallerLimiter) {}
 
 // ---------------------------------------------------------------- queue and email
 

@@ -6,9 +6,9 @@
  * `TenantContext` on top, made here and only here, whose `db` is the only
  * door to that tenant's data.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type Placeholder } from 'drizzle-orm';
 import { memberships, tenants, type Role, type Tenant } from './db/schema';
-import { database } from './db/client';
+import { database, type Database } from './db/client';
 import { tenantById } from './db/cross-tenant';
 import { GlobalDb } from './db/global-db';
 import type { Env } from './env';
@@ -97,9 +97,11 @@ export async function systemContext(base: ServiceContext, tenantId: string): Pro
  * statement carries `tenant_id = (the tenant of that slug where userId is a
  * member)`, or for an API key (no user) the tenant of that slug, whose rows
  * are handed out only once the resolution in the same batch admits the key.
+ * The slug and user may be placeholders, for a read built once per isolate
+ * (platform/db/compiled.ts).
  */
-export function tenantReadsBySlug(env: Pick<Env, 'DB'>, slug: string, userId: string | undefined): TenantReads {
+export function tenantReadsBySlug(db: Database, slug: string | Placeholder, userId: string | Placeholder | undefined): TenantReads {
   const member = userId === undefined ? undefined : sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, userId))})`;
   const tenantId = sql`(SELECT ${tenants.id} FROM ${tenants} WHERE ${and(eq(tenants.slug, slug), member)})`;
-  return new TenantDb(database(env.DB), tenantId);
+  return new TenantDb(db, tenantId);
 }

@@ -4,7 +4,7 @@
  * repeats a row when rows are added meanwhile. The cursor is opaque to
  * clients (base64url of the last row's key); a forged one is a 400.
  */
-import { and, eq, gt, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, gt, lt, or, type Placeholder, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { AppError } from './errors';
@@ -42,16 +42,28 @@ function decodeCursor(cursor: string): CursorKey {
   throw new AppError('validation_failed', 'Invalid query', { fieldErrors: { cursor: ['Not a cursor from this list'] } });
 }
 
-/** Rows after the cursor, in the list's order (`desc`: newest first). */
-export function afterCursor(page: PageQuery | undefined, at: SQLiteColumn, id: SQLiteColumn, order: 'asc' | 'desc'): SQL | undefined {
-  if (!page?.cursor) return undefined;
-  const key = decodeCursor(page.cursor);
-  const beyond = order === 'desc' ? lt : gt;
-  return or(beyond(at, key.at), and(eq(at, key.at), beyond(id, key.id)));
+/**
+ * A page as a statement uses it: the key to read after (none on the first
+ * page) and how many rows to read (one more than the page shows, to know
+ * whether another follows). Values, or placeholders in a statement built
+ * once per isolate (platform/db/compiled.ts).
+ */
+export interface PageBounds {
+  after?: { at: number | Placeholder; id: string | Placeholder };
+  rows: number | Placeholder;
 }
 
-/** How many rows to read for a page: one more than it shows, to know whether another follows. */
-export const rowsFor = (page: PageQuery) => page.limit + 1;
+/** The bounds of a valid page; a forged cursor is a 400. */
+export function boundsOf(page: PageQuery): PageBounds {
+  return { after: page.cursor ? decodeCursor(page.cursor) : undefined, rows: page.limit + 1 };
+}
+
+/** Rows after the page's key, in the list's order (`desc`: newest first); undefined on the first page or with no page. */
+export function afterKey(bounds: PageBounds | undefined, at: SQLiteColumn, id: SQLiteColumn, order: 'asc' | 'desc'): SQL | undefined {
+  if (!bounds?.after) return undefined;
+  const beyond = order === 'desc' ? lt : gt;
+  return or(beyond(at, bounds.after.at), and(eq(at, bounds.after.at), beyond(id, bounds.after.id)));
+}
 
 /** Splits the rows read for a page into the page and the cursor of the next (null on the last). */
 export function toPage<T>(rows: readonly T[], page: PageQuery, keyOf: (row: T) => CursorKey): { items: T[]; nextCursor: string | null } {

@@ -19,8 +19,8 @@ export interface Budget {
 const CHECK_THEN_BATCH = 'reads the row (or the plan) to decide, then the change, its audit row and its guard in one batch';
 const PAGE = 'the session and membership in one statement, the page\'s reads, the chrome\'s viewer (person and organisations) in one batch';
 
-const RATE_LIMIT = "the rate limit counted in the tenant's object (one call, no D1; docs/decisions/0021-idempotency-and-rate-limits.md)";
-const CALLER_RATE_LIMIT = "the rate limit counted in the caller's object (one call, no D1; docs/decisions/0021-idempotency-and-rate-limits.md)";
+const RATE_LIMIT = "the rate limit's lease from the tenant's object (one call when the isolate holds none, else none; no D1; docs/decisions/0024-request-path-fixed-cost.md)";
+const CALLER_RATE_LIMIT = "the rate limit's lease from the caller's object (one call when the isolate holds none, else none; no D1; docs/decisions/0024-request-path-fixed-cost.md)";
 /** /api routes walked without a credential: sign-up and sign-in have their own limiters, the reference costs nothing. */
 const ANONYMOUS_API = new Set(['POST /api/auth/signup', 'POST /api/auth/login', 'GET /api/openapi.json', 'GET /api/docs']);
 
@@ -30,7 +30,7 @@ function rateLimitOf(route: string): string | undefined {
   return undefined;
 }
 
-/** Every signed-in /api route: its own budget plus the rate limit's one Durable Object call (the tenant's, or the caller's). */
+/** Every signed-in /api route: its own budget plus, at most, the rate limit's one Durable Object call for a lease (the tenant's, or the caller's). */
 function withRateLimits(budgets: Record<string, Budget>): Record<string, Budget> {
   return Object.fromEntries(
     Object.entries(budgets).map(([route, budget]) => {

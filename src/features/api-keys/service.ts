@@ -1,4 +1,4 @@
-import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterKey, type PageBounds } from '../../platform/pagination';
 import { desc, eq, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
@@ -41,9 +41,9 @@ function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
 }
 
 /** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-function liveKeyRows(db: TenantReads, page?: PageQuery) {
-  const query = db.select(apiKeys, isNull(apiKeys.revokedAt), afterCursor(page, apiKeys.createdAt, apiKeys.id, 'desc')).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-  return page ? query.limit(rowsFor(page)) : query;
+function liveKeyRows(db: TenantReads, page?: PageBounds) {
+  const query = db.select(apiKeys, isNull(apiKeys.revokedAt), afterKey(page, apiKeys.createdAt, apiKeys.id, 'desc')).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  return page ? query.limit(page.rows) : query;
 }
 
 export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
@@ -51,7 +51,7 @@ export async function listApiKeys(ctx: TenantContext): Promise<ApiKeyView[]> {
 }
 
 /** GET /api/t/:tenant/api-keys's read (the requested page), batched with who and where (one round trip). */
-export const apiKeyListRead = tenantReadWithResolution((db, query) => liveKeyRows(db, pageOfQuery(query)));
+export const apiKeyListRead = tenantReadWithResolution(liveKeyRows, { paged: true });
 
 export async function listApiKeysOfRequest(c: Context<TenantEnv>): Promise<ApiKeyView[]> {
   return (await apiKeyListRead.result(c)).map(toView);

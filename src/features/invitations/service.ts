@@ -1,4 +1,4 @@
-import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterKey, type PageBounds } from '../../platform/pagination';
 import { desc, eq, lte, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { tenantReadWithResolution } from '../../platform/auth/with-resolution';
@@ -63,11 +63,11 @@ function invitationEmail(ctx: TenantContext, to: string, role: Role, token: stri
 }
 
 /** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-function pendingRows(db: TenantReads, page?: PageQuery) {
+function pendingRows(db: TenantReads, page?: PageBounds) {
   const query = db
-    .select(invitations, eq(invitations.status, 'pending'), afterCursor(page, invitations.createdAt, invitations.id, 'desc'))
+    .select(invitations, eq(invitations.status, 'pending'), afterKey(page, invitations.createdAt, invitations.id, 'desc'))
     .orderBy(desc(invitations.createdAt), desc(invitations.id));
-  return page ? query.limit(rowsFor(page)) : query;
+  return page ? query.limit(page.rows) : query;
 }
 
 export async function listInvitations(ctx: TenantContext): Promise<InvitationView[]> {
@@ -75,7 +75,7 @@ export async function listInvitations(ctx: TenantContext): Promise<InvitationVie
 }
 
 /** GET /api/t/:tenant/invitations's read (the requested page), batched with who and where (one round trip). */
-export const invitationListRead = tenantReadWithResolution((db, query) => pendingRows(db, pageOfQuery(query)));
+export const invitationListRead = tenantReadWithResolution(pendingRows, { paged: true });
 
 export async function listInvitationsOfRequest(c: Context<TenantEnv>): Promise<InvitationView[]> {
   return (await invitationListRead.result(c)).map((row) => toView(row));

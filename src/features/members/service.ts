@@ -1,4 +1,4 @@
-import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterKey, type PageBounds } from '../../platform/pagination';
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { auditEntryIf } from '../../platform/audit';
 import type { Context } from 'hono';
@@ -21,9 +21,9 @@ export interface MemberView {
 }
 
 /** The tenant's members with their names, oldest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-export function memberRows(db: TenantReads, page?: PageQuery) {
-  const query = db.selectWithUser(memberships, memberships.userId, afterCursor(page, memberships.createdAt, memberships.userId, 'asc')).orderBy(memberships.createdAt, memberships.userId);
-  return page ? query.limit(rowsFor(page)) : query;
+export function memberRows(db: TenantReads, page?: PageBounds) {
+  const query = db.selectWithUser(memberships, memberships.userId, afterKey(page, memberships.createdAt, memberships.userId, 'asc')).orderBy(memberships.createdAt, memberships.userId);
+  return page ? query.limit(page.rows) : query;
 }
 
 export function toMemberViews(rows: Awaited<ReturnType<typeof memberRows>>): MemberView[] {
@@ -35,7 +35,7 @@ export async function listMembers(ctx: TenantContext): Promise<MemberView[]> {
 }
 
 /** GET /api/t/:tenant/members's read (the requested page), batched with who and where (one round trip). */
-export const memberListRead = tenantReadWithResolution((db, query) => memberRows(db, pageOfQuery(query)));
+export const memberListRead = tenantReadWithResolution(memberRows, { paged: true });
 
 export async function listMembersOfRequest(c: Context<TenantEnv>): Promise<MemberView[]> {
   return toMemberViews(await memberListRead.result(c));

@@ -1,4 +1,4 @@
-import { afterCursor, pageOfQuery, rowsFor, type PageQuery } from '../../platform/pagination';
+import { afterKey, type PageBounds } from '../../platform/pagination';
 import { desc, eq, sql } from 'drizzle-orm';
 import { auditEntry, auditEntryIf } from '../../platform/audit';
 import { projects, subscriptions, type Project } from '../../platform/db/schema';
@@ -32,9 +32,9 @@ export async function getProject(ctx: TenantContext, id: string): Promise<Projec
 }
 
 /** Newest first; with `page`, the rows of that page and one more (platform/pagination.ts). */
-function projectRows(db: TenantReads, page?: PageQuery) {
-  const query = db.select(projects, afterCursor(page, projects.createdAt, projects.id, 'desc')).orderBy(desc(projects.createdAt), desc(projects.id));
-  return page ? query.limit(rowsFor(page)) : query;
+function projectRows(db: TenantReads, page?: PageBounds) {
+  const query = db.select(projects, afterKey(page, projects.createdAt, projects.id, 'desc')).orderBy(desc(projects.createdAt), desc(projects.id));
+  return page ? query.limit(page.rows) : query;
 }
 
 export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
@@ -42,7 +42,7 @@ export async function listProjects(ctx: TenantContext): Promise<ProjectView[]> {
 }
 
 /** GET /api/t/:tenant/projects's read (the requested page), batched with who and where (one round trip). */
-export const projectListRead = tenantReadWithResolution((db, query) => projectRows(db, pageOfQuery(query)));
+export const projectListRead = tenantReadWithResolution(projectRows, { paged: true });
 
 export async function listProjectsOfRequest(c: Context<TenantEnv>): Promise<ProjectView[]> {
   return (await projectListRead.result(c)).map(toView);

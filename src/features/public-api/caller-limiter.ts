@@ -7,8 +7,8 @@
  */
 import type { Env } from '../../platform/env';
 import { ObservedDurableObject } from '../../platform/observe/durable-object';
-import { CALLER_RATE_LIMIT, type RateDecision } from './policy';
-import { countRequest, RATE_BUCKETS_TABLE } from './rate-window';
+import { CALLER_RATE_LIMIT } from './policy';
+import { leaseRequests, RATE_BUCKETS_TABLE, type RateLease } from './rate-window';
 
 export class CallerLimiter extends ObservedDurableObject {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -16,8 +16,8 @@ export class CallerLimiter extends ObservedDurableObject {
     ctx.storage.sql.exec(RATE_BUCKETS_TABLE);
   }
 
-  /** Counts one request in the caller's one-minute window. */
-  async take(now: number): Promise<RateDecision> {
-    return countRequest(this.ctx.storage.sql, [{ name: 'caller', id: 'caller', quota: CALLER_RATE_LIMIT }], now);
+  /** Leases requests from the caller's one-minute window (rate-window.ts). */
+  async lease(now: number): Promise<RateLease> {
+    return leaseRequests(this.ctx.storage.sql, [{ name: 'caller', id: 'caller', quota: CALLER_RATE_LIMIT }], now);
   }
 }

@@ -3,6 +3,7 @@ import type { AppEnv, Env, TenantEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { withDoc, type RouteDoc } from '../../platform/http/route-doc';
 import { errorMessage, type Logger } from '../../platform/log/logger';
+import { takeRequest } from './leases';
 import { rateLimitHeaders, type RateDecision } from './policy';
 
 const DOC: RouteDoc = { errors: [429], responseHeaders: ['RateLimit-Policy', 'RateLimit'] };
@@ -23,7 +24,7 @@ function benchMode(env: Env): BenchMode {
 }
 
 /**
- * Takes one request from the object's count, then answers: 429
+ * Takes one request from the isolate's lease of the object's count (leases.ts), then answers: 429
  * `rate_limited` with Retry-After when a bucket is spent, else the route,
  * with the RateLimit headers on every answer. When the object cannot be
  * reached the request goes through uncounted: the limit protects the
@@ -53,21 +54,24 @@ async function limited<E extends AppEnv>(c: Context<E>, next: () => Promise<void
 }
 
 /**
- * Counts the request against the tenant's bucket (and its API key's) in the
- * tenant's object: one Durable Object call, no D1.
+ * Counts the request against the tenant's bucket (and its API key's), leased
+ * from the tenant's object: a Durable Object call per lease, no D1.
  */
 export function rateLimitTenantApi(): MiddlewareHandler<TenantEnv> {
   return withDoc(async function rateLimitMiddleware(c, next) {
     const ctx = c.var.tenantCtx;
     const keyId = ctx.actor.type === 'api_key' ? ctx.actor.id : null;
-    await limited(c, next, ctx.log, 'organisation', () => c.env.TENANT_DO.get(c.env.TENANT_DO.idFromName(ctx.tenant.id)).takeRequest(ctx.tenant.id, keyId, Date.now()));
+    const tenant = ctx.tenant.id;
+    await limited(c, next, ctx.log, 'organisation', () =>
+      takeRequest(`tenant:${tenant}/key:${keyId ?? ''}`, (now) => c.env.TENANT_DO.get(c.env.TENANT_DO.idFromName(tenant)).leaseRequests(tenant, keyId, now)),
+    );
   }, DOC);
 }
 
 /**
  * Counts a signed-in caller's request outside any tenant (their account,
- * creating an organisation, accepting an invitation) in their own object:
- * one Durable Object call, no D1. Tenant paths are the tenant object's
+ * creating an organisation, accepting an invitation), leased from their own
+ * object: a Durable Object call per lease, no D1. Tenant paths are the tenant object's
  * (above); anonymous calls are sign-up and sign-in, which have their own
  * limiters per client address, and the API reference, which costs nothing.
  */
@@ -76,6 +80,6 @@ export function rateLimitCallerApi(): MiddlewareHandler<AppEnv> {
     const principal = c.var.principal;
     if (!principal || c.req.path.startsWith('/api/t/')) return next();
     const name = principal.type === 'user' ? `user:${principal.userId}` : `key:${principal.apiKeyId}`;
-    await limited(c, next, c.var.log, 'account', () => c.env.CALLER_LIMITER.get(c.env.CALLER_LIMITER.idFromName(name)).take(Date.now()));
+    await limited(c, next, c.var.log, 'account', () => takeRequest(name, (now) => c.env.CALLER_LIMITER.get(c.env.CALLER_LIMITER.idFromName(name)).lease(now)));
   }, DOC);
 }

@@ -9,8 +9,8 @@
  * check-then-write below (count, then insert) runs with no `await` between
  * the check and the write; keep it that way.
  */
-import { rateTierFor, type RateDecision } from '../public-api/policy';
-import { countRequest, RATE_BUCKETS_TABLE, type Bucket } from '../public-api/rate-window';
+import { rateTierFor } from '../public-api/policy';
+import { leaseRequests, RATE_BUCKETS_TABLE, type Bucket, type RateLease } from '../public-api/rate-window';
 import { seatLedger } from '../../platform/db/cross-tenant';
 import type { Env } from '../../platform/env';
 import { createLogger, errorMessage } from '../../platform/log/logger';
@@ -252,17 +252,17 @@ export class TenantDO extends ObservedDurableObject {
   }
 
   /**
-   * Counts one API request against the tenant's bucket and, for an API key,
-   * the key's, in fixed windows sized by the plan the object already holds.
-   * A refused request counts against nothing. Synchronous after the claim, so
-   * concurrent requests cannot both take the last one.
+   * Leases API requests from the tenant's bucket and, for an API key, the
+   * key's (rate-window.ts), in fixed windows sized by the plan the object
+   * already holds. A refusal takes nothing. Synchronous after the claim, so
+   * concurrent isolates cannot both take the last one.
    */
-  async takeRequest(tenantId: string, keyId: string | null, now: number): Promise<RateDecision> {
+  async leaseRequests(tenantId: string, keyId: string | null, now: number): Promise<RateLease> {
     this.#claimTenant(tenantId);
     const tier = rateTierFor(this.#state().projects_limit);
     const buckets: Bucket[] = [{ name: 'tenant', id: 'tenant', quota: tier.tenant }];
     if (keyId) buckets.push({ name: 'key', id: `key:${keyId}`, quota: tier.key });
-    return countRequest(this.#sql, buckets, now);
+    return leaseRequests(this.#sql, buckets, now);
   }
 
   /** The tenant was deleted: forget its seats, limits and alarm. Nothing calls the object again. */

@@ -5,7 +5,8 @@
  * - Every token names its key (`kid`, derived from the secret), and verification
  *   accepts the current and the previous secret, so rotating `JWT_SECRET` does
  *   not sign everybody out.
- * - Keys are imported once per isolate and per secret, not per request.
+ * - Keys are imported once per isolate and per secret, not per request, and a
+ *   token verified once is remembered until it expires (`verified` below).
  */
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { Env } from '../env';
@@ -86,6 +87,17 @@ export async function verifyMfaToken(env: Pick<Env, 'JWT_SECRET' | 'JWT_PREVIOUS
   return verifyToken(env, token, MFA_AUDIENCE);
 }
 
+/**
+ * Tokens this isolate has verified, by audience and token, until they
+ * expire: a caller's next requests skip the signature check and the claims'
+ * parsing (decision 0024). Only the signature's verdict is remembered:
+ * whether the session is still live is asked of D1 on every request, and a
+ * token is accepted from here only while the key that signed it still is.
+ */
+const verified = new Map<string, { userId: string; sid: unknown; kid: string; expiresAt: number }>();
+/** Bounds the memory: past this many, the cache starts again. */
+const VERIFIED_MAX = 10_000;
+
 async function verifyToken(
   env: Pick<Env, 'JWT_SECRET' | 'JWT_PREVIOUS_SECRET'>,
   token: string,
@@ -93,19 +105,27 @@ async function verifyToken(
 ): Promise<{ ok: true; userId: string; sid?: unknown } | { ok: false; reason: string }> {
   const secrets = [requireSecret(env), env.JWT_PREVIOUS_SECRET].filter((s): s is string => !!s);
   const keys = await Promise.all(secrets.map(signingKey));
+  const remembered = verified.get(`${audience} ${token}`);
+  if (remembered && remembered.expiresAt > Date.now() && keys.some((k) => k.kid === remembered.kid)) {
+    return { ok: true, userId: remembered.userId, sid: remembered.sid };
+  }
   const keyFor = (header: JWTHeaderParameters): CryptoKey => {
     const match = keys.find((k) => k.kid === header.kid);
     if (!match) throw new joseErrors.JWSSignatureVerificationFailed('unknown key id');
     return match.key;
   };
   try {
-    const { payload } = await jwtVerify(token, keyFor, {
+    const { payload, protectedHeader } = await jwtVerify(token, keyFor, {
       algorithms: [ALGORITHM],
       issuer: ISSUER,
       audience,
       requiredClaims: ['sub', 'exp', 'iat'],
     });
-    return payload.sub ? { ok: true, userId: payload.sub, sid: payload.sid } : { ok: false, reason: 'no subject' };
+    if (!payload.sub) return { ok: false, reason: 'no subject' };
+    if (verified.size >= VERIFIED_MAX) verified.clear();
+    // `exp` is required above; `kid` matched one of the keys, or jwtVerify threw.
+    verified.set(`${audience} ${token}`, { userId: payload.sub, sid: payload.sid, kid: String(protectedHeader.kid), expiresAt: (payload.exp ?? 0) * 1000 });
+    return { ok: true, userId: payload.sub, sid: payload.sid };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : 'invalid token' };
   }

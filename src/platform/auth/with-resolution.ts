@@ -18,11 +18,15 @@
  * A route declares its read with `read.batched()` among its middleware; the
  * authentication middleware finds it in the request's matched routes.
  */
+import { sql } from 'drizzle-orm';
+import type { PreparedQueryConfig, SQLitePreparedQuery } from 'drizzle-orm/sqlite-core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { tenantReadsBySlug } from '../context';
+import { compiled } from '../db/compiled';
 import type { BatchStatement } from '../db/global-db';
 import type { AppEnv, Env, TenantEnv } from '../env';
+import { boundsOf, pageOfQuery, type PageBounds } from '../pagination';
 import type { TenantReads } from '../tenancy/tenant-db';
 import { requirePrincipal } from './middleware';
 
@@ -30,22 +34,37 @@ const BATCHED_READ = Symbol('batchedRead');
 
 /** A statement that can go in a D1 batch and be awaited on its own: a drizzle query. */
 type Statement = BatchStatement & PromiseLike<unknown>;
+/** A drizzle select, which can also be built once per isolate (db/compiled.ts). */
+type Select = Statement & { prepare(): SQLitePreparedQuery<PreparedQueryConfig> };
 /** What a statement answers. */
 type Rows<Q extends Statement> = Q extends PromiseLike<infer R> ? R : never;
 
-/** What a read batched with the resolution may be scoped by: the request's own names for the caller and the tenant. */
+/** What a read run after the route's checks (not batched) is scoped by. */
 export interface ResolutionScope {
+  env: Pick<Env, 'DB'>;
+  /** The person authentication resolved; undefined for an API key. */
+  userId: string | undefined;
+  /** The tenant the tenancy middleware resolved; undefined outside /api/t/:tenant. */
+  tenant: TenantReads | undefined;
+  /** The request's query parameters, validated by the route already. */
+  query: Record<string, string>;
+}
+
+/** What a read batched with the resolution may be scoped by: the request's own names for the caller and the tenant. */
+export interface CompanionScope {
   env: Pick<Env, 'DB'>;
   /** The person the session token names (its liveness is what the resolution checks); undefined for an API key. */
   userId: string | undefined;
-  /** The path's tenant by slug (member-guarded for a person); undefined outside /api/t/:tenant. */
-  tenant: TenantReads | undefined;
+  /** The path's tenant slug (member-guarded for a person, `tenantReadsBySlug`); undefined outside /api/t/:tenant. */
+  slug: string | undefined;
   /** The request's query parameters, not yet validated: a read may narrow by them (a page); the route validates them before it uses the rows. */
   query: Record<string, string>;
 }
 
 /** The route's statement for a scope, or undefined when the scope cannot carry it (a caller read under an API key). */
 type Build<Q extends Statement> = (scope: ResolutionScope) => Q | undefined;
+/** The statement for the resolution's batch, or undefined when it cannot be batched. */
+type Companion = (scope: CompanionScope) => BatchStatement | undefined;
 
 /** Builds the declared read's statement for the authentication middleware to batch; undefined without one. */
 export type CompanionFor = (userId: string | undefined) => BatchStatement | undefined;
@@ -66,16 +85,16 @@ export interface BatchedAnswer {
 /** What a route's declaring middleware carries, for the authentication middleware to find. */
 interface Declaration {
   read: object;
-  build: Build<Statement>;
+  companion: Companion;
 }
 
-function batchedRead<Q extends Statement>(build: Build<Q>): BatchedRead<Q> {
+function batchedRead<Q extends Statement>(build: Build<Q>, companion: Companion): BatchedRead<Q> {
   const read: BatchedRead<Q> = {
     batched<E extends AppEnv>() {
       const declare: MiddlewareHandler<E> = async (_c, next) => {
         await next();
       };
-      const declaration: Declaration = { read, build };
+      const declaration: Declaration = { read, companion };
       return Object.assign(declare, { [BATCHED_READ]: declaration });
     },
     async result(c, scope) {
@@ -90,9 +109,38 @@ function batchedRead<Q extends Statement>(build: Build<Q>): BatchedRead<Q> {
   return read;
 }
 
-/** A read of the path's tenant (`tenant_id` is in every statement), batched with who and where. */
-export function tenantReadWithResolution<Q extends Statement>(build: (tenant: TenantReads, query: Record<string, string>) => Q) {
-  const read = batchedRead((scope) => (scope.tenant ? build(scope.tenant, scope.query) : undefined));
+/**
+ * A read of the path's tenant (`tenant_id` is in every statement), batched
+ * with who and where. `paged`: the read takes the request's page
+ * (`?cursor&limit`, platform/pagination.ts). Batched, it runs as a
+ * statement built once per isolate for each shape (caller a person or a
+ * key; a first page or a later one), with placeholders for the slug, the
+ * person and the page: building a statement's SQL was a large share of a
+ * read's CPU (decision 0024).
+ */
+export function tenantReadWithResolution<Q extends Select>(build: (tenant: TenantReads, page: PageBounds | undefined) => Q, { paged = false } = {}) {
+  const shapes = new Map<string, ReturnType<typeof compiled>>();
+  const compiledRead = (db: D1Database, slug: string, userId: string | undefined, page: PageBounds | undefined): BatchStatement => {
+    const shape = `${userId === undefined ? 'key' : 'person'}/${page ? (page.after ? 'after' : 'first') : 'all'}`;
+    let statement = shapes.get(shape);
+    if (!statement) {
+      statement = compiled((handle) => {
+        const placeholderPage = page && { after: page.after && { at: sql.placeholder('at'), id: sql.placeholder('id') }, rows: sql.placeholder('rows') };
+        return build(tenantReadsBySlug(handle, sql.placeholder('slug'), userId === undefined ? undefined : sql.placeholder('userId')), placeholderPage).prepare();
+      });
+      shapes.set(shape, statement);
+    }
+    return statement(db, { slug, userId, at: page?.after?.at, id: page?.after?.id, rows: page?.rows });
+  };
+  const read = batchedRead<Q>(
+    (scope) => (scope.tenant ? build(scope.tenant, paged ? pageBounds(scope.query) : undefined) : undefined),
+    (scope) => {
+      if (scope.slug === undefined) return undefined;
+      // An invalid page is not batched: the route answers it with 400, after its own checks.
+      const page = paged ? pageBoundsOrNone(scope.query) : undefined;
+      return page === null ? undefined : compiledRead(scope.env.DB, scope.slug, scope.userId, page);
+    },
+  );
   return {
     batched: read.batched,
     /** The rows, for the tenant the tenancy middleware resolved. */
@@ -101,9 +149,27 @@ export function tenantReadWithResolution<Q extends Statement>(build: (tenant: Te
   };
 }
 
+/** The bounds of the request's page, the route having validated the query already. */
+function pageBounds(query: Record<string, string>): PageBounds | undefined {
+  const page = pageOfQuery(query);
+  return page && boundsOf(page);
+}
+
+/** The bounds of the request's page before the route validated it; null when the page is not valid. */
+function pageBoundsOrNone(query: Record<string, string>): PageBounds | null {
+  const page = pageOfQuery(query);
+  if (!page) return null;
+  try {
+    return boundsOf(page);
+  } catch {
+    return null;
+  }
+}
+
 /** A read of the signed-in person's own rows, batched with who is calling. */
 export function callerReadWithResolution<Q extends Statement>(build: (scope: { env: Pick<Env, 'DB'>; userId: string }) => Q) {
-  const read = batchedRead((scope) => (scope.userId === undefined ? undefined : build({ env: scope.env, userId: scope.userId })));
+  const forUser = (scope: { env: Pick<Env, 'DB'>; userId: string | undefined }) => (scope.userId === undefined ? undefined : build({ env: scope.env, userId: scope.userId }));
+  const read = batchedRead(forUser, forUser);
   return {
     batched: read.batched,
     /** The rows, for the person authentication resolved. */
@@ -119,10 +185,9 @@ export function declaredCompanion(c: Context<AppEnv>): { read: object; companion
   for (const route of matchedRoutes(c)) {
     const declaration = (route.handler as Partial<Record<typeof BATCHED_READ, Declaration>>)[BATCHED_READ];
     if (!declaration) continue;
-    const slug = c.req.param('tenant');
     return {
       read: declaration.read,
-      companionFor: (userId) => declaration.build({ env: c.env, userId, tenant: slug === undefined ? undefined : tenantReadsBySlug(c.env, slug, userId), query: c.req.query() }),
+      companionFor: (userId) => declaration.companion({ env: c.env, userId, slug: c.req.param('tenant'), query: c.req.query() }),
     };
   }
   return undefined;

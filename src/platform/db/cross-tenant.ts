@@ -8,6 +8,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, like, lt, mi
 import type { Membership } from '../auth/principal';
 import type { Env } from '../env';
 import { database } from './client';
+import { compiled } from './compiled';
 import type { BatchStatement } from './global-db';
 import { apiKeys, auditLog, deletedTenants, invitations, memberships, outboxEmails, securityLog, sessions, stripeEvents, subscriptions, tenants, usageRollups, users, type Plan, type Role } from './schema';
 
@@ -42,12 +43,8 @@ export function membershipsOfUser(env: DbEnv, userId: string) {
     .orderBy(tenants.name);
 }
 
-/**
- * A person and the tenants they belong to, in one statement (one row per
- * membership, or one row with no tenant): GET /api/me and the pages' chrome.
- */
-export function userWithTenants(env: DbEnv, userId: string) {
-  return database(env.DB)
+const userWithTenantsOnce = compiled((db) =>
+  db
     .select({
       user: { id: users.id, email: users.email, name: users.name, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret },
       tenant: tenantColumnsForBatch,
@@ -56,8 +53,18 @@ export function userWithTenants(env: DbEnv, userId: string) {
     .from(users)
     .leftJoin(memberships, eq(memberships.userId, users.id))
     .leftJoin(tenants, eq(tenants.id, memberships.tenantId))
-    .where(eq(users.id, userId))
-    .orderBy(tenants.name);
+    .where(eq(users.id, sql.placeholder('userId')))
+    .orderBy(tenants.name)
+    .prepare(),
+);
+
+/**
+ * A person and the tenants they belong to, in one statement (one row per
+ * membership, or one row with no tenant): GET /api/me and the pages' chrome,
+ * so built once per isolate (compiled.ts).
+ */
+export function userWithTenants(env: DbEnv, userId: string) {
+  return userWithTenantsOnce(env.DB, { userId });
 }
 
 /** An invitation by its token's hash: the link is all its holder has, so the tenant is learnt from it. */
@@ -88,32 +95,52 @@ function membershipOf(tenant: Membership['tenant'] | null, role: Role | null, re
   return tenant && role ? { tenant, role, requireMfa: requireMfa ?? false } : null;
 }
 
+// Who and where runs on every authenticated request: its four shapes are built once per isolate (compiled.ts).
+const keyColumns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt };
+const liveKey = and(eq(apiKeys.secretHash, sql.placeholder('secretHash')), isNull(apiKeys.revokedAt));
+const apiKeyAlone = compiled((db) => db.select(keyColumns).from(apiKeys).where(liveKey).limit(1).prepare());
+const apiKeyInTenant = compiled((db) =>
+  db
+    .select({ ...keyColumns, tenant: tenantColumnsForBatch, requireMfa: tenants.requireMfa })
+    .from(apiKeys)
+    .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, sql.placeholder('tenantSlug'))))
+    .where(liveKey)
+    .limit(1)
+    .prepare(),
+);
+
 /**
  * An unrevoked API key by its secret's hash and, when `tenantSlug` is given,
  * its membership: the tenant of that slug if it is the key's own (a key
  * reaches no other), with the key's role. Who and where in one statement.
  */
 export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantSlug: string | undefined, companion?: BatchStatement) {
-  const db = database(env.DB);
-  const key = and(eq(apiKeys.secretHash, secretHash), isNull(apiKeys.revokedAt));
-  const columns = { id: apiKeys.id, tenantId: apiKeys.tenantId, role: apiKeys.role, createdBy: apiKeys.createdBy, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt };
   if (tenantSlug === undefined) {
-    const { rows, companion: read } = await withCompanion(env, db.select(columns).from(apiKeys).where(key).limit(1), companion);
+    const { rows, companion: read } = await withCompanion(env, apiKeyAlone(env.DB, { secretHash }), companion);
     const [row] = rows;
     return { row: row && { ...row, membership: undefined }, companion: read };
   }
-  const query = db
-    .select({ ...columns, tenant: tenantColumnsForBatch, requireMfa: tenants.requireMfa })
-    .from(apiKeys)
-    .leftJoin(tenants, and(eq(tenants.id, apiKeys.tenantId), eq(tenants.slug, tenantSlug)))
-    .where(key)
-    .limit(1);
-  const { rows, companion: read } = await withCompanion(env, query, companion);
+  const { rows, companion: read } = await withCompanion(env, apiKeyInTenant(env.DB, { secretHash, tenantSlug }), companion);
   const [row] = rows;
   if (!row) return { row: undefined, companion: read };
   const { tenant, requireMfa, ...found } = row;
   return { row: { ...found, membership: membershipOf(tenant, found.role, requireMfa) }, companion: read };
 }
+
+const sessionColumns = { id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt };
+const liveSession = and(eq(sessions.id, sql.placeholder('sessionId')), eq(sessions.userId, sql.placeholder('userId')), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql.placeholder('now')));
+const sessionAlone = compiled((db) => db.select(sessionColumns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(liveSession).limit(1).prepare());
+const sessionInTenant = compiled((db) =>
+  db
+    .select({ ...sessionColumns, tenant: tenantColumnsForBatch, requireMfa: tenants.requireMfa, role: memberships.role })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(tenants, eq(tenants.slug, sql.placeholder('tenantSlug')))
+    .leftJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, users.id)))
+    .where(liveSession)
+    .limit(1)
+    .prepare(),
+);
 
 /**
  * The person a session token names, if that session is live (not revoked, not
@@ -123,23 +150,12 @@ export async function apiKeyBySecretHash(env: DbEnv, secretHash: string, tenantS
  * trip and are still answered in the contract's order.
  */
 export async function userWithMembership(env: DbEnv, session: { sessionId: string; userId: string; now: number }, tenantSlug: string | undefined, companion?: BatchStatement) {
-  const db = database(env.DB);
-  const columns = { id: users.id, email: users.email, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret, lastSeenAt: sessions.lastSeenAt };
-  const live = and(eq(sessions.id, session.sessionId), eq(sessions.userId, session.userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, session.now));
   if (tenantSlug === undefined) {
-    const { rows, companion: read } = await withCompanion(env, db.select(columns).from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(live).limit(1), companion);
+    const { rows, companion: read } = await withCompanion(env, sessionAlone(env.DB, session), companion);
     const [row] = rows;
     return { row: row && { ...row, membership: undefined }, companion: read };
   }
-  const query = db
-    .select({ ...columns, tenant: tenantColumnsForBatch, requireMfa: tenants.requireMfa, role: memberships.role })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(tenants, eq(tenants.slug, tenantSlug))
-    .leftJoin(memberships, and(eq(memberships.tenantId, tenants.id), eq(memberships.userId, users.id)))
-    .where(live)
-    .limit(1);
-  const { rows, companion: read } = await withCompanion(env, query, companion);
+  const { rows, companion: read } = await withCompanion(env, sessionInTenant(env.DB, { ...session, tenantSlug }), companion);
   const [row] = rows;
   if (!row) return { row: undefined, companion: read };
   const { tenant, requireMfa, role, ...user } = row;

@@ -17,7 +17,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
-import { instrumentEnv, uninstrumented } from '../observe/instrument';
+import { uninstrumented, withDatabase } from '../observe/instrument';
 
 export const BOOKMARK_HEADER = 'X-D1-Bookmark';
 const BOOKMARK_COOKIE = 'd1b';
@@ -63,9 +63,9 @@ export function d1Session(): MiddlewareHandler<AppEnv> {
     const start = fresh ? 'first-primary' : (clientBookmark(c) ?? 'first-unconstrained');
     // The session is opened on the runtime's binding and then counted like any
     // binding (observe/instrument.ts), so metering sees the session's statements.
-    const raw = uninstrumented(c.env);
-    const session = raw.DB.withSession(start);
-    c.env = instrumentEnv({ ...raw, DB: sessionDatabase(raw.DB, session) });
+    const raw = uninstrumented(c.env).DB;
+    const session = raw.withSession(start);
+    c.env = withDatabase(c.env, sessionDatabase(raw, session));
     await next();
     const latest = session.getBookmark();
     if (!latest) return;

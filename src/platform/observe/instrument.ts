@@ -30,6 +30,17 @@ export function instrumentEnv<E extends object>(env: E): E {
   return wrapped;
 }
 
+/**
+ * The instrumented env with `db` as its D1 database `DB` (a request's D1
+ * session): the other bindings are the env's own instrumented ones, wrapped
+ * once per env rather than once per request.
+ */
+export function withDatabase<E extends { DB: D1Database }>(env: E, db: D1Database): E {
+  const raw = uninstrumented(env);
+  const wrapped: Instrumented<E> = { ...instrumentEnv(raw), DB: countedD1(db), [RAW]: { ...raw, DB: db } };
+  return wrapped;
+}
+
 /** The bindings as the runtime gave them: for the meter, whose own calls are not the tenant's usage. */
 export function uninstrumented<E extends object>(env: E): E {
   return (env as Instrumented<E>)[RAW] ?? env;

@@ -136,11 +136,43 @@ function meterOf(env: Env, tenantId: string) {
 }
 
 /**
- * Meters a finished unit (call inside waitUntil). Every unit is one Analytics
- * Engine data point (deployed only), index = tenant id or "none": blobs
- * kind, route, principal, outcome ("ok" | "error"); doubles the counters in
- * METER_KEYS order, then duration ms and status. Units for a tenant are
- * also added to that tenant's day in its meter.
+ * How long this isolate gathers finished units before adding them to their
+ * tenants' meters: one object call per tenant per flush instead of one per
+ * unit (decision 0024-request-path-fixed-cost). An isolate that dies in
+ * this window loses what it gathered, as a lost waitUntil always could.
+ */
+export const METER_FLUSH_MS = 500;
+
+/** Units finished in this isolate and not yet added, summed per tenant and day. */
+const gathered = new Map<string, { tenantId: string; date: string; counts: MeterCounts }>();
+/** Whether a unit's waitUntil has taken on the next flush already. */
+let flushPending = false;
+
+function gather(tenantId: string, date: string, counts: MeterCounts): void {
+  const key = `${tenantId}/${date}`;
+  const entry = gathered.get(key);
+  if (!entry) gathered.set(key, { tenantId, date, counts: { ...counts } });
+  else for (const k of METER_KEYS) entry.counts[k] += counts[k];
+}
+
+/** Adds everything gathered to the meters, one call per tenant and day; an entry that fails is reported, the others still land. */
+async function addGathered(env: Env): Promise<void> {
+  const entries = [...gathered.values()];
+  gathered.clear();
+  const results = await Promise.allSettled(entries.map(({ tenantId, date, counts }) => meterOf(env, tenantId).add(tenantId, date, counts)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Meters a finished unit (call inside waitUntil). Every unit is one
+ * Analytics Engine data point (deployed only), index = tenant id or "none":
+ * blobs kind, route, principal, outcome ("ok" | "error"); doubles the
+ * counters in METER_KEYS order, then duration ms and status. Units for a
+ * tenant are also gathered for that tenant's day in its meter: the first
+ * unit that finds no flush pending waits METER_FLUSH_MS and adds everything
+ * gathered by then, in its own waitUntil. The others only gather: the
+ * runtime cancels a request that waits on another request's work.
  */
 export async function meterUnit(env: Env, unit: UnitOfWork, outcome: { route: string; durationMs: number; status: number; failed: boolean }): Promise<void> {
   const counts: MeterCounts = { ...unit.usage, requests: unit.kind === 'request' ? 1 : 0 };
@@ -149,8 +181,14 @@ export async function meterUnit(env: Env, unit: UnitOfWork, outcome: { route: st
     blobs: [unit.kind, outcome.route, unit.principal, outcome.failed ? 'error' : 'ok'],
     doubles: [...METER_KEYS.map((k) => counts[k]), outcome.durationMs, outcome.status],
   });
-  // A unit that used nothing (a rate limit's count in its object: no D1, no call onwards) adds nothing to the day: no meter call.
-  if (unit.tenantId && METER_KEYS.some((k) => counts[k] > 0)) await meterOf(env, unit.tenantId).add(unit.tenantId, utcDate(unit.started), counts);
+  // A unit that used nothing (a request admitted from a held rate-limit lease: no D1, no call onwards) adds nothing to the day.
+  if (!unit.tenantId || !METER_KEYS.some((k) => counts[k] > 0)) return;
+  gather(unit.tenantId, utcDate(unit.started), counts);
+  if (flushPending) return;
+  flushPending = true;
+  await new Promise((resolve) => setTimeout(resolve, METER_FLUSH_MS));
+  flushPending = false;
+  await addGathered(env);
 }
 
 /** The tenant's last `days` UTC days, today included, oldest first; days with no work are zeros. */
