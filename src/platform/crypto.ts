@@ -47,3 +47,22 @@ export async function openSealed(aes: CryptoKey, sealed: string, context = ''): 
   const bytes = fromBase64Url(sealed);
   return new TextDecoder().decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.slice(0, 12), additionalData: encoder.encode(context) }, aes, bytes.slice(12)));
 }
+
+/** A key's id: the first 6 bytes of its secret's SHA-256, in hex. It names the key in what the key signed or sealed, and reveals nothing of it. */
+export async function keyIdOf(secret: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret)));
+  return Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** `importKey` memoised per secret: a key is imported once per isolate, not per request. */
+export function oncePerSecret<K>(importKey: (secret: string) => Promise<K>): (secret: string) => Promise<K> {
+  const cache = new Map<string, Promise<K>>();
+  return (secret) => {
+    let entry = cache.get(secret);
+    if (!entry) {
+      entry = importKey(secret);
+      cache.set(secret, entry);
+    }
+    return entry;
+  };
+}

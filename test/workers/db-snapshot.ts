@@ -47,3 +47,21 @@ export async function countRows(table: string): Promise<number> {
   const row = await env.DB.prepare(`SELECT count(*) AS n FROM "${table}"`).first<{ n: number }>();
   return row?.n ?? 0;
 }
+
+/** `db` with every statement it prepares recorded, in order: the SQL a job or a route really ran, for its query plan. */
+export function recordingStatements(db: D1Database): { db: D1Database; statements: string[] } {
+  const statements: string[] = [];
+  const recording = new Proxy(db, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          statements.push(sql);
+          return target.prepare(sql);
+        };
+      }
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { db: recording, statements };
+}

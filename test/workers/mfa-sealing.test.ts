@@ -11,6 +11,7 @@ import { newTotpSecret, timeStep, totpCode } from '../../src/features/account/to
 import { serviceContext } from '../../src/platform/context';
 import type { Env } from '../../src/platform/env';
 import { PASSWORD, call, signUpUser } from './helpers';
+import { recordingStatements } from './db-snapshot';
 
 const appEnv: Env = env;
 const previousKeyOnly = { MFA_SEALING_KEY: appEnv.MFA_SEALING_PREVIOUS_KEY ?? '' };
@@ -128,19 +129,7 @@ describe('TOTP secrets at rest', () => {
   });
 
   it('finds the rows to re-seal through the partial indexes, never a scan of users', async () => {
-    const statements: string[] = [];
-    const recording = new Proxy(env.DB, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target);
-        if (prop === 'prepare') {
-          return (sql: string) => {
-            statements.push(sql);
-            return target.prepare(sql);
-          };
-        }
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const { db: recording, statements } = recordingStatements(env.DB);
     await resealTotpSecrets.run(serviceContext({ ...appEnv, DB: recording }, 'test-totp-reseal-plan'), Date.now());
     const [select] = statements;
     expect(select).toMatch(/^select .* from "users" where .* limit \?$/);

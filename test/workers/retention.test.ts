@@ -10,7 +10,7 @@ import { FEATURES } from '../../src/app';
 import { runScheduledJobs, scheduledJobs } from '../../src/platform/jobs';
 import { pruneExpiredRows, retentionJob } from '../../src/platform/retention/job';
 import { DAY_MS, KEPT, PRUNED, type PrunedTable } from '../../src/platform/retention/policy';
-import { appTables } from './db-snapshot';
+import { appTables, recordingStatements } from './db-snapshot';
 import { call, PASSWORD, signUpOwner, type SignedUp } from './helpers';
 import { capturedLines } from './log-capture';
 
@@ -159,19 +159,7 @@ describe('the retention job', () => {
   });
 
   it('every DELETE finds its rows through an index, and its SELECT is bounded', async () => {
-    const statements: string[] = [];
-    const recording = new Proxy(env.DB, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target);
-        if (prop === 'prepare') {
-          return (sql: string) => {
-            statements.push(sql);
-            return target.prepare(sql);
-          };
-        }
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const { db: recording, statements } = recordingStatements(env.DB);
     await pruneExpiredRows(recording, Date.now(), 5);
     expect(statements).toHaveLength(TABLES.length);
     const scans: string[] = [];

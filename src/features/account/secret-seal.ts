@@ -13,7 +13,7 @@
  */
 import { and, eq, gte, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { ServiceContext } from '../../platform/context';
-import { openSealed, seal } from '../../platform/crypto';
+import { keyIdOf, oncePerSecret, openSealed, seal } from '../../platform/crypto';
 import { users } from '../../platform/db/schema';
 import type { Env } from '../../platform/env';
 import type { ScheduledJob } from '../../platform/feature';
@@ -30,26 +30,15 @@ interface SealingKey {
   aes: CryptoKey;
 }
 
-const keyCache = new Map<string, Promise<SealingKey>>();
-
 async function importSealingKey(secret: string): Promise<SealingKey> {
   const raw = new TextEncoder().encode(secret);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
-  const kid = Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, '0')).join('');
   const material = await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveKey']);
   const aes = await crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(), info: HKDF_INFO }, material, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-  return { kid, aes };
+  return { kid: await keyIdOf(secret), aes };
 }
 
 /** Imported once per isolate and secret, not per request. */
-function sealingKey(secret: string): Promise<SealingKey> {
-  let entry = keyCache.get(secret);
-  if (!entry) {
-    entry = importSealingKey(secret);
-    keyCache.set(secret, entry);
-  }
-  return entry;
-}
+const sealingKey = oncePerSecret(importSealingKey);
 
 function currentSecret(env: SealingEnv): string {
   if (!env.MFA_SEALING_KEY || env.MFA_SEALING_KEY.length < 32) throw new Error('MFA_SEALING_KEY must be set to at least 32 characters');

@@ -9,6 +9,7 @@
  *   token verified once is remembered until it expires (`verified` below).
  */
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
+import { keyIdOf, oncePerSecret } from '../crypto';
 import type { Env } from '../env';
 
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
@@ -21,24 +22,13 @@ interface SigningKey {
   key: CryptoKey;
 }
 
-const keyCache = new Map<string, Promise<SigningKey>>();
-
 async function importSigningKey(secret: string): Promise<SigningKey> {
   const raw = new TextEncoder().encode(secret);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
-  const kid = Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, '0')).join('');
   const key = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-  return { kid, key };
+  return { kid: await keyIdOf(secret), key };
 }
 
-function signingKey(secret: string): Promise<SigningKey> {
-  let entry = keyCache.get(secret);
-  if (!entry) {
-    entry = importSigningKey(secret);
-    keyCache.set(secret, entry);
-  }
-  return entry;
-}
+const signingKey = oncePerSecret(importSigningKey);
 
 function requireSecret(env: Pick<Env, 'JWT_SECRET'>): string {
   if (!env.JWT_SECRET || env.JWT_SECRET.length < 32) {
