@@ -181,7 +181,7 @@ export async function meterUnit(env: Env, unit: UnitOfWork, outcome: { route: st
     blobs: [unit.kind, outcome.route, unit.principal, outcome.failed ? 'error' : 'ok'],
     doubles: [...METER_KEYS.map((k) => counts[k]), outcome.durationMs, outcome.status],
   });
-  // A unit that used nothing (a request admitted from a held rate-limit lease: no D1, no call onwards) adds nothing to the day.
+  // A unit that used nothing (an object call such as a rate-limit lease: no D1, no call onwards) adds nothing to the day.
   if (!unit.tenantId || !METER_KEYS.some((k) => counts[k] > 0)) return;
   gather(unit.tenantId, utcDate(unit.started), counts);
   if (flushPending) return;
