@@ -149,18 +149,16 @@ export function tenantReadWithResolution<Q extends Select>(build: (tenant: Tenan
   };
 }
 
-/** The bounds of the request's page, the route having validated the query already. */
+/** The bounds of the request's page, the route having validated the query already; a forged cursor is a 400. */
 function pageBounds(query: Record<string, string>): PageBounds | undefined {
   const page = pageOfQuery(query);
   return page && boundsOf(page);
 }
 
-/** The bounds of the request's page before the route validated it; null when the page is not valid. */
+/** The bounds of the request's page before the route validated it; null when the page is not valid (the route answers 400). */
 function pageBoundsOrNone(query: Record<string, string>): PageBounds | null {
-  const page = pageOfQuery(query);
-  if (!page) return null;
   try {
-    return boundsOf(page);
+    return pageBounds(query) ?? null;
   } catch {
     return null;
   }

@@ -15,10 +15,10 @@ import type { BatchStatement } from './global-db';
 const BUILD_ONLY = { prepare: (query: string) => ({ query }) } as unknown as D1Database;
 
 /**
- * A statement bound to one request's D1 and values, used as any drizzle
- * select is: awaited alone for its rows, or handed to a drizzle batch, which
- * takes what any drizzle query gives it (`_prepare()`: the SQL, its bound
- * parameters, and the mapping of D1's answer to typed rows).
+ * A statement bound to one request's D1 and values, used like a drizzle
+ * select: awaited alone for its rows, or handed to a drizzle batch, which
+ * takes from it what it takes from every drizzle query (`_prepare()`: the
+ * SQL, its bound parameters, and the mapping of D1's answer to typed rows).
  */
 export type Bound<T extends PreparedQueryConfig> = SQLitePreparedQuery<T> & BatchStatement & PromiseLike<T['all']>;
 
@@ -32,12 +32,14 @@ export function compiled<T extends PreparedQueryConfig>(build: (db: Database) =>
     template ??= build(database(BUILD_ONLY));
     const { sql, params } = template.getQuery();
     // A view of the template with this request's statement and parameters; the row mapping is the template's own.
+    // Object.create is typed `any`; the view is the template's type plus the two members defined just below.
     const bound = Object.create(template, {
       stmt: { value: d1.prepare(sql) },
       query: { value: { sql, params: fillPlaceholders(params, values) } },
     }) as Bound<T>;
     Object.defineProperties(bound, {
       _prepare: { value: () => bound },
+      // `all()` is typed for drizzle's sync and async drivers alike; on D1 it is always a promise.
       then: { value: (...callbacks: Parameters<Promise<T['all']>['then']>) => (bound.all() as Promise<T['all']>).then(...callbacks) },
     });
     return bound;
