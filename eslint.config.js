@@ -14,6 +14,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Hono's `c.var` builds a new object of every variable on each read (Object.fromEntries);
+      // `c.get(name)` reads one. It was 2% of an API read's CPU (decision 0026).
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='c'][property.name='var']", message: "Use c.get('name'): c.var copies every variable on each read." }],
     },
   },
   // The import rule. test/node/imports.test.ts asks ESLint which files each

@@ -86,7 +86,7 @@ export function composeApp(features: readonly Feature[], options: ComposeOptions
   });
   app.onError((err, c) => {
     const appError = toAppError(err);
-    if (appError.code === 'internal') c.var.log.error('unhandled', { error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
+    if (appError.code === 'internal') c.get('log').error('unhandled', { error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
     return toErrorResponse(c, appError);
   });
   return app;

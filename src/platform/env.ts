@@ -48,7 +48,7 @@ export interface AppVariables {
   tenantId?: string;
 }
 
-/** Any route: no tenant is known, so `c.var.tenantCtx` does not exist here. */
+/** Any route: no tenant is known, so `c.get('tenantCtx')` does not exist here. */
 export type AppEnv = { Bindings: Env; Variables: AppVariables };
 
 /** Routes under /api/t/:tenant, behind the tenancy middleware: the only door to tenant data. */

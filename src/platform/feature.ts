@@ -44,7 +44,7 @@ export interface Feature {
   routes?: readonly Mount<AppEnv>[];
   /** JSON API under /api, before any tenant is known (sign-up, accepting an invitation). */
   api?: readonly Mount<AppEnv>[];
-  /** JSON API under /api/t/:tenant: member or 404, `c.var.tenantCtx` set; every route declares its permission. */
+  /** JSON API under /api/t/:tenant: member or 404, `c.get('tenantCtx')` set; every route declares its permission. */
   tenantApi?: readonly Mount<TenantEnv>[];
   /** Middleware for every /api route, once the caller is known (rate limits). */
   apiMiddleware?: readonly MiddlewareHandler<AppEnv>[];

@@ -51,7 +51,7 @@ function signedIn(c: Context<PageEnv>) {
 async function settingsPage(c: Context<PageEnv>, forms: Forms = NO_FORMS, status: PageStatus = 200) {
   const user = signedIn(c);
   const ctx = requestContext(c);
-  const viewer = await c.var.viewer();
+  const viewer = await c.get('viewer')();
   const [sessions, log] = await Promise.all([listSessions(ctx, user.userId, user.sessionId), listSecurityLog(ctx, user.userId, { limit: 30 })]);
   return renderPage(
     c,
@@ -63,12 +63,12 @@ async function settingsPage(c: Context<PageEnv>, forms: Forms = NO_FORMS, status
           {viewer?.user.name} · {user.email} · {user.emailVerified ? 'address confirmed' : 'address not confirmed yet'}
         </p>
       </div>
-      <FormCard id="email-heading" heading="Change email address" csrf={c.var.csrfToken} action="/account/email" state={forms.email} intro={<p>The new address takes effect once you follow the link we send to it.</p>}>
+      <FormCard id="email-heading" heading="Change email address" csrf={c.get('csrfToken')} action="/account/email" state={forms.email} intro={<p>The new address takes effect once you follow the link we send to it.</p>}>
         <Field name="email" label="New email" type="email" state={forms.email} autocomplete="email" required />
         <Field name="currentPassword" label="Current password" type="password" state={forms.email} autocomplete="current-password" required keepValue={false} />
         <button type="submit">Send confirmation link</button>
       </FormCard>
-      <FormCard id="password-heading" heading="Change password" csrf={c.var.csrfToken} action="/account/password" state={forms.password} intro={<p>Your other sessions are signed out.</p>}>
+      <FormCard id="password-heading" heading="Change password" csrf={c.get('csrfToken')} action="/account/password" state={forms.password} intro={<p>Your other sessions are signed out.</p>}>
         <Field name="currentPassword" label="Current password" type="password" state={forms.password} autocomplete="current-password" required keepValue={false} />
         <Field name="newPassword" label="New password" type="password" state={forms.password} autocomplete="new-password" hint="At least 10 characters." required keepValue={false} />
         <button type="submit">Change password</button>
@@ -96,7 +96,7 @@ async function settingsPage(c: Context<PageEnv>, forms: Forms = NO_FORMS, status
               <td>{formatTime(s.lastSeenAt)}</td>
               <td>
                 {!s.current && (
-                  <Form csrf={c.var.csrfToken} action={`/account/sessions/${s.id}/revoke`} label={`Sign out the session from ${formatTime(s.createdAt)}`}>
+                  <Form csrf={c.get('csrfToken')} action={`/account/sessions/${s.id}/revoke`} label={`Sign out the session from ${formatTime(s.createdAt)}`}>
                     <button type="submit" class="danger small">
                       Sign out
                     </button>
@@ -106,7 +106,7 @@ async function settingsPage(c: Context<PageEnv>, forms: Forms = NO_FORMS, status
             </tr>
           ))}
         />
-        <Form csrf={c.var.csrfToken} action="/account/sessions/revoke-others">
+        <Form csrf={c.get('csrfToken')} action="/account/sessions/revoke-others">
           <button type="submit" class="danger">Sign out all other sessions</button>
         </Form>
       </section>
@@ -145,7 +145,7 @@ async function twoFactorPage(c: Context<PageEnv>, state: FormState = EMPTY_FORM,
     return renderPage(
       c,
       { title: 'Two-factor sign-in', narrow: true, status },
-      <FormCard id="mfa-off" heading="Two-factor sign-in is on" csrf={c.var.csrfToken} action="/account/two-factor/disable" state={state} intro={<p>{left} recovery codes left. To turn it off, enter a current code.</p>}>
+      <FormCard id="mfa-off" heading="Two-factor sign-in is on" csrf={c.get('csrfToken')} action="/account/two-factor/disable" state={state} intro={<p>{left} recovery codes left. To turn it off, enter a current code.</p>}>
         <Field name="code" label="Code" state={state} autocomplete="one-time-code" required keepValue={false} />
         <button type="submit" class="danger">Turn off</button>
       </FormCard>,
@@ -165,7 +165,7 @@ async function twoFactorPage(c: Context<PageEnv>, state: FormState = EMPTY_FORM,
           <p>
             Secret: <code data-testid="mfa-secret">{pending.secret}</code>
           </p>
-          <Form csrf={c.var.csrfToken} action="/account/two-factor/confirm" label="Confirm two-factor sign-in">
+          <Form csrf={c.get('csrfToken')} action="/account/two-factor/confirm" label="Confirm two-factor sign-in">
             {nextInput}
             <FormErrors state={state} />
             <Field name="code" label="Code from the app" state={state} autocomplete="one-time-code" required keepValue={false} />
@@ -173,7 +173,7 @@ async function twoFactorPage(c: Context<PageEnv>, state: FormState = EMPTY_FORM,
           </Form>
         </>
       ) : (
-        <Form csrf={c.var.csrfToken} action="/account/two-factor/setup" label="Set up two-factor sign-in">
+        <Form csrf={c.get('csrfToken')} action="/account/two-factor/setup" label="Set up two-factor sign-in">
           {nextInput}
           <p>Signing in will ask for a code from an authenticator app as well as your password.</p>
           <button type="submit">Set up</button>
@@ -202,7 +202,7 @@ function forgotPage(c: Context<PageEnv>, state: FormState, status: PageStatus = 
   return renderPage(
     c,
     { title: 'Forgot your password?', narrow: true, status },
-    <FormCard id="forgot" heading="Forgot your password?" csrf={c.var.csrfToken} action="/forgot-password" state={state} intro={<p>We email you a link to choose a new one.</p>}>
+    <FormCard id="forgot" heading="Forgot your password?" csrf={c.get('csrfToken')} action="/forgot-password" state={state} intro={<p>We email you a link to choose a new one.</p>}>
       <Field name="email" label="Email" type="email" state={state} autocomplete="username" required />
       <button type="submit">Send the link</button>
     </FormCard>,
@@ -213,7 +213,7 @@ function resetPage(c: Context<PageEnv>, state: FormState, token: string, status:
   return renderPage(
     c,
     { title: 'Choose a new password', narrow: true, status },
-    <FormCard id="reset" heading="Choose a new password" csrf={c.var.csrfToken} action="/reset-password" state={state} intro={<p>Every session of your account is signed out.</p>}>
+    <FormCard id="reset" heading="Choose a new password" csrf={c.get('csrfToken')} action="/reset-password" state={state} intro={<p>Every session of your account is signed out.</p>}>
       <input type="hidden" name="token" value={token} />
       <Field name="password" label="New password" type="password" state={state} autocomplete="new-password" hint="At least 10 characters." required keepValue={false} />
       <button type="submit">Set password</button>
@@ -228,7 +228,7 @@ export const accountPages = pageApp()
     formAction(c, changeEmailBody, {
       submit: async (input) => {
         await requestEmailChange(requestContext(c), signedIn(c), input, clientInfo(c));
-        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.get('log') }));
         return redirectWithFlash(c, '/account', { kind: 'success', message: `We sent a link to ${input.email}: your address changes once you follow it.` });
       },
       back: '/account',
@@ -268,7 +268,7 @@ export const accountPages = pageApp()
   .post('/account/verify-email/resend', requireSignedIn(), (c) =>
     buttonAction(c, '/account', async () => {
       await resendVerification(requestContext(c), signedIn(c));
-      c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+      c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.get('log') }));
       return 'We sent a new confirmation link.';
     }),
   )
@@ -321,7 +321,7 @@ export const accountPages = pageApp()
         const ctx = requestContext(c);
         const client = clientInfo(c);
         await limitPasswordResets(ctx, email, client);
-        c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverAccountOutbox(c.env, { log: c.var.log })));
+        c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverAccountOutbox(c.env, { log: c.get('log') })));
         return messagePage(c, 'Check your email', `If ${email} has an account, we sent it a link to choose a new password. The link works once, for an hour.`);
       },
       back: '/forgot-password',
@@ -347,7 +347,7 @@ export const accountPages = pageApp()
       { title: 'Confirm your email address', narrow: true },
       <div class="card">
         <h1>Confirm your email address</h1>
-        <Form csrf={c.var.csrfToken} action="/verify-email" label="Confirm your email address">
+        <Form csrf={c.get('csrfToken')} action="/verify-email" label="Confirm your email address">
           <input type="hidden" name="token" value={c.req.query('token') ?? ''} />
           <button type="submit">Confirm</button>
         </Form>

@@ -30,7 +30,7 @@ export const accountRoutes = publicApp()
   })
   .post('/auth/verify-email/resend', describe({ summary: 'Email the confirmation link again', errors: [429], response: { status: 202, schema: sentResponse } }), usersOnly(), async (c) => {
     await resendVerification(requestContext(c), requireUser(c));
-    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.get('log') }));
     return c.json({ status: 'sent' }, 202);
   })
   .post('/auth/password-reset', describe({ summary: 'Email a password reset link (same answer whether or not the address has an account)', security: 'none', errors: [429], response: { status: 202, schema: sentResponse } }), validate('json', passwordResetBody), async (c) => {
@@ -39,7 +39,7 @@ export const accountRoutes = publicApp()
     const ctx = requestContext(c);
     await limitPasswordResets(ctx, email, client);
     // Whether the address has an account is decided after the answer: same body, same time.
-    c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverAccountOutbox(c.env, { log: c.var.log })));
+    c.executionCtx.waitUntil(sendPasswordReset(ctx, email, client).then(() => deliverAccountOutbox(c.env, { log: c.get('log') })));
     return c.json({ status: 'sent' }, 202);
   })
   .post('/auth/password-reset/confirm', describe({ summary: 'Set a new password with an emailed reset token (ends every session)', security: 'none', response: { status: 204 } }), validate('json', passwordResetConfirmBody), async (c) => {
@@ -52,7 +52,7 @@ export const accountRoutes = publicApp()
   })
   .post('/me/email', describe({ summary: 'Change your email address (confirmed through a link sent to it)', errors: [409, 429], response: { status: 202, schema: verificationSentResponse } }), usersOnly(), validate('json', changeEmailBody), async (c) => {
     await requestEmailChange(requestContext(c), requireUser(c), c.req.valid('json'), clientInfo(c));
-    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+    c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.get('log') }));
     return c.json({ status: 'verification_sent' }, 202);
   })
   .get('/me/sessions', describe({ summary: 'Your live sessions', response: { status: 200, schema: sessionListResponse } }), usersOnly(), async (c) => {

@@ -38,9 +38,9 @@ function Expiry({ at, now }: { at: number | null; now: number }) {
 }
 
 async function apiKeysPage(c: Context<TenantPageEnv>, state: FormState) {
-  const ctx = c.var.tenantCtx;
+  const ctx = c.get('tenantCtx');
   const base = tenantPath(ctx.tenant, 'api-keys');
-  const csrf = c.var.csrfToken;
+  const csrf = c.get('csrfToken');
   const keys = await listApiKeys(ctx);
   const now = Date.now();
   const roles = grantableRoles(ctx.role).map((role) => ({ value: role, label: ROLE_LABELS[role] }));
@@ -113,7 +113,7 @@ export const apiKeyPages = pageWithForm({
   // A scope the role does not hold is said next to the permissions field; a role above the creator's, above the form.
   refusalField: '_form',
   submit: async (c, input) => {
-    const { apiKey, secret } = await createApiKey(c.var.tenantCtx, apiKeyBodyFromForm(input));
+    const { apiKey, secret } = await createApiKey(c.get('tenantCtx'), apiKeyBodyFromForm(input));
     // The secret rides once in the sealed flash cookie to the next page, and is never shown again.
     return redirectWithFlash(c, c.req.path, {
       kind: 'success',
@@ -124,9 +124,9 @@ export const apiKeyPages = pageWithForm({
 })
   .get('/:id/revoke', requirePermission(apiKeyPermissions.manage), async (c) => {
     const { id } = readParams(c, apiKeyParams);
-    const key = (await listApiKeys(c.var.tenantCtx)).find((k) => k.id === id);
+    const key = (await listApiKeys(c.get('tenantCtx'))).find((k) => k.id === id);
     if (!key) throw notFound('API key');
-    const base = tenantPath(c.var.tenantCtx.tenant, 'api-keys');
+    const base = tenantPath(c.get('tenantCtx').tenant, 'api-keys');
     return confirmPage(c, {
       title: 'Revoke API key',
       tab: apiKeysTab,
@@ -139,8 +139,8 @@ export const apiKeyPages = pageWithForm({
   })
   .post('/:id/revoke', requirePermission(apiKeyPermissions.manage), (c) => {
     const { id } = readParams(c, apiKeyParams);
-    return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'api-keys'), async () => {
-      await revokeApiKey(c.var.tenantCtx, id);
+    return buttonAction(c, tenantPath(c.get('tenantCtx').tenant, 'api-keys'), async () => {
+      await revokeApiKey(c.get('tenantCtx'), id);
       return 'Key revoked. Requests with it now fail.';
     });
   });

@@ -17,9 +17,9 @@ export const apiKeyRoutes = tenantApp()
     return c.json({ apiKeys: items, nextCursor });
   })
   .post('/', describe({ summary: 'Create an API key (the secret is shown once)', response: { status: 201, schema: apiKeyCreatedResponse } }), requirePermission(apiKeyPermissions.manage), validate('json', createApiKeyBody), idempotent(), async (c) => {
-    return c.json(await createApiKey(c.var.tenantCtx, c.req.valid('json')), 201);
+    return c.json(await createApiKey(c.get('tenantCtx'), c.req.valid('json')), 201);
   })
   .delete('/:id', describe({ summary: 'Revoke an API key', response: { status: 204 } }), requirePermission(apiKeyPermissions.manage), validate('param', apiKeyParams), async (c) => {
-    await revokeApiKey(c.var.tenantCtx, c.req.valid('param').id);
+    await revokeApiKey(c.get('tenantCtx'), c.req.valid('param').id);
     return c.body(null, 204);
   });

@@ -99,7 +99,7 @@ function toCsv(entries: AuditEntryView[], people: People): string {
 /** Mounted at /t/:tenant/audit-log. */
 export const auditLogPages = tenantPageApp()
   .get('/', requirePermission(auditPermissions.read), async (c) => {
-    const ctx = c.var.tenantCtx;
+    const ctx = c.get('tenantCtx');
     const base = tenantPath(ctx.tenant, 'audit-log');
     const filters = filterValues(c);
     const cursor = c.req.query('cursor') ?? '';
@@ -183,7 +183,7 @@ export const auditLogPages = tenantPageApp()
     );
   })
   .get('/export.csv', requirePermission(auditPermissions.read), async (c) => {
-    const ctx = c.var.tenantCtx;
+    const ctx = c.get('tenantCtx');
     const query = auditLogQuery.safeParse({ ...filterValues(c) });
     if (!query.success) return c.text(query.error.issues.map((i) => i.message).join('\n'), 400);
     const entries = await exportAuditLog(ctx, query.data);

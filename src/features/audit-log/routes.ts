@@ -9,5 +9,5 @@ import { listAuditLog } from './service';
 
 /** Mounted at /api/t/:tenant/audit-log. */
 export const auditLogRoutes = tenantApp().get('/', describe({ summary: 'The audit log, newest first', response: { status: 200, schema: auditLogResponse } }), requirePermission(auditPermissions.read), validate('query', auditLogQuery), async (c) => {
-  return c.json(await listAuditLog(c.var.tenantCtx, c.req.valid('query')));
+  return c.json(await listAuditLog(c.get('tenantCtx'), c.req.valid('query')));
 });

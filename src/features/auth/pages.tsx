@@ -29,7 +29,7 @@ function signInPage(c: Context<PageEnv>, state: FormState, next: string | undefi
     <div class="card">
       <h1>Sign in</h1>
       {isInvitation(next) && <p>Sign in to accept your invitation.</p>}
-      <Form csrf={c.var.csrfToken} action="/signin" label="Sign in">
+      <Form csrf={c.get('csrfToken')} action="/signin" label="Sign in">
         {next && <input type="hidden" name="next" value={next} />}
         <FormErrors state={state} />
         <Field name="email" label="Email" type="email" state={state} autocomplete="username" required />
@@ -60,7 +60,7 @@ async function signUpPage(c: Context<PageEnv>, state: FormState, next: string | 
           Create your account for <strong>{address.email}</strong>, the address the invitation was sent to. You join {address.tenantName} as soon as it is created.
         </p>
       )}
-      <Form csrf={c.var.csrfToken} action="/signup" label="Create your account">
+      <Form csrf={c.get('csrfToken')} action="/signup" label="Create your account">
         {next && <input type="hidden" name="next" value={next} />}
         <FormErrors state={state} />
         <Field name="name" label="Your name" state={state} autocomplete="name" required />
@@ -95,7 +95,7 @@ function mfaStepPage(c: Context<PageEnv>, state: FormState, mfaToken: string, ne
     <div class="card">
       <h1>Two-factor sign-in</h1>
       <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
-      <Form csrf={c.var.csrfToken} action="/signin/mfa" label="Two-factor sign-in">
+      <Form csrf={c.get('csrfToken')} action="/signin/mfa" label="Two-factor sign-in">
         <input type="hidden" name="mfaToken" value={mfaToken} />
         {next && <input type="hidden" name="next" value={next} />}
         <FormErrors state={state} />
@@ -161,7 +161,7 @@ export const authPages = pageApp()
         // Reached from an invitation sent to this very address: its link proved the address, so the outcome may be told and the account signed in.
         const addressProven = (await invitedAddress(c, next))?.email === input.email;
         const result = await signUp(ctx, input, clientInfo(c), { addressProven });
-        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+        c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.get('log') }));
         if (!addressProven) {
           // Created or not, the same answer (issue 17 #10): whether the address has an account is told only to its inbox.
           return redirectWithFlash(c, withNext('/signin', next), { kind: 'success', message: `We have emailed ${input.email}. Follow the link in it to confirm your address, and sign in here.` });

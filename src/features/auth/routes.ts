@@ -20,7 +20,7 @@ export const authRoutes = publicApp()
       const input = c.req.valid('json');
       // Created or not, the same answer: whether an address has an account is told only to its inbox.
       await signUp(requestContext(c), input, clientInfo(c));
-      c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.var.log }));
+      c.executionCtx.waitUntil(deliverAccountOutbox(c.env, { log: c.get('log') }));
       return c.json({ status: 'confirmation_sent' as const, email: input.email }, 202);
     },
   )
@@ -36,7 +36,7 @@ export const authRoutes = publicApp()
     return c.json(result);
   })
   .post('/auth/logout', describe({ summary: 'Sign out (ends the session, clears the cookie)', security: 'none', response: { status: 204 } }), async (c) => {
-    const principal = c.var.principal;
+    const principal = c.get('principal');
     if (principal?.type === 'user') await logOut(requestContext(c), principal, clientInfo(c));
     clearSessionCookie(c);
     return c.body(null, 204);

@@ -79,9 +79,9 @@ function pendingSeats(c: Context<TenantPageEnv>, summary: BillingSummary): { to:
 }
 
 async function billingPage(c: Context<TenantPageEnv>) {
-  const ctx = c.var.tenantCtx;
+  const ctx = c.get('tenantCtx');
   const base = tenantPath(ctx.tenant, 'billing');
-  const csrf = c.var.csrfToken;
+  const csrf = c.get('csrfToken');
   const [summary, upgradeForm, seatsForm] = await Promise.all([getBillingSummary(ctx), keptForm(c, UPGRADE_FORM), keptForm(c, SEATS_FORM)]);
   const forms = { upgrade: upgradeForm, seats: seatsForm };
   const manage = can(ctx.role, billingPermissions.manage);
@@ -225,7 +225,7 @@ async function billingPage(c: Context<TenantPageEnv>) {
 
 /** The confirmation of a seat change, with its price from Stripe's preview. */
 function seatConfirmation(c: Context<TenantPageEnv>, quote: SeatPreview) {
-  const base = tenantPath(c.var.tenantCtx.tenant, 'billing');
+  const base = tenantPath(c.get('tenantCtx').tenant, 'billing');
   const money = (amount: number) => formatMoney(amount, quote.currency);
   const more = quote.to > quote.from;
   return confirmPage(c, {
@@ -267,33 +267,33 @@ export const billingPages = tenantPageApp()
     formAction(c, checkoutBody, {
       submit: async (input) => {
         if (!currentUser(c)?.emailVerified) throw emailUnverified();
-        return c.redirect((await startCheckout(c.var.tenantCtx, input)).url, 303);
+        return c.redirect((await startCheckout(c.get('tenantCtx'), input)).url, 303);
       },
-      back: tenantPath(c.var.tenantCtx.tenant, 'billing'),
+      back: tenantPath(c.get('tenantCtx').tenant, 'billing'),
       formId: UPGRADE_FORM,
     }),
   )
   .post('/portal', requirePermission(billingPermissions.manage), (c) =>
-    buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'billing'), async () => c.redirect((await openBillingPortal(c.var.tenantCtx)).url, 303)),
+    buttonAction(c, tenantPath(c.get('tenantCtx').tenant, 'billing'), async () => c.redirect((await openBillingPortal(c.get('tenantCtx'))).url, 303)),
   )
   .get('/seats', requirePermission(billingPermissions.manage), async (c) => {
-    const back = tenantPath(c.var.tenantCtx.tenant, 'billing');
+    const back = tenantPath(c.get('tenantCtx').tenant, 'billing');
     const values = { quantity: c.req.query('quantity') ?? '' };
     const refuse = (errors: FormState['errors'], message: string) => redirectWithFlash(c, back, { kind: 'error', message, form: { id: SEATS_FORM, values, errors } });
     const query = seatPreviewQuery.safeParse(values);
     if (!query.success) return refuse({ quantity: query.error.issues.map((issue) => issue.message) }, 'Choose a number of seats.');
     try {
-      return await seatConfirmation(c, await previewSeatChange(c.var.tenantCtx, query.data));
+      return await seatConfirmation(c, await previewSeatChange(c.get('tenantCtx'), query.data));
     } catch (err) {
       if (!(err instanceof AppError) || err.code === 'internal') throw err;
       return refuse({ quantity: [err.message] }, err.message);
     }
   })
   .post('/seats', requirePermission(billingPermissions.manage), (c) => {
-    const back = tenantPath(c.var.tenantCtx.tenant, 'billing');
+    const back = tenantPath(c.get('tenantCtx').tenant, 'billing');
     return formAction(c, seatChangeBody, {
       submit: async (input) => {
-        const { appliesNow } = await requestSeatChange(c.var.tenantCtx, input);
+        const { appliesNow } = await requestSeatChange(c.get('tenantCtx'), input);
         if (appliesNow) return redirectWithFlash(c, back, { kind: 'success', message: `You now have ${input.quantity} seats.` });
         // An increase waits for Stripe's webhook: the page shows it pending and refreshes until it lands.
         return c.redirect(`${back}?${new URLSearchParams({ seats: String(input.quantity) })}`, 303);

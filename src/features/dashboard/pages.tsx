@@ -30,7 +30,7 @@ const Stat: FC<{ label: string; value: string; detail?: string; children?: unkno
 
 /** Mounted at /t/:tenant. */
 export const dashboardPages = tenantPageApp().get('/', requirePermission(tenantPermissions.read), async (c) => {
-  const ctx = c.var.tenantCtx;
+  const ctx = c.get('tenantCtx');
   const billing = can(ctx.role, billingPermissions.read) ? await getBillingSummary(ctx) : null;
   const projectCount = billing ? billing.usage.projects : (await listProjects(ctx)).length;
   const memberCount = can(ctx.role, memberPermissions.read) ? (await listMembers(ctx)).length : null;

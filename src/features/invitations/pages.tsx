@@ -54,7 +54,7 @@ const NextStep: FC<{ status: Exclude<InvitationPreview['status'], 'pending'>; si
 async function invitationPage(c: Context<PageEnv>, token: string) {
   const here = `/invitations/${token}`;
   const user = currentUser(c);
-  const [invitation, viewer] = await Promise.all([previewInvitation(requestContext(c), token), c.var.viewer()]);
+  const [invitation, viewer] = await Promise.all([previewInvitation(requestContext(c), token), c.get('viewer')()]);
   const wrongAccount = viewer !== null && viewer.user.email !== invitation.email;
   return renderPage(
     c,
@@ -74,7 +74,7 @@ async function invitationPage(c: Context<PageEnv>, token: string) {
             You are signed in as <strong>{viewer.user.email}</strong>, but this invitation is for <strong>{invitation.email}</strong>.
           </p>
           <p>Sign out, then open this link again and sign in or create an account as {invitation.email}.</p>
-          <Form csrf={c.var.csrfToken} action="/signout" label="Sign out">
+          <Form csrf={c.get('csrfToken')} action="/signout" label="Sign out">
             <input type="hidden" name="next" value={here} />
             <button type="submit" class="secondary">
               Sign out
@@ -86,7 +86,7 @@ async function invitationPage(c: Context<PageEnv>, token: string) {
           <p>
             Accept the invitation as <strong>{viewer.user.email}</strong>.
           </p>
-          <Form csrf={c.var.csrfToken} action={here} label="Accept invitation">
+          <Form csrf={c.get('csrfToken')} action={here} label="Accept invitation">
             <button type="submit">Accept invitation</button>
           </Form>
         </>

@@ -20,12 +20,12 @@ export const invitationRoutes = tenantApp()
     return c.json({ invitations: items, nextCursor });
   })
   .post('/', describe({ summary: 'Invite someone (takes a seat)', errors: [402, 409], response: { status: 201, schema: invitationCreatedResponse } }), requirePermission(memberPermissions.invite), verifiedEmailOnly(), validate('json', createInvitationBody), idempotent(), async (c) => {
-    const result = await createInvitation(c.var.tenantCtx, c.req.valid('json'));
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
+    const result = await createInvitation(c.get('tenantCtx'), c.req.valid('json'));
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.get('log'), tenantId: c.get('tenantCtx').tenant.id }));
     return c.json(result, 201);
   })
   .delete('/:id', describe({ summary: 'Revoke a pending invitation', errors: [409], response: { status: 204 } }), requirePermission(memberPermissions.invite), validate('param', invitationParams), async (c) => {
-    await revokeInvitation(c.var.tenantCtx, c.req.valid('param').id);
+    await revokeInvitation(c.get('tenantCtx'), c.req.valid('param').id);
     return c.body(null, 204);
   });
 

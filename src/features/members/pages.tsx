@@ -30,7 +30,7 @@ import { changeMemberRole, listMembers, removeMember, type MemberView } from './
 export const membersTab: NavTab = { label: 'Members', path: 'members', permission: memberPermissions.read };
 
 async function membersPage(c: Context<TenantPageEnv>, invite: FormState) {
-  const ctx = c.var.tenantCtx;
+  const ctx = c.get('tenantCtx');
   const page = (...segments: string[]) => tenantPath(ctx.tenant, 'members', ...segments);
   const manage = can(ctx.role, memberPermissions.manage);
   const inviting = can(ctx.role, memberPermissions.invite);
@@ -56,7 +56,7 @@ async function membersPage(c: Context<TenantPageEnv>, invite: FormState) {
         <FormCard
           id="invite-heading"
           heading="Invite someone"
-          csrf={c.var.csrfToken}
+          csrf={c.get('csrfToken')}
           action={page('invitations')}
           state={invite}
           after={<p class="hint">Each member and each pending invitation takes a seat.</p>}
@@ -129,7 +129,7 @@ async function membersPage(c: Context<TenantPageEnv>, invite: FormState) {
               <td>{inv.status === 'expired' ? 'Expired' : formatTime(inv.expiresAt)}</td>
               <td>
                 <div class="row-actions">
-                  <Form csrf={c.var.csrfToken} action={page('invitations', inv.id, 'resend')}>
+                  <Form csrf={c.get('csrfToken')} action={page('invitations', inv.id, 'resend')}>
                     <button type="submit" class="secondary small" aria-label={`Resend invitation to ${inv.email} with a new link`}>
                       Resend / new link
                     </button>
@@ -147,12 +147,12 @@ async function membersPage(c: Context<TenantPageEnv>, invite: FormState) {
 
 /** The member a row action is about, or 404. */
 async function memberOr404(c: Context<TenantPageEnv>, userId: string): Promise<MemberView> {
-  const member = (await listMembers(c.var.tenantCtx)).find((m) => m.user.id === userId);
+  const member = (await listMembers(c.get('tenantCtx'))).find((m) => m.user.id === userId);
   if (!member) throw notFound('Member');
   return member;
 }
 
-const membersPath = (c: Context<TenantPageEnv>) => tenantPath(c.var.tenantCtx.tenant, 'members');
+const membersPath = (c: Context<TenantPageEnv>) => tenantPath(c.get('tenantCtx').tenant, 'members');
 
 /** Mounted at /t/:tenant/members. Row actions confirm first (GET), then answer with a flash on the members page, success or refusal. */
 export const memberPages = pageWithForm({
@@ -164,8 +164,8 @@ export const memberPages = pageWithForm({
   page: membersPage,
   submit: async (c, input) => {
     if (!currentUser(c)?.emailVerified) throw emailUnverified();
-    const { invitation, acceptUrl } = await createInvitation(c.var.tenantCtx, input);
-    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
+    const { invitation, acceptUrl } = await createInvitation(c.get('tenantCtx'), input);
+    c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.get('log'), tenantId: c.get('tenantCtx').tenant.id }));
     return redirectWithFlash(c, membersPath(c), {
       kind: 'success',
       message: `Invitation sent to ${invitation.email} as ${ROLE_LABELS[invitation.role].toLowerCase()}.`,
@@ -176,8 +176,8 @@ export const memberPages = pageWithForm({
   .post('/invitations/:id/resend', requirePermission(memberPermissions.invite), (c) => {
     const { id } = readParams(c, invitationParams);
     return buttonAction(c, membersPath(c), async () => {
-      const { invitation, acceptUrl } = await resendInvitation(c.var.tenantCtx, id);
-      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.var.log, tenantId: c.var.tenantCtx.tenant.id }));
+      const { invitation, acceptUrl } = await resendInvitation(c.get('tenantCtx'), id);
+      c.executionCtx.waitUntil(deliverOutbox(c.env, { log: c.get('log'), tenantId: c.get('tenantCtx').tenant.id }));
       return redirectWithFlash(c, membersPath(c), {
         kind: 'success',
         message: `Invitation sent again to ${invitation.email}, with a new link; the old link no longer works.`,
@@ -187,14 +187,14 @@ export const memberPages = pageWithForm({
   })
   .get('/invitations/:id/revoke', requirePermission(memberPermissions.invite), async (c) => {
     const { id } = readParams(c, invitationParams);
-    const invitation = (await listInvitations(c.var.tenantCtx)).find((inv) => inv.id === id);
+    const invitation = (await listInvitations(c.get('tenantCtx'))).find((inv) => inv.id === id);
     if (!invitation) throw notFound('Invitation');
     return confirmPage(c, {
       title: 'Revoke invitation',
       tab: membersTab,
       question: `Revoke the invitation for ${invitation.email}?`,
       body: <p>The link in their email stops working and the seat is free again. You can invite them again later.</p>,
-      action: tenantPath(c.var.tenantCtx.tenant, 'members', 'invitations', id, 'revoke'),
+      action: tenantPath(c.get('tenantCtx').tenant, 'members', 'invitations', id, 'revoke'),
       button: 'Revoke invitation',
       cancel: membersPath(c),
     });
@@ -202,7 +202,7 @@ export const memberPages = pageWithForm({
   .post('/invitations/:id/revoke', requirePermission(memberPermissions.invite), (c) => {
     const { id } = readParams(c, invitationParams);
     return buttonAction(c, membersPath(c), async () => {
-      await revokeInvitation(c.var.tenantCtx, id);
+      await revokeInvitation(c.get('tenantCtx'), id);
       return 'Invitation revoked; its seat is free again.';
     });
   })
@@ -219,11 +219,11 @@ export const memberPages = pageWithForm({
       question: `Change ${member.user.name} from ${ROLE_LABELS[member.role]} to ${ROLE_LABELS[to]}?`,
       body: (
         <p>
-          {member.user.email} becomes {ROLE_NOUNS[to]} of {c.var.tenantCtx.tenant.name}.{' '}
+          {member.user.email} becomes {ROLE_NOUNS[to]} of {c.get('tenantCtx').tenant.name}.{' '}
           {RANK_NOTE[to]}
         </p>
       ),
-      action: tenantPath(c.var.tenantCtx.tenant, 'members', userId, 'role'),
+      action: tenantPath(c.get('tenantCtx').tenant, 'members', userId, 'role'),
       button: `Make ${ROLE_NOUNS[to].replace(/^an? /, '')}`,
       cancel: membersPath(c),
       danger: false,
@@ -235,13 +235,13 @@ export const memberPages = pageWithForm({
     const form = await readForm(c, changeRoleBody);
     return buttonAction(c, membersPath(c), async () => {
       if (!form.ok) throw new AppError('validation_failed', 'Choose one of the roles offered.');
-      const member = await changeMemberRole(c.var.tenantCtx, userId, form.data);
+      const member = await changeMemberRole(c.get('tenantCtx'), userId, form.data);
       return `${member.user.name} is now ${ROLE_NOUNS[member.role]}.`;
     });
   })
   .get('/:userId/remove', requirePermission(memberPermissions.manage, { orSelf: 'userId' }), async (c) => {
     const { userId } = readParams(c, memberParams);
-    const ctx = c.var.tenantCtx;
+    const ctx = c.get('tenantCtx');
     const member = await memberOr404(c, userId);
     const leaving = userId === ctx.actor.id;
     return confirmPage(c, {
@@ -262,7 +262,7 @@ export const memberPages = pageWithForm({
   })
   .post('/:userId/remove', requirePermission(memberPermissions.manage, { orSelf: 'userId' }), (c) => {
     const { userId } = readParams(c, memberParams);
-    const ctx = c.var.tenantCtx;
+    const ctx = c.get('tenantCtx');
     return buttonAction(c, membersPath(c), async () => {
       await removeMember(ctx, userId);
       if (userId === ctx.actor.id) return redirectWithFlash(c, '/', { kind: 'success', message: `You left ${ctx.tenant.name}.` });

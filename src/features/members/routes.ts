@@ -16,10 +16,10 @@ export const memberRoutes = tenantApp()
     return c.json({ members: items, nextCursor });
   })
   .patch('/:userId', describe({ summary: "Change a member's role", errors: [409], response: { status: 200, schema: memberResponse } }), requirePermission(memberPermissions.manage), validate('param', memberParams), validate('json', changeRoleBody), async (c) => {
-    const member = await changeMemberRole(c.var.tenantCtx, c.req.valid('param').userId, c.req.valid('json'));
+    const member = await changeMemberRole(c.get('tenantCtx'), c.req.valid('param').userId, c.req.valid('json'));
     return c.json({ member });
   })
   .delete('/:userId', describe({ summary: 'Remove a member (or leave)', errors: [409], response: { status: 204 } }), requirePermission(memberPermissions.manage, { orSelf: 'userId' }), validate('param', memberParams), async (c) => {
-    await removeMember(c.var.tenantCtx, c.req.valid('param').userId);
+    await removeMember(c.get('tenantCtx'), c.req.valid('param').userId);
     return c.body(null, 204);
   });

@@ -57,7 +57,7 @@ const signInPage = (c: Parameters<typeof renderPage>[0], state: FormState, statu
     <section class="card">
       <h1>Operator sign-in</h1>
       <p class="muted">Development only: deployed, Cloudflare Access signs operators in.</p>
-      <Form csrf={c.var.csrfToken} action={SIGN_IN} label="Operator sign-in">
+      <Form csrf={c.get('csrfToken')} action={SIGN_IN} label="Operator sign-in">
         <Field name="token" label="Operator token" state={state} />
         <button type="submit">Sign in</button>
       </Form>
@@ -208,7 +208,7 @@ export const opsPages = pageApp()
                 <td>{formatTime(e.deadAt)}</td>
                 <td>{e.lastError ?? ''}</td>
                 <td>
-                  <Form csrf={c.var.csrfToken} action={`${CONSOLE}/events/${e.id}/replay`}>
+                  <Form csrf={c.get('csrfToken')} action={`${CONSOLE}/events/${e.id}/replay`}>
                     <button type="submit" class="small" aria-label={`Replay ${e.id}`}>
                       Replay
                     </button>
@@ -235,7 +235,7 @@ export const opsPages = pageApp()
                 <td>{e.attempts}</td>
                 <td>{e.lastError ?? ''}</td>
                 <td>
-                  <Form csrf={c.var.csrfToken} action={`${CONSOLE}/emails/${e.id}/retry`}>
+                  <Form csrf={c.get('csrfToken')} action={`${CONSOLE}/emails/${e.id}/retry`}>
                     <button type="submit" class="small" aria-label={`Retry email to ${e.to}`}>
                       Retry
                     </button>

@@ -34,10 +34,10 @@ export const opsRoutes = publicApp()
   .get('/economics', describe({ summary: "Each tenant's cost, revenue and margin over the last 30 days", security: 'operator', errors: [401, 404], response: { status: 200, schema: economicsResponse } }), operatorOnly, validate('query', economicsQuery), async (c) => c.json(await tenantEconomics(requestContext(c), c.req.valid('query'))))
   .get('/tenants', describe({ summary: 'Find tenants by id, slug or name', security: 'operator', errors: [401, 404], response: { status: 200, schema: tenantSearchResponse } }), operatorOnly, validate('query', searchQuery), async (c) => c.json(await searchTenants(requestContext(c), c.req.valid('query').q)))
   .get('/tenants/:tenant/usage', describe({ summary: "A tenant's metered usage per day", security: 'operator', errors: [401, 404], response: { status: 200, schema: tenantUsageResponse } }), operatorOnly, validate('param', tenantParams), validate('query', usageQuery), async (c) => {
-    return c.json(await tenantUsageForOperator(requestContext(c), c.var.operator, c.req.valid('param').tenant, c.req.valid('query').days));
+    return c.json(await tenantUsageForOperator(requestContext(c), c.get('operator'), c.req.valid('param').tenant, c.req.valid('query').days));
   })
   .get('/tenants/:tenant/timeline', describe({ summary: "A tenant's timeline", security: 'operator', errors: [401, 404], response: { status: 200, schema: timelineResponse } }), operatorOnly, validate('param', tenantParams), validate('query', timelineQuery), async (c) => {
-    return c.json(await tenantTimelineForOperator(requestContext(c), c.var.operator, c.req.valid('param').tenant, c.req.valid('query').limit));
+    return c.json(await tenantTimelineForOperator(requestContext(c), c.get('operator'), c.req.valid('param').tenant, c.req.valid('query').limit));
   })
   .get('/stripe-events', describe({ summary: 'Dead or unprocessed Stripe events', security: 'operator', errors: [401, 404], response: { status: 200, schema: stripeEventsResponse } }), operatorOnly, validate('query', eventsQuery), async (c) => {
     const { state, limit } = c.req.valid('query');
@@ -48,6 +48,6 @@ export const opsRoutes = publicApp()
     });
   })
   .post('/stripe-events/:id/replay', describe({ summary: 'Re-enqueue a dead Stripe event', security: 'operator', errors: [401, 404, 409], response: { status: 202, schema: replayedResponse } }), operatorOnly, validate('param', eventParams), async (c) => {
-    await replayDeadEvent(requestContext(c), c.var.operator, c.req.valid('param').id);
+    await replayDeadEvent(requestContext(c), c.get('operator'), c.req.valid('param').id);
     return c.json({ replayed: c.req.valid('param').id }, 202);
   });

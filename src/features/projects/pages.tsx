@@ -19,7 +19,7 @@ import { createProject, deleteProject, getProject, listProjects } from './servic
 export const projectsTab: NavTab = { label: 'Projects', path: 'projects', permission: projectPermissions.read };
 
 async function projectsPage(c: Context<TenantPageEnv>, state: FormState) {
-  const ctx = c.var.tenantCtx;
+  const ctx = c.get('tenantCtx');
   const base = tenantPath(ctx.tenant, 'projects');
   const writable = can(ctx.role, projectPermissions.write);
   const [projects, entitlement] = await Promise.all([listProjects(ctx), currentEntitlement(ctx)]);
@@ -32,7 +32,7 @@ async function projectsPage(c: Context<TenantPageEnv>, state: FormState) {
       <UsageNote ctx={ctx} usage={usage} noun={['project', 'projects']} id="project-usage" />
       {/* At the limit the form would only be refused: the note above says what to do instead. */}
       {writable && !atLimit(usage) && (
-        <FormCard id="new-project-heading" heading="New project" csrf={c.var.csrfToken} action={base} state={state}>
+        <FormCard id="new-project-heading" heading="New project" csrf={c.get('csrfToken')} action={base} state={state}>
           <Field name="name" label="Project name" state={state} required />
           <button type="submit">Create project</button>
         </FormCard>
@@ -64,25 +64,25 @@ export const projectPages = pageWithForm({
   schema: createProjectBody,
   // A plan limit (402) is explained in the flash; the name stays in the field.
   page: projectsPage,
-  submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.var.tenantCtx, input, await currentEntitlement(c.var.tenantCtx))).name} created.` }),
+  submit: async (c, input) => redirectWithFlash(c, c.req.path, { kind: 'success', message: `Project ${(await createProject(c.get('tenantCtx'), input, await currentEntitlement(c.get('tenantCtx')))).name} created.` }),
 })
   .get('/:id/delete', requirePermission(projectPermissions.write), async (c) => {
-    const project = await getProject(c.var.tenantCtx, readParams(c, projectParams).id);
-    const here = tenantPath(c.var.tenantCtx.tenant, 'projects', project.id, 'delete');
+    const project = await getProject(c.get('tenantCtx'), readParams(c, projectParams).id);
+    const here = tenantPath(c.get('tenantCtx').tenant, 'projects', project.id, 'delete');
     return confirmPage(c, {
       title: 'Delete project',
       tab: projectsTab,
       question: `Delete ${project.name}?`,
-      body: <p>The project is deleted for everyone in {c.var.tenantCtx.tenant.name}. This cannot be undone.</p>,
+      body: <p>The project is deleted for everyone in {c.get('tenantCtx').tenant.name}. This cannot be undone.</p>,
       action: here,
       button: 'Delete project',
-      cancel: tenantPath(c.var.tenantCtx.tenant, 'projects'),
+      cancel: tenantPath(c.get('tenantCtx').tenant, 'projects'),
     });
   })
   .post('/:id/delete', requirePermission(projectPermissions.write), (c) => {
     const { id } = readParams(c, projectParams);
-    return buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'projects'), async () => {
-      await deleteProject(c.var.tenantCtx, id);
+    return buttonAction(c, tenantPath(c.get('tenantCtx').tenant, 'projects'), async () => {
+      await deleteProject(c.get('tenantCtx'), id);
       return 'Project deleted.';
     });
   });

@@ -18,17 +18,17 @@ export const projectRoutes = tenantApp()
     return c.json({ projects: items, nextCursor });
   })
   .post('/', describe({ summary: 'Create a project', errors: [402], response: { status: 201, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('json', createProjectBody), subscriptionRead.batched(), idempotent(), async (c) => {
-    const project = await createProject(c.var.tenantCtx, c.req.valid('json'), await entitlementOfRequest(c));
+    const project = await createProject(c.get('tenantCtx'), c.req.valid('json'), await entitlementOfRequest(c));
     return c.json({ project }, 201);
   })
   .get('/:id', describe({ summary: 'A project', response: { status: 200, schema: projectResponse } }), requirePermission(projectPermissions.read), validate('param', projectParams), async (c) => {
-    return c.json({ project: await getProject(c.var.tenantCtx, c.req.valid('param').id) });
+    return c.json({ project: await getProject(c.get('tenantCtx'), c.req.valid('param').id) });
   })
   .patch('/:id', describe({ summary: 'Rename a project', errors: [402], response: { status: 200, schema: projectResponse } }), requirePermission(projectPermissions.write), validate('param', projectParams), validate('json', updateProjectBody), async (c) => {
-    const project = await updateProject(c.var.tenantCtx, c.req.valid('param').id, c.req.valid('json'));
+    const project = await updateProject(c.get('tenantCtx'), c.req.valid('param').id, c.req.valid('json'));
     return c.json({ project });
   })
   .delete('/:id', describe({ summary: 'Delete a project', response: { status: 204 } }), requirePermission(projectPermissions.write), validate('param', projectParams), async (c) => {
-    await deleteProject(c.var.tenantCtx, c.req.valid('param').id);
+    await deleteProject(c.get('tenantCtx'), c.req.valid('param').id);
     return c.body(null, 204);
   });

@@ -59,7 +59,7 @@ async function limited<E extends AppEnv>(c: Context<E>, next: () => Promise<void
  */
 export function rateLimitTenantApi(): MiddlewareHandler<TenantEnv> {
   return withDoc(async function rateLimitMiddleware(c, next) {
-    const ctx = c.var.tenantCtx;
+    const ctx = c.get('tenantCtx');
     const keyId = ctx.actor.type === 'api_key' ? ctx.actor.id : null;
     const tenant = ctx.tenant.id;
     await limited(c, next, ctx.log, 'organisation', () =>
@@ -77,9 +77,9 @@ export function rateLimitTenantApi(): MiddlewareHandler<TenantEnv> {
  */
 export function rateLimitCallerApi(): MiddlewareHandler<AppEnv> {
   return withDoc(async function callerRateLimitMiddleware(c, next) {
-    const principal = c.var.principal;
+    const principal = c.get('principal');
     if (!principal || c.req.path.startsWith('/api/t/')) return next();
     const name = principal.type === 'user' ? `user:${principal.userId}` : `key:${principal.apiKeyId}`;
-    await limited(c, next, c.var.log, 'account', () => takeRequest(name, (now) => c.env.CALLER_LIMITER.get(c.env.CALLER_LIMITER.idFromName(name)).lease(now)));
+    await limited(c, next, c.get('log'), 'account', () => takeRequest(name, (now) => c.env.CALLER_LIMITER.get(c.env.CALLER_LIMITER.idFromName(name)).lease(now)));
   }, DOC);
 }

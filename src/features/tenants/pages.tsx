@@ -38,7 +38,7 @@ function newTenantPage(c: Context<PageEnv>, state: FormState, first: boolean) {
     <div class="card">
       <h1>{first ? 'Create your first organisation' : 'New organisation'}</h1>
       <p>An organisation holds your projects, members and billing. You will be its owner.</p>
-      <CreateTenantForm csrf={c.var.csrfToken} state={state} />
+      <CreateTenantForm csrf={c.get('csrfToken')} state={state} />
       {first && <p class="muted">Invited to an organisation? Open the link in your invitation email.</p>}
     </div>,
   );
@@ -48,7 +48,7 @@ function newTenantPage(c: Context<PageEnv>, state: FormState, first: boolean) {
 export const startPages = pageApp()
   .get('/', async (c) => {
     if (!currentUser(c)) return c.redirect('/signin', 303);
-    const first = (await c.var.viewer())?.memberships[0];
+    const first = (await c.get('viewer')())?.memberships[0];
     if (first) return c.redirect(tenantPath(first.tenant), 303);
     return newTenantPage(c, await keptForm(c), true);
   })
@@ -67,8 +67,8 @@ export const startPages = pageApp()
   });
 
 async function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteState: FormState) {
-  const { tenant, role } = c.var.tenantCtx;
-  const requireMfa = role === 'owner' && (await mfaRequired(c.var.tenantCtx));
+  const { tenant, role } = c.get('tenantCtx');
+  const requireMfa = role === 'owner' && (await mfaRequired(c.get('tenantCtx')));
   return renderPage(
     c,
     { title: 'Settings', tab: settingsTab },
@@ -76,7 +76,7 @@ async function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteS
       <h1>Settings</h1>
       <section class="card" aria-labelledby="rename-heading">
         <h2 id="rename-heading">Organisation name</h2>
-        <Form csrf={c.var.csrfToken} action={tenantPath(tenant, 'settings')} label="Rename organisation">
+        <Form csrf={c.get('csrfToken')} action={tenantPath(tenant, 'settings')} label="Rename organisation">
           <FormErrors state={state} />
           <Field name="name" label="Name" state={state} initial={tenant.name} required hint="Your URL stays the same when you rename." />
           <button type="submit">Save name</button>
@@ -99,7 +99,7 @@ async function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteS
         <section class="card" aria-labelledby="mfa-heading">
           <h2 id="mfa-heading">Two-factor sign-in</h2>
           <p>{requireMfa ? 'Required: members without it are sent to turn it on before they see this organisation. API keys are not affected.' : 'Not required.'}</p>
-          <Form csrf={c.var.csrfToken} action={tenantPath(tenant, 'settings', 'require-mfa')} label="Two-factor requirement">
+          <Form csrf={c.get('csrfToken')} action={tenantPath(tenant, 'settings', 'require-mfa')} label="Two-factor requirement">
             <input type="hidden" name="requireMfa" value={requireMfa ? 'false' : 'true'} />
             <button type="submit" class={requireMfa ? 'secondary' : undefined}>
               {requireMfa ? 'Stop requiring two-factor sign-in' : 'Require two-factor sign-in'}
@@ -123,7 +123,7 @@ async function settingsPage(c: Context<TenantPageEnv>, state: FormState, deleteS
             Cancels the subscription, then deletes every project, member, invitation, API key and audit entry of {tenant.name}. This cannot be undone: download an
             export first.
           </p>
-          <Form csrf={c.var.csrfToken} action={tenantPath(tenant, 'settings', 'delete')} label="Delete organisation">
+          <Form csrf={c.get('csrfToken')} action={tenantPath(tenant, 'settings', 'delete')} label="Delete organisation">
             <FormErrors state={deleteState} />
             <Field name="confirm" label={`Type ${tenant.slug} to confirm`} state={deleteState} autocomplete="off" required />
             <button type="submit" class="danger">
@@ -146,29 +146,29 @@ export const settingsPages = pageWithForm({
   page: async (c, state) => settingsPage(c, state, await keptForm(c, DELETE_FORM)),
   refusalField: 'name',
   submit: async (c, input) => {
-    const tenant = await renameTenant(c.var.tenantCtx, input);
+    const tenant = await renameTenant(c.get('tenantCtx'), input);
     return redirectWithFlash(c, tenantPath(tenant, 'settings'), { kind: 'success', message: `Renamed to ${tenant.name}.` });
   },
 })
   .get('/export', requirePermission(tenantPermissions.export), async (c) => {
-    const data = await exportTenant(c.var.tenantCtx);
-    c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
+    const data = await exportTenant(c.get('tenantCtx'));
+    c.header('Content-Disposition', `attachment; filename="${c.get('tenantCtx').tenant.slug}-export.json"`);
     return c.json(data);
   })
   .post('/require-mfa', requirePermission(tenantPermissions.update), (c) =>
-    buttonAction(c, tenantPath(c.var.tenantCtx.tenant, 'settings'), async () => {
+    buttonAction(c, tenantPath(c.get('tenantCtx').tenant, 'settings'), async () => {
       const form = await readForm(c, requireMfaForm);
       if (!form.ok) throw new AppError('validation_failed', 'Choose whether to require two-factor sign-in');
       const { requireMfa } = form.data;
-      await updateTenant(c.var.tenantCtx, { requireMfa });
+      await updateTenant(c.get('tenantCtx'), { requireMfa });
       return requireMfa ? 'Two-factor sign-in is now required.' : 'Two-factor sign-in is no longer required.';
     }),
   )
   .post('/delete', requirePermission(tenantPermissions.delete), (c) => {
-    const { tenant } = c.var.tenantCtx;
+    const { tenant } = c.get('tenantCtx');
     return formAction(c, deleteTenantForm(tenant.slug), {
       submit: async () => {
-        await deleteTenant(c.var.tenantCtx);
+        await deleteTenant(c.get('tenantCtx'));
         return redirectWithFlash(c, '/', { kind: 'success', message: `${tenant.name} was deleted.` });
       },
       back: tenantPath(tenant, 'settings'),

@@ -22,18 +22,18 @@ export const tenantCreationRoutes = publicApp().post('/', describe({ summary: 'C
 /** Mounted at /api/t/:tenant, behind the tenancy middleware. */
 export const tenantRoutes = tenantApp()
   .get('/', describe({ summary: 'The organisation and your role in it', response: { status: 200, schema: tenantWithRoleResponse } }), requirePermission(tenantPermissions.read), (c) => {
-    const { tenant, role } = c.var.tenantCtx;
+    const { tenant, role } = c.get('tenantCtx');
     return c.json({ tenant, role });
   })
   .patch('/', describe({ summary: 'Rename the organisation or change its settings', response: { status: 200, schema: tenantResponse } }), requirePermission(tenantPermissions.update), validate('json', updateTenantBody), async (c) => {
-    return c.json({ tenant: await updateTenant(c.var.tenantCtx, c.req.valid('json')) });
+    return c.json({ tenant: await updateTenant(c.get('tenantCtx'), c.req.valid('json')) });
   })
   .delete('/', describe({ summary: 'Delete the organisation (cancels its subscription first)', errors: [503], response: { status: 204 } }), requirePermission(tenantPermissions.delete), async (c) => {
-    await deleteTenant(c.var.tenantCtx);
+    await deleteTenant(c.get('tenantCtx'));
     return c.body(null, 204);
   })
   .get('/export', describe({ summary: "All the organisation's data, without secrets", response: { status: 200, schema: tenantExportResponse } }), requirePermission(tenantPermissions.export), async (c) => {
-    const data = await exportTenant(c.var.tenantCtx);
-    c.header('Content-Disposition', `attachment; filename="${c.var.tenantCtx.tenant.slug}-export.json"`);
+    const data = await exportTenant(c.get('tenantCtx'));
+    c.header('Content-Disposition', `attachment; filename="${c.get('tenantCtx').tenant.slug}-export.json"`);
     return c.json(data);
   });

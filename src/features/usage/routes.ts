@@ -9,6 +9,6 @@ import { usagePermissions } from './permissions';
 
 /** Mounted at /api/t/:tenant/usage: the tenant's own metered usage per day (owners and admins). */
 export const usageRoutes = tenantApp().get('/', describe({ summary: "The organisation's metered usage per day", response: { status: 200, schema: usageDaysOut } }), requirePermission(usagePermissions.read), validate('query', usageQuery), async (c) => {
-  const ctx = c.var.tenantCtx;
+  const ctx = c.get('tenantCtx');
   return c.json({ days: await usageByDay(ctx.env, ctx.tenant.id, c.req.valid('query').days) });
 });

@@ -46,7 +46,7 @@ export type CredentialResolver = (
  */
 export function authenticate(resolvers: readonly CredentialResolver[] = []): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
-    if (!c.var.principal) {
+    if (!c.get('principal')) {
       const declared = declaredCompanion(c);
       const caller = await identifyCaller(c, resolvers, declared?.companionFor);
       if (caller) {
@@ -103,7 +103,7 @@ const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
 
 /** 401 unless someone is signed in. */
 export function requirePrincipal<E extends AppEnv>(c: Context<E>): Principal {
-  const principal = c.var.principal;
+  const principal = c.get('principal');
   if (!principal) throw new AppError('unauthenticated', 'Sign in required');
   return principal;
 }

@@ -98,7 +98,7 @@ function batchedRead<Q extends Statement>(build: Build<Q>, companion: Companion)
       return Object.assign(declare, { [BATCHED_READ]: declaration });
     },
     async result(c, scope) {
-      const answer = c.var.batchedAnswer;
+      const answer = c.get('batchedAnswer');
       // The batch's rows are this read's, of the same tenant and user, admitted by the resolution that ran with them.
       if (answer?.read === read) return answer.rows as Rows<Q>;
       const statement = build(scope);
@@ -145,7 +145,7 @@ export function tenantReadWithResolution<Q extends Select>(build: (tenant: Tenan
     batched: read.batched,
     /** The rows, for the tenant the tenancy middleware resolved. */
     // A tenant route's context has every variable an AppEnv one has (Hono's Context is invariant in its env, hence the cast).
-    result: (c: Context<TenantEnv>) => read.result(c as unknown as Context<AppEnv>, { env: c.env, userId: undefined, tenant: c.var.tenantCtx.db, query: c.req.query() }),
+    result: (c: Context<TenantEnv>) => read.result(c as unknown as Context<AppEnv>, { env: c.env, userId: undefined, tenant: c.get('tenantCtx').db, query: c.req.query() }),
   };
 }
 

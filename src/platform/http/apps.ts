@@ -1,7 +1,7 @@
 /**
  * The kinds of sub-app a feature builds, each with its own typed env
  * (Hono's `createFactory`): only a tenant app's handlers can read
- * `c.var.tenantCtx`, and only page apps have the page variables.
+ * `c.get('tenantCtx')`, and only page apps have the page variables.
  */
 import { createFactory } from 'hono/factory';
 import type { AppEnv, TenantEnv } from '../env';

@@ -35,7 +35,7 @@ async function sealingKey(scope: string, key: string): Promise<CryptoKey> {
 
 /** Who is asking, where: a key means nothing outside its caller, tenant and route. */
 function scopeOf(c: Context<AppEnv>): string {
-  const principal = c.var.principal;
+  const principal = c.get('principal');
   const caller = principal?.type === 'api_key' ? `key:${principal.apiKeyId}` : `user:${principal?.userId ?? 'anonymous'}`;
   return [caller, c.req.param('tenant') ?? '-', c.req.method, c.req.routePath].join('\n');
 }
@@ -110,7 +110,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
           .where(sql`${idempotencyKeys.id} = ${id} AND ${idempotencyKeys.lockToken} = ${lockToken}`);
       } catch (err) {
         // The work is done and answered; a retry within a minute gets 409, after that it runs again.
-        c.var.log.error('idempotent answer not stored', { error: errorMessage(err) });
+        c.get('log').error('idempotent answer not stored', { error: errorMessage(err) });
       }
     },
     {

@@ -4,5 +4,5 @@ import type { AppEnv } from '../env';
 
 /** The service context of a request: its bindings, its id and its logger. */
 export function requestContext<E extends AppEnv>(c: Context<E>): ServiceContext {
-  return serviceContext(c.env, c.var.requestId, c.var.log);
+  return serviceContext(c.env, c.get('requestId'), c.get('log'));
 }

@@ -29,13 +29,13 @@ export function redactPath(path: string, routePattern: string): string {
 /** Who the request was for, as its wide event names it; routes for operators and Stripe say so themselves (`actAs`). */
 function principalOf(c: Context<AppEnv>, unit: UnitOfWork): PrincipalType {
   if (unit.principal !== 'anonymous') return unit.principal;
-  return c.var.principal?.type ?? 'anonymous';
+  return c.get('principal')?.type ?? 'anonymous';
 }
 
 /**
  * The request as a unit of work (platform/observe): its span of the caller's
  * `traceparent` (or a new trace), sent back as `traceparent`; its logger
- * (`c.var.log`, bound to the request and trace ids); its bindings
+ * (`c.get('log')`, bound to the request and trace ids); its bindings
  * instrumented, so every D1 statement, object call and queue send it makes
  * is counted. When the response is known it writes the one `request` wide
  * event (status, route pattern, whoever was resolved, usage) and meters the
@@ -43,15 +43,16 @@ function principalOf(c: Context<AppEnv>, unit: UnitOfWork): PrincipalType {
  */
 export function requestLog(sink?: LogSink): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
-    const unit = new UnitOfWork('request', c.var.requestId, { traceparent: c.req.header('traceparent'), principal: 'anonymous' });
-    const log = createLogger(sink, { requestId: c.var.requestId, traceId: unit.trace.traceId, spanId: unit.trace.spanId });
+    const unit = new UnitOfWork('request', c.get('requestId'), { traceparent: c.req.header('traceparent'), principal: 'anonymous' });
+    const log = createLogger(sink, { requestId: c.get('requestId'), traceId: unit.trace.traceId, spanId: unit.trace.spanId });
     c.set('log', log);
     c.env = instrumentEnv(c.env);
     c.header('traceparent', traceparentOf(unit.trace));
     await runAsUnit(unit, next);
-    const principal = c.var.principal;
+    const principal = c.get('principal');
     const route = routePath(c, -1);
-    if (c.var.tenantId) unit.tenantId = c.var.tenantId;
+    const tenantId = c.get('tenantId');
+    if (tenantId) unit.tenantId = tenantId;
     unit.principal = principalOf(c, unit);
     finishUnit(
       unit,

@@ -19,9 +19,9 @@ export interface GuardOptions {
  */
 export function requirePermission(permission: Permission, options: GuardOptions = {}): PermissionGuard {
   const guard: MiddlewareHandler<TenantEnv> = async function requirePermissionMiddleware(c, next) {
-    const self = options.orSelf && c.req.param(options.orSelf) === c.var.tenantCtx.actor.id;
-    if (!self && !can(c.var.tenantCtx.role, permission)) throw new AppError('forbidden', refusalFor(permission));
-    const principal = c.var.principal;
+    const self = options.orSelf && c.req.param(options.orSelf) === c.get('tenantCtx').actor.id;
+    if (!self && !can(c.get('tenantCtx').role, permission)) throw new AppError('forbidden', refusalFor(permission));
+    const principal = c.get('principal');
     if (principal?.type === 'api_key' && !scopeAllows(principal.scopes, permission, c.req.method)) {
       throw new AppError('forbidden', `This API key's scopes do not allow ${permission.name}${principal.scopes?.includes('read') ? ' (it is read-only)' : ''}`);
     }

@@ -14,7 +14,7 @@ import { requestContext } from '../http/request-context';
  */
 export function loadTenantContext<E extends AppEnv>(c: Context<E>): TenantContext {
   const principal = requirePrincipal(c);
-  const membership = c.var.membership;
+  const membership = c.get('membership');
   if (!membership) throw notFound('Tenant');
   // After the membership check, so a non-member still learns nothing; API keys are unaffected (their creator's rights were checked when the key was made).
   if (principal.type === 'user' && membership.requireMfa && !principal.mfaEnabled) {
@@ -24,7 +24,7 @@ export function loadTenantContext<E extends AppEnv>(c: Context<E>): TenantContex
   return tenantContext(requestContext(c), membership.tenant, actor, membership.role);
 }
 
-/** The tenancy middleware of /api/t/:tenant: sets `c.var.tenantCtx`, which only `TenantEnv` routes can read. */
+/** The tenancy middleware of /api/t/:tenant: sets `c.get('tenantCtx')`, which only `TenantEnv` routes can read. */
 export function resolveTenant(): MiddlewareHandler<TenantEnv> {
   return async function resolveTenantMiddleware(c, next) {
     const ctx = loadTenantContext(c);

@@ -33,7 +33,7 @@ export function confirmPage<E extends PageEnv>(c: Context<E>, p: Confirmation): 
     <section class="card confirm" aria-labelledby="confirm-heading">
       <h1 id="confirm-heading">{p.question}</h1>
       {p.body}
-      <Form csrf={c.var.csrfToken} action={p.action} label={p.button}>
+      <Form csrf={c.get('csrfToken')} action={p.action} label={p.button}>
         {Object.entries(p.fields ?? {}).map(([name, value]) => (
           <input type="hidden" name={name} value={value} />
         ))}

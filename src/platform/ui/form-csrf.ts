@@ -47,7 +47,7 @@ async function isValidCsrfToken(env: CsrfEnv, binding: string, token: string): P
 
 /** What the token is bound to: the session cookie when it signed someone in, else the pre-session cookie. */
 function bindingOf(c: Context<PageEnv>): string | undefined {
-  const session = c.var.principal?.type === 'user' ? readSessionCookie(c) : undefined;
+  const session = c.get('principal')?.type === 'user' ? readSessionCookie(c) : undefined;
   if (session) return `session:${session}`;
   const pre = getCookie(c, PRE_SESSION_COOKIE);
   return pre ? `pre:${pre}` : undefined;

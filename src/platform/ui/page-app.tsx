@@ -76,10 +76,10 @@ export interface PageOptions {
 export async function renderPage<E extends PageEnv>(c: Context<E>, options: PageOptions, body: Child): Promise<Response> {
   const props: LayoutProps = {
     title: options.title,
-    csrf: c.var.csrfToken,
-    viewer: await c.var.viewer(),
-    tenant: c.var.currentTenant,
-    tabs: c.var.tabs,
+    csrf: c.get('csrfToken'),
+    viewer: await c.get('viewer')(),
+    tenant: c.get('currentTenant'),
+    tabs: c.get('tabs'),
     tab: options.tab,
     flash: options.flash ?? (await takeFlash(c)),
     refresh: options.refresh,
@@ -106,19 +106,19 @@ async function renderError(err: Error, c: Context<PageEnv>): Promise<Response> {
   if (appError.code === 'unauthenticated' && c.req.method === 'GET') return c.redirect(signInPath(currentPath(c)), 303);
   // The organisation requires 2FA and this member has none: enrol first, then come back.
   if (appError.code === 'mfa_required' && c.req.method === 'GET') return c.redirect(`/account/two-factor?${new URLSearchParams({ next: currentPath(c) })}`, 303);
-  if (appError.code === 'internal') c.var.log.error('unhandled', { error: errorMessage(err), stack: err.stack });
+  if (appError.code === 'internal') c.get('log').error('unhandled', { error: errorMessage(err), stack: err.stack });
   const message = appError.code === 'not_found' ? 'There is nothing here, or you do not have access to it.' : appError.message;
   // The error may come before the session or CSRF middleware ran (an oversized body): render without them.
-  if (typeof c.var.viewer !== 'function') c.set('viewer', async () => null);
-  if (typeof c.var.csrfToken !== 'string') c.set('csrfToken', '');
+  if (typeof c.get('viewer') !== 'function') c.set('viewer', async () => null);
+  if (typeof c.get('csrfToken') !== 'string') c.set('csrfToken', '');
   return renderPage(
     c,
     { title: ERROR_TITLES[appError.code] ?? 'Request refused', status: statusOf(appError) },
     <div class="card">
       <h1>{ERROR_TITLES[appError.code] ?? 'Request refused'}</h1>
       <p>{message}</p>
-      {appError.code === 'forbidden' && c.var.currentTenant && <p>Ask an owner or admin of this organisation if you need access.</p>}
-      {appError.code === 'internal' && <p class="muted">Reference: {c.var.requestId}</p>}
+      {appError.code === 'forbidden' && c.get('currentTenant') && <p>Ask an owner or admin of this organisation if you need access.</p>}
+      {appError.code === 'internal' && <p class="muted">Reference: {c.get('requestId')}</p>}
       <p>
         <a href="/">Go to your dashboard</a>
       </p>

@@ -37,7 +37,7 @@ export function pageSession(loadViewer: LoadViewer): MiddlewareHandler<PageEnv> 
 
 /** The signed-in person on a page, or undefined. */
 export function currentUser<E extends PageEnv>(c: Context<E>): Extract<Principal, { type: 'user' }> | undefined {
-  const principal = c.var.principal;
+  const principal = c.get('principal');
   return principal?.type === 'user' ? principal : undefined;
 }
 
