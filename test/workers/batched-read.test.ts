@@ -39,6 +39,31 @@ describe('a read batched with who and where', () => {
     expect(body.memberships).toEqual([{ tenant: { id: owner.tenant.id, slug: owner.tenant.slug, name: 'Batched Co' }, role: 'owner' }]);
   });
 
+  it('answers /api/me with the resolution\'s own statement: every tenant, by name, and nothing for a revoked session', async () => {
+    const first = await signUpOwner('Zeta Me Co');
+    const second = await signUpOwner('Alpha Me Co');
+    // An admin of a second tenant: two memberships.
+    const invite = await call('POST', `/api/t/${second.tenant.slug}/invitations`, { token: second.token, body: { email: first.user.email, role: 'admin' } });
+    expect((await call('POST', `/api/invitations/${new URL(invite.body.acceptUrl as string).pathname.split('/').at(-1)}/accept`, { token: first.token })).status).toBe(200);
+
+    const me = await measure(get('/api/me', first.token));
+    expect(me.status).toBe(200);
+    // One statement (not a batch of two): who is calling and their tenants are one join.
+    expect(me.statements).toHaveLength(1);
+    expect(me.statements[0]?.sql).toMatch(/from "sessions"/i);
+    const body = (await me.response.json()) as { user: { id: string }; memberships: { tenant: { name: string }; role: string }[] };
+    expect(body.user.id).toBe(first.user.id);
+    expect(body.memberships.map((m) => [m.tenant.name, m.role])).toEqual([
+      ['Alpha Me Co', 'admin'],
+      ['Zeta Me Co', 'owner'],
+    ]);
+
+    expect((await call('POST', '/api/auth/logout', { token: first.token })).status).toBe(204);
+    const revoked = await measure(get('/api/me', first.token));
+    expect(revoked.status).toBe(401);
+    expect(await revoked.response.text()).not.toContain('Alpha Me Co');
+  });
+
   it('gives another tenant\'s member a 404 and no rows, and a revoked session a 401', async () => {
     const victim = await signUpOwner('Victim Batched');
     await call('POST', `/api/t/${victim.tenant.slug}/projects`, { token: victim.token, body: { name: 'Secret plan' } });

@@ -3,7 +3,7 @@ import { decoyPasswordHash, hashPassword, verifyPassword } from '../../platform/
 import { signMfaToken, verifyMfaToken } from '../../platform/auth/session-token';
 import type { ServiceContext, TenantRef } from '../../platform/context';
 import { userWithTenants } from '../../platform/db/cross-tenant';
-import { callerReadWithResolution } from '../../platform/auth/with-resolution';
+import { callerWithTenantsRead } from '../../platform/auth/with-resolution';
 import { isUniqueViolation } from '../../platform/db/errors';
 import type { BatchStatement } from '../../platform/db/global-db';
 import { sessions, users, type User } from '../../platform/db/schema';
@@ -131,8 +131,8 @@ export async function describeMe(ctx: ServiceContext, userId: string): Promise<V
   return viewerOf(await userWithTenants(ctx.env, userId));
 }
 
-/** GET /api/me's read: the person and their organisations in one statement, batched with who is calling. */
-export const meRead = callerReadWithResolution(({ env, userId }) => userWithTenants(env, userId));
+/** GET /api/me's read: the person and their organisations, read by who is calling's own statement. */
+export const meRead = callerWithTenantsRead();
 
 /** The viewer from `userWithTenants`'s rows. */
 export function viewerOf(rows: Awaited<ReturnType<typeof userWithTenants>>): Viewer {

@@ -1,7 +1,7 @@
 import { and, eq, lt } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { database } from '../db/client';
-import { userWithMembership } from '../db/cross-tenant';
+import { sessionUserWithTenants, userWithMembership } from '../db/cross-tenant';
 import { sessions } from '../db/schema';
 import type { AppEnv, Env } from '../env';
 import { AppError } from '../errors';
@@ -9,7 +9,7 @@ import { withDoc } from '../http/route-doc';
 import { readSessionCookie } from './cookie';
 import type { Caller, Principal } from './principal';
 import { verifySession } from './session-token';
-import { declaredCompanion, type CompanionFor } from './with-resolution';
+import { declaredCompanion, type CompanionFor, type DeclaredRead } from './with-resolution';
 
 function bearerToken(c: Context): string | undefined {
   const header = c.req.header('Authorization');
@@ -48,7 +48,7 @@ export function authenticate(resolvers: readonly CredentialResolver[] = []): Mid
   return async function authenticateMiddleware(c, next) {
     if (!c.get('principal')) {
       const declared = declaredCompanion(c);
-      const caller = await identifyCaller(c, resolvers, declared?.companionFor);
+      const caller = await identifyCaller(c, resolvers, declared);
       if (caller) {
         c.set('principal', caller.principal);
         c.set('membership', caller.membership);
@@ -60,9 +60,9 @@ export function authenticate(resolvers: readonly CredentialResolver[] = []): Mid
 }
 
 /** The caller named by the request's credential (with their membership where the path names a tenant): undefined without one, a 401 for a bad one. */
-export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = [], companionFor?: CompanionFor): Promise<Caller | undefined> {
+export async function identifyCaller<E extends AppEnv>(c: Context<E>, resolvers: readonly CredentialResolver[] = [], declared?: DeclaredRead): Promise<Caller | undefined> {
   const token = bearerToken(c) ?? readSessionCookie(c);
-  return token ? resolveCaller(c, token, c.req.param('tenant'), resolvers, companionFor) : undefined;
+  return token ? resolveCaller(c, token, c.req.param('tenant'), resolvers, declared) : undefined;
 }
 
 async function resolveCaller<E extends AppEnv>(
@@ -70,19 +70,21 @@ async function resolveCaller<E extends AppEnv>(
   token: string,
   tenantSlug: string | undefined,
   resolvers: readonly CredentialResolver[],
-  companionFor: CompanionFor | undefined,
+  declared: DeclaredRead | undefined,
 ): Promise<Caller> {
   const request = { env: c.env, waitUntil: (work: Promise<unknown>) => c.executionCtx.waitUntil(work) };
   for (const resolve of resolvers) {
-    const caller = await resolve(request, token, tenantSlug, companionFor);
+    const caller = await resolve(request, token, tenantSlug, declared?.companionFor);
     if (caller) return caller;
   }
   const session = await verifySession(c.env, token);
   if (!session.ok) throw new AppError('unauthenticated', 'Session is invalid or expired');
   const now = Date.now();
   // One statement: the session record (revoked? expired?), its user and, on a tenant path, their membership;
-  // batched with the route's read when it declared one.
-  const { row, companion } = await userWithMembership(c.env, { sessionId: session.sessionId, userId: session.userId, now }, tenantSlug, companionFor?.(session.userId));
+  // batched with the route's read when it declared one, or reading it too when it is the caller's tenants.
+  const live = { sessionId: session.sessionId, userId: session.userId, now };
+  const { row, companion } =
+    tenantSlug === undefined && declared?.callerWithTenants ? await sessionUserWithTenants(c.env, live) : await userWithMembership(c.env, live, tenantSlug, declared?.companionFor(session.userId));
   if (!row) throw new AppError('unauthenticated', 'Session is invalid or expired');
   if (row.lastSeenAt < now - LAST_SEEN_RESOLUTION_MS) {
     // Off the request path, and at most once per resolution: most requests only read.

@@ -24,6 +24,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { tenantReadsBySlug } from '../context';
 import { compiled } from '../db/compiled';
+import { userWithTenants } from '../db/cross-tenant';
 import type { BatchStatement } from '../db/global-db';
 import type { AppEnv, Env, TenantEnv } from '../env';
 import { boundsOf, pageOfQuery, type PageBounds } from '../pagination';
@@ -86,15 +87,25 @@ export interface BatchedAnswer {
 interface Declaration {
   read: object;
   companion: Companion;
+  /** The read is the caller and their tenants, which a session's resolution answers in its own statement (no batch). */
+  callerWithTenants: boolean;
 }
 
-function batchedRead<Q extends Statement>(build: Build<Q>, companion: Companion): BatchedRead<Q> {
+/** The read a route declared, as the authentication middleware uses it. */
+export interface DeclaredRead {
+  /** The route's statement for the resolution's batch, for the caller the token names. */
+  companionFor: CompanionFor;
+  /** A session's resolution outside tenant paths answers the read itself (`sessionUserWithTenants`). */
+  callerWithTenants: boolean;
+}
+
+function batchedRead<Q extends Statement>(build: Build<Q>, companion: Companion, { callerWithTenants = false } = {}): BatchedRead<Q> {
   const read: BatchedRead<Q> = {
     batched<E extends AppEnv>() {
       const declare: MiddlewareHandler<E> = async (_c, next) => {
         await next();
       };
-      const declaration: Declaration = { read, companion };
+      const declaration: Declaration = { read, companion, callerWithTenants };
       return Object.assign(declare, { [BATCHED_READ]: declaration });
     },
     async result(c, scope) {
@@ -164,10 +175,16 @@ function pageBoundsOrNone(query: Record<string, string>): PageBounds | null {
   }
 }
 
-/** A read of the signed-in person's own rows, batched with who is calling. */
-export function callerReadWithResolution<Q extends Statement>(build: (scope: { env: Pick<Env, 'DB'>; userId: string }) => Q) {
-  const forUser = (scope: { env: Pick<Env, 'DB'>; userId: string | undefined }) => (scope.userId === undefined ? undefined : build({ env: scope.env, userId: scope.userId }));
-  const read = batchedRead(forUser, forUser);
+/**
+ * GET /api/me's read: the signed-in person and the tenants they belong to.
+ * A session's resolution outside tenant paths reads them with the caller, in
+ * its one statement (`sessionUserWithTenants`), so the route costs one
+ * statement, not a batch of two; otherwise (no batch happened) it is read
+ * after the route's checks.
+ */
+export function callerWithTenantsRead() {
+  const forUser = (scope: { env: Pick<Env, 'DB'>; userId: string | undefined }) => (scope.userId === undefined ? undefined : userWithTenants(scope.env, scope.userId));
+  const read = batchedRead(forUser, () => undefined, { callerWithTenants: true });
   return {
     batched: read.batched,
     /** The rows, for the person authentication resolved. */
@@ -179,13 +196,14 @@ export function callerReadWithResolution<Q extends Statement>(build: (scope: { e
 }
 
 /** The read the request's route declared, as a statement builder for the resolution's batch; undefined when it declared none. */
-export function declaredCompanion(c: Context<AppEnv>): { read: object; companionFor: CompanionFor } | undefined {
+export function declaredCompanion(c: Context<AppEnv>): (DeclaredRead & { read: object }) | undefined {
   for (const route of matchedRoutes(c)) {
     const declaration = (route.handler as Partial<Record<typeof BATCHED_READ, Declaration>>)[BATCHED_READ];
     if (!declaration) continue;
     return {
       read: declaration.read,
       companionFor: (userId) => declaration.companion({ env: c.env, userId, slug: c.req.param('tenant'), query: c.req.query() }),
+      callerWithTenants: declaration.callerWithTenants,
     };
   }
   return undefined;

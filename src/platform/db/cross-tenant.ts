@@ -43,13 +43,14 @@ export function membershipsOfUser(env: DbEnv, userId: string) {
     .orderBy(tenants.name);
 }
 
+const userWithTenantsColumns = {
+  user: { id: users.id, email: users.email, name: users.name, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret },
+  tenant: tenantColumnsForBatch,
+  role: memberships.role,
+};
 const userWithTenantsOnce = compiled((db) =>
   db
-    .select({
-      user: { id: users.id, email: users.email, name: users.name, emailVerifiedAt: users.emailVerifiedAt, mfaSecret: users.mfaSecret },
-      tenant: tenantColumnsForBatch,
-      role: memberships.role,
-    })
+    .select(userWithTenantsColumns)
     .from(users)
     .leftJoin(memberships, eq(memberships.userId, users.id))
     .leftJoin(tenants, eq(tenants.id, memberships.tenantId))
@@ -141,6 +142,32 @@ const sessionInTenant = compiled((db) =>
     .limit(1)
     .prepare(),
 );
+
+/**
+ * Who is calling (a live session's person, as `sessionAlone`) and the
+ * tenants they belong to (as `userWithTenants`), in one statement: one row
+ * per membership, or one with no tenant. GET /api/me's read is then the
+ * resolution itself, not a second statement batched with it.
+ */
+const sessionWithTenants = compiled((db) =>
+  db
+    .select({ ...userWithTenantsColumns, lastSeenAt: sessions.lastSeenAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(memberships, eq(memberships.userId, users.id))
+    .leftJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(liveSession)
+    .orderBy(tenants.name)
+    .prepare(),
+);
+
+/** `userWithMembership` outside tenant paths, answering `userWithTenants`'s rows as its companion. */
+export async function sessionUserWithTenants(env: DbEnv, session: { sessionId: string; userId: string; now: number }) {
+  const rows = await sessionWithTenants(env.DB, session);
+  const [first] = rows;
+  const tenantRows: Awaited<ReturnType<typeof userWithTenants>> = rows.map(({ user, tenant, role }) => ({ user, tenant, role }));
+  return { row: first && { ...first.user, lastSeenAt: first.lastSeenAt, membership: undefined }, companion: { companion: tenantRows } };
+}
 
 /**
  * The person a session token names, if that session is live (not revoked, not
