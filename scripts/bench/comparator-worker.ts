@@ -4,15 +4,38 @@
  *
  * - `GET /hello`: a bare Hono hello, the cost of a request with no I/O;
  * - `GET /one-query?id=…`: one D1 point query, the user lookup every
- *   authenticated request of the app starts with, by primary key.
+ *   authenticated request of the app starts with, by primary key;
+ * - `GET /floor/:route?sessionId=…&userId=…&slug=…`: a route's floor, the
+ *   D1 statements that app route issues (floor-statements.json, checked
+ *   against the app by test/workers/bench-floors.test.ts), alone: in one D1
+ *   session at the primary as the app's authenticated requests are, one
+ *   statement or one batch, the rows answered as JSON. No authentication,
+ *   rate limit, log line or row mapping: what the route costs at the least.
  */
 import { Hono } from 'hono';
+import floors from './floor-statements.json';
+
+type Floor = keyof typeof floors;
+const isFloor = (name: string): name is Floor => Object.hasOwn(floors, name);
 
 const app = new Hono<{ Bindings: { DB: D1Database } }>()
   .get('/hello', (c) => c.text('Hello Hono!'))
   .get('/one-query', async (c) => {
     const user = await c.env.DB.prepare('SELECT id, email FROM users WHERE id = ?').bind(c.req.query('id') ?? '').first();
     return user ? c.json({ user }) : c.json({ error: { code: 'not_found', message: 'No such user' } }, 404);
+  })
+  .get('/floor/:route', async (c) => {
+    const route = c.req.param('route');
+    if (!isFloor(route)) return c.json({ error: { code: 'not_found', message: `No floor for ${route}` } }, 404);
+    const named: Record<string, unknown> = { $sessionId: c.req.query('sessionId'), $userId: c.req.query('userId'), $slug: c.req.query('slug'), $now: Date.now() };
+    const db = c.env.DB.withSession('first-primary');
+    const statements = floors[route].map(({ sql, params }) => db.prepare(sql).bind(...params.map((p) => (typeof p === 'string' && p in named ? named[p] : p))));
+    // The app's drizzle reads one statement as raw rows, and a batch as D1 answers it.
+    const [first] = statements;
+    const rows = statements.length === 1 && first ? await first.raw() : (await db.batch(statements)).map((result) => result.results);
+    // The first statement is the caller's resolution: no row means the parameters named no live session (the app's 401).
+    const resolved = statements.length === 1 ? rows.length > 0 : (rows[0] as unknown[]).length > 0;
+    return resolved ? c.json({ rows }) : c.json({ error: { code: 'not_found', message: 'No live session for these parameters' } }, 404);
   });
 
 export default app;

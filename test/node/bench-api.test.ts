@@ -13,7 +13,7 @@ import { isListening } from '../../scripts/bench/processes.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SMALLEST = ['--quick', '--duration', '0.3', '--warmup', '0.1', '--connections', '4', '--latency-samples', '2', '--cold-starts', '1', '--tenants', '20'];
-const ROWS = ['hello', 'one-query', 'me', 'members', 'projects', 'project-create', 'invitation-create', 'webhook-ingest'];
+const ROWS = ['hello', 'one-query', 'me-floor', 'members-floor', 'me', 'members', 'projects', 'project-create', 'invitation-create', 'webhook-ingest'];
 const TENANT_READS = ['one-query', 'me', 'members', 'projects'];
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-api-test-'));
@@ -91,6 +91,11 @@ describe('npm run bench', () => {
     expect(result.summary.webhookToLimits.p50Ms).toBeGreaterThan(0);
     const share = /^\d+% \(by CPU \d+%\)$/;
     expect(result.summary.targets.map((t: { measured: string }) => t.measured)).toEqual([expect.stringMatching(share), expect.stringMatching(share), expect.stringMatching(/^\d+ ms$/)]);
+    // The throughput targets say how far their route's own floor reaches, and how much of it the route keeps.
+    for (const t of result.summary.targets.slice(0, 2)) {
+      expect(t.floor).toMatch(share);
+      expect(t.ofFloor).toMatch(/^\d+%$/);
+    }
     expect(result.bundle.bytes).toBeGreaterThan(result.bundle.gzipBytes);
     expect(result.bundle.gzipBytes).toBeGreaterThan(0);
     for (const worker of ['app', 'hello']) expect(result.coldStartMs[worker].totalMs).toBeGreaterThan(result.coldStartMs[worker].firstRequestMs);
