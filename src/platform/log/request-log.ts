@@ -9,6 +9,8 @@ import { createLogger, type LogSink } from './logger';
 
 /** Route params whose values are credentials (an invitation's token): logged by name, never by value. */
 const SECRET_PARAMS = new Set(['token']);
+/** A route pattern that names a secret param: only those paths need taking apart. */
+const NAMES_SECRET = new RegExp(`:(${[...SECRET_PARAMS].join('|')})\\b`);
 
 /**
  * The path with every secret param's segment replaced by the param's name,
@@ -16,6 +18,7 @@ const SECRET_PARAMS = new Set(['token']);
  * logs as itself, never with the token in it.
  */
 export function redactPath(path: string, routePattern: string): string {
+  if (!NAMES_SECRET.test(routePattern)) return path;
   const segments = path.split('/');
   for (const [i, part] of routePattern.split('/').entries()) {
     // Past a wildcard, pattern and path segments no longer line up.
