@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    slice: { type: 'string' },
     warmup: { type: 'string' },
     connections: { type: 'string', default: '50' },
     'latency-samples': { type: 'string' },
@@ -45,6 +46,7 @@ const quick = args.quick;
 const OPTIONS = {
   rounds: numberOption('rounds', args.rounds, quick ? 1 : 3),
   seconds: numberOption('duration', args.duration, quick ? 2 : 10, { integer: false }),
+  sliceSeconds: numberOption('slice', args.slice, 1, { integer: false }),
   warmupSeconds: numberOption('warmup', args.warmup, quick ? 1 : 3, { integer: false, zero: true }),
   connections: numberOption('connections', args.connections, 50),
   latencySamples: numberOption('latency-samples', args['latency-samples'], quick ? 5 : 20),
@@ -73,6 +75,14 @@ const ROWS = [
   { id: 'webhook-ingest', label: 'POST /webhooks/stripe (ingest)' },
 ] as const;
 type RowId = (typeof ROWS)[number]['id'];
+/**
+ * The rows whose shares are compared (the comparator, the targets' routes and
+ * their floors, the other list): measured interleaved, turn by turn
+ * (load.ts), so other load on the host falls on all of them alike.
+ */
+const COMPARED: RowId[] = ['one-query', 'me-floor', 'members-floor', 'me', 'members', 'projects'];
+/** Each round's measurements, in order: the compared rows together, every other row alone. */
+const GROUPS: RowId[][] = ROWS.flatMap(({ id }) => (COMPARED.includes(id) ? (id === COMPARED[0] ? [COMPARED] : []) : [[id]]));
 /** The rows measured again after `--tenants N` grew the tables. */
 const TENANT_READS: RowId[] = ['one-query', 'me', 'members', 'projects'];
 const LATENCY_LABEL = 'webhook → limits applied';
@@ -179,21 +189,22 @@ function next(kind: string): number {
   return value;
 }
 
-async function measure(row: RowId, ctx: Context): Promise<LoadResult> {
-  const { origin, status, request } = requestFor(row, ctx);
-  const result = await runLoad({
-    origin,
-    status,
-    request,
+/** Measures `rows` together (interleaved in turns of `--slice` seconds when there are several); a failed request fails the run. */
+async function measure(rows: readonly RowId[], ctx: Context): Promise<Partial<Record<RowId, LoadResult>>> {
+  const results = await runLoad({
+    targets: Object.fromEntries(rows.map((row) => [row, requestFor(row, ctx)])),
     connections: OPTIONS.connections,
     warmupSeconds: OPTIONS.warmupSeconds,
     seconds: OPTIONS.seconds,
+    sliceSeconds: rows.length > 1 ? OPTIONS.sliceSeconds : OPTIONS.seconds,
     serverCpuMs: () => cpuMs(ctx.workerd),
     // The emulator is ours too: what is left is other people's load on the host.
     hostCpuMs: () => hostBusyMs() - cpuMs([ctx.emulatorPid]),
   });
-  if (result.failures > 0) throw new Error(`${row}: ${result.failures} request(s) failed; the first: ${result.firstFailure}`);
-  return result;
+  for (const [row, result] of Object.entries(results)) {
+    if (result.failures > 0) throw new Error(`${row}: ${result.failures} request(s) failed; the first: ${result.firstFailure}`);
+  }
+  return results;
 }
 
 /** Waits until the queue consumer has processed every stored Stripe event; resolves with the seconds it took. */
@@ -237,10 +248,13 @@ async function runRound(ctx: Context, index: number): Promise<Round> {
   console.log(HEADER);
   const results: Partial<Record<RowId, LoadResult>> = {};
   let ingestDrainSeconds = Number.NaN;
-  for (const { id, label } of ROWS) {
-    results[id] = await measure(id, ctx);
-    console.log(line(label, { ...results[id], share: Number.NaN, cpuShare: Number.NaN }));
-    if (id === 'webhook-ingest') ingestDrainSeconds = await drainStripeEvents(ctx.mf);
+  for (const group of GROUPS) {
+    Object.assign(results, await measure(group, ctx));
+    for (const id of group) {
+      const result = results[id];
+      if (result) console.log(line(ROWS.find((r) => r.id === id)?.label ?? id, { ...result, share: Number.NaN, cpuShare: Number.NaN }));
+    }
+    if (group.includes('webhook-ingest')) ingestDrainSeconds = await drainStripeEvents(ctx.mf);
   }
   const rows = withShares(results);
   console.log(`shares of the one-query comparator (by CPU): ${ROWS.map(({ id }) => `${id} ${percent(rows[id]?.share ?? Number.NaN)} (${percent(rows[id]?.cpuShare ?? Number.NaN)})`).join(', ')}`);
@@ -360,7 +374,10 @@ function missingFigures(summary: ReturnType<typeof summarise>, coldStarts: numbe
 
 async function main(): Promise<void> {
   const cpu = cpus();
-  console.log(`npm run bench — ${OPTIONS.rounds} round(s) of ${OPTIONS.seconds} s after ${OPTIONS.warmupSeconds} s warm-up, ${OPTIONS.connections} connections, API rate limits ${OPTIONS.rateLimits === 'off' ? 'off (not counted)' : 'counted, never refused'}`);
+  console.log(
+    `npm run bench — ${OPTIONS.rounds} round(s) of ${OPTIONS.seconds} s per row after ${OPTIONS.warmupSeconds} s warm-up, ${OPTIONS.connections} connections ` +
+      `(${COMPARED.join(', ')} interleaved in turns of ${OPTIONS.sliceSeconds} s), API rate limits ${OPTIONS.rateLimits === 'off' ? 'off (not counted)' : 'counted, never refused'}`,
+  );
   console.log(`host: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 
   const outDir = mkdtempSync(join(tmpdir(), 'saas-slice-bench-'));
@@ -426,9 +443,7 @@ async function main(): Promise<void> {
     const tableRows = await seedTenants(mf, OPTIONS.tenants, (done) => console.log(`  ${done.toLocaleString('en-US')} tenants`));
     console.log(`tables now: ${Object.entries(tableRows).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}`);
     console.log(HEADER);
-    const results: Partial<Record<RowId, LoadResult>> = {};
-    for (const id of TENANT_READS) results[id] = await measure(id, ctx);
-    const rows = withShares(results);
+    const rows = withShares(await measure(TENANT_READS, ctx));
     for (const id of TENANT_READS) {
       const after = rows[id] as RowResult;
       const before = summary.rows[id] as RowResult;

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { isListening } from '../../scripts/bench/processes.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SMALLEST = ['--quick', '--duration', '0.3', '--warmup', '0.1', '--connections', '4', '--latency-samples', '2', '--cold-starts', '1', '--tenants', '20'];
+const SMALLEST = ['--quick', '--duration', '0.3', '--slice', '0.1', '--warmup', '0.1', '--connections', '4', '--latency-samples', '2', '--cold-starts', '1', '--tenants', '20'];
 const ROWS = ['hello', 'one-query', 'me-floor', 'members-floor', 'me', 'members', 'projects', 'project-create', 'invitation-create', 'webhook-ingest'];
 const TENANT_READS = ['one-query', 'me', 'members', 'projects'];
 
