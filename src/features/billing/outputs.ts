@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Plan } from '../../platform/db/schema';
+import { PLANS } from '../../platform/db/schema';
 
-const plan = z.enum(['free', 'pro', 'enterprise'] as const satisfies readonly Plan[]);
+const plan = z.enum(PLANS);
 
 const limit = z.number().int().nullable().describe('null: unlimited');
 export const billingSummaryResponse = z.looseObject({
