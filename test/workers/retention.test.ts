@@ -7,6 +7,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { serviceContext } from '../../src/platform/context';
 import { FEATURES } from '../../src/app';
+import { sweepIdempotencyKeys } from '../../src/platform/http/idempotency';
 import { runScheduledJobs, scheduledJobs } from '../../src/platform/jobs';
 import { pruneExpiredRows, retentionJob } from '../../src/platform/retention/job';
 import { DAY_MS, KEPT, PRUNED, type PrunedTable } from '../../src/platform/retention/policy';
@@ -182,5 +183,32 @@ describe('the retention job', () => {
     const event = capturedLines().find((line) => line.msg === 'cron' && line.requestId === 'test-retention-tick');
     expect(event).toMatchObject({ jobs: { retention: results.retention } });
     expect((event as unknown as { usage: { d1RowsWritten: number } }).usage.d1RowsWritten).toBeGreaterThan(0);
+  });
+});
+
+describe('the idempotency sweep', () => {
+  it('forgets expired answers a bounded batch per statement, stops when the tick\'s share is spent, and keeps live ones', async () => {
+    const now = Date.now();
+    await env.DB.prepare('DELETE FROM idempotency_keys').run();
+    const insert = env.DB.prepare('INSERT INTO idempotency_keys (id, request_hash, lock_token, locked_at, response_status, response, expires_at) VALUES (?, ?, ?, ?, 201, ?, ?)');
+    const key = (id: string, expiresAt: number) => insert.bind(id, 'h', 't', expiresAt - DAY_MS, 'sealed', expiresAt);
+    await env.DB.batch([
+      ...Array.from({ length: 25 }, (_, i) => key(`expired-${i}`, now - 1 - i)),
+      ...Array.from({ length: 3 }, (_, i) => key(`live-${i}`, now + MINUTE + i)),
+    ]);
+    const { db: recording, statements } = recordingStatements(env.DB);
+    const ctx = serviceContext({ ...env, DB: recording }, 'test-idempotency-sweep');
+
+    // Two statements of 10: 20 forgotten, 5 left for the next tick.
+    expect(await sweepIdempotencyKeys(ctx, now, { batch: 10, batches: 2 })).toBe(20);
+    expect(statements).toHaveLength(2);
+    for (const sql of statements) expect(sql).toMatch(/limit \?/i);
+    expect(await count('idempotency_keys', "id LIKE 'expired-%'")).toBe(5);
+
+    // The next tick takes the rest and stops at the first batch that is not full.
+    expect(await sweepIdempotencyKeys(ctx, now, { batch: 10, batches: 20 })).toBe(5);
+    expect(statements).toHaveLength(3);
+    expect(await count('idempotency_keys', "id LIKE 'expired-%'")).toBe(0);
+    expect(await count('idempotency_keys', "id LIKE 'live-%'")).toBe(3);
   });
 });

@@ -9,7 +9,7 @@
  * claimed or found), one to store the answer; a replay is the one claim.
  * Why D1 and not the tenant's object: docs/decisions/0021-idempotency-and-rate-limits.md.
  */
-import { sql } from 'drizzle-orm';
+import { inArray, lte, sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { openSealed, randomToken, seal, sha256Hex } from '../crypto';
 import { database } from '../db/client';
@@ -121,8 +121,24 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
   );
 }
 
-/** Forgets answers older than 24 hours (a cron job). */
-export async function sweepIdempotencyKeys(ctx: ServiceContext, now: number): Promise<number> {
-  const gone = await database(ctx.env.DB).delete(idempotencyKeys).where(sql`${idempotencyKeys.expiresAt} <= ${now}`).returning({ id: idempotencyKeys.id });
-  return gone.length;
+/** Rows one sweep statement deletes at most: a D1 statement has a time limit, and a busy day leaves millions. */
+export const SWEEP_BATCH = 1000;
+/** Statements one sweep runs at most (per cron tick, every 5 minutes): up to 5.76 million keys a day. */
+export const SWEEP_BATCHES = 20;
+
+/**
+ * Forgets answers older than 24 hours (a cron job): a bounded batch per
+ * statement, batch after batch until none is left or the tick's share is
+ * spent; the next tick goes on where this one stopped.
+ */
+export async function sweepIdempotencyKeys(ctx: ServiceContext, now: number, { batch = SWEEP_BATCH, batches = SWEEP_BATCHES } = {}): Promise<number> {
+  const db = database(ctx.env.DB);
+  const expired = db.select({ id: idempotencyKeys.id }).from(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now)).limit(batch);
+  let forgotten = 0;
+  for (let run = 0; run < batches; run++) {
+    const gone = await db.delete(idempotencyKeys).where(inArray(idempotencyKeys.id, expired)).returning({ id: idempotencyKeys.id });
+    forgotten += gone.length;
+    if (gone.length < batch) break;
+  }
+  return forgotten;
 }

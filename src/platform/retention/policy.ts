@@ -83,5 +83,5 @@ export const KEPT = {
   recovery_codes: 'Ten per user with 2FA, replaced when they are regenerated.',
   deleted_tenants:
     'One row per deleted tenant: the proof of who deleted it and when, after every other row of it is gone, and what tells late Stripe events to be ignored.',
-  idempotency_keys: 'Expire after 24 hours and are deleted by their own sweep (the idempotency.sweep job).',
+  idempotency_keys: 'Expire after 24 hours and are deleted by their own sweep (the idempotency.sweep job), a bounded batch per statement.',
 } as const satisfies Record<string, string>;
