@@ -8,7 +8,8 @@ import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import prices from '../../docs/economics/prices.json';
-import { usageByDay } from '../../src/platform/observe/meter';
+import { USAGE_KEPT_DAYS, usageByDay, utcDate, type MeterCounts } from '../../src/platform/observe/meter';
+import { emptyUsage } from '../../src/platform/observe/usage';
 import { Browser } from './browser';
 import { call, expectErrorShape, signUpOwner, type SignedUp } from './helpers';
 import { capturedLines } from './log-capture';
@@ -156,6 +157,20 @@ describe('unit economics per tenant', () => {
     const page = await new Browser().fetch('/ops/console/economics');
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/ops/console/sign-in');
+  });
+
+  it('keeps a meter\'s last 90 days: its rollup alarm deletes the older ones', async () => {
+    const owner = await signUpOwner('Meter Retention');
+    const meter = env.USAGE_METER.get(env.USAGE_METER.idFromName(owner.tenant.id));
+    const daysAgo = (n: number) => utcDate(Date.now() - n * 86_400_000);
+    const counts: MeterCounts = { ...emptyUsage(), requests: 1 };
+    for (const n of [400, USAGE_KEPT_DAYS, USAGE_KEPT_DAYS - 1, 1]) await meter.add(owner.tenant.id, daysAgo(n), counts);
+    expect(await runDurableObjectAlarm(meter)).toBe(true);
+    const kept = (await usageByDay(env, owner.tenant.id, 401)).filter((day) => day.requests > 0).map((day) => day.date);
+    expect(kept).toContain(daysAgo(USAGE_KEPT_DAYS - 1));
+    expect(kept).toContain(daysAgo(1));
+    expect(kept).not.toContain(daysAgo(USAGE_KEPT_DAYS));
+    expect(kept).not.toContain(daysAgo(400));
   });
 
   it('stops rolling up a deleted tenant', async () => {

@@ -54,6 +54,8 @@ const METER_KEYS = Object.keys(COLUMNS) as (keyof MeterCounts)[];
 const DAY_MS = 86_400_000;
 /** The window the rollup and the console speak of. */
 export const ROLLUP_DAYS = 30;
+/** How many days a meter keeps: the most the usage API reads back (features/usage). Older days are deleted by the rollup alarm. */
+export const USAGE_KEPT_DAYS = 90;
 /** How stale a rollup may get: one D1 write per active tenant per interval. */
 export const ROLLUP_EVERY_MS = 6 * 60 * 60 * 1000;
 const TENANT_KEY = 'tenantId';
@@ -88,8 +90,9 @@ export class UsageMeter extends DurableObject<Env> {
   }
 
   /**
-   * Writes the window's totals and cost to the tenant's rollup row, and comes
-   * back later while the window holds usage (so an idle tenant's row decays to
+   * Deletes the days older than USAGE_KEPT_DAYS, writes the window's totals
+   * and cost to the tenant's rollup row, and comes back later while the
+   * window holds usage (so an idle tenant's row decays to
    * zero, then stops being written). A deleted tenant's row is refused by the
    * foreign key: the meter then stops.
    */
@@ -97,6 +100,8 @@ export class UsageMeter extends DurableObject<Env> {
     const tenantId = await this.ctx.storage.get<string>(TENANT_KEY);
     if (!tenantId) return;
     const now = Date.now();
+    // Retention: days nothing reads any more. An idle meter's alarm stops, so it keeps at most USAGE_KEPT_DAYS rows until its next add.
+    this.ctx.storage.sql.exec('DELETE FROM usage_days WHERE date < ?', utcDate(now - (USAGE_KEPT_DAYS - 1) * DAY_MS));
     const windowFrom = utcDate(now - (ROLLUP_DAYS - 1) * DAY_MS);
     const days = this.since(windowFrom);
     const total = (key: keyof MeterCounts) => days.reduce((n, day) => n + day[key], 0);
