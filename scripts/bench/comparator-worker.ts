@@ -30,12 +30,14 @@ const app = new Hono<{ Bindings: { DB: D1Database } }>()
     const named: Record<string, unknown> = { $sessionId: c.req.query('sessionId'), $userId: c.req.query('userId'), $slug: c.req.query('slug'), $now: Date.now() };
     const db = c.env.DB.withSession('first-primary');
     const statements = floors[route].map(({ sql, params }) => db.prepare(sql).bind(...params.map((p) => (typeof p === 'string' && p in named ? named[p] : p))));
-    // The app's drizzle reads one statement as raw rows, and a batch as D1 answers it.
+    // The app's drizzle reads one statement as raw rows, and a batch as D1 answers it. The first statement is
+    // the caller's resolution: no row means the parameters named no live session (the app's 401).
     const [first] = statements;
-    const rows = statements.length === 1 && first ? await first.raw() : (await db.batch(statements)).map((result) => result.results);
-    // The first statement is the caller's resolution: no row means the parameters named no live session (the app's 401).
-    const resolved = statements.length === 1 ? rows.length > 0 : (rows[0] as unknown[]).length > 0;
-    return resolved ? c.json({ rows }) : c.json({ error: { code: 'not_found', message: 'No live session for these parameters' } }, 404);
+    const { rows, resolutionRows } =
+      statements.length === 1 && first
+        ? await first.raw().then((raw) => ({ rows: raw, resolutionRows: raw.length }))
+        : await db.batch(statements).then((results) => ({ rows: results.map((result) => result.results), resolutionRows: results[0]?.results.length ?? 0 }));
+    return resolutionRows > 0 ? c.json({ rows }) : c.json({ error: { code: 'not_found', message: 'No live session for these parameters' } }, 404);
   });
 
 export default app;
