@@ -9,8 +9,7 @@ import type { Logger } from './log/logger';
  * into worker-configuration.d.ts, whose global `Cloudflare.Env` this extends;
  * `npm run check:types` and test/node/deploy-config.test.ts fail when that
  * file drifts from the config. Listed here only what no config file can
- * declare: the optional secrets (wrangler.toml's `secrets.required` lists the
- * others), and the email
+ * declare: the secrets that are set during a key rotation only, and the email
  * binding an operator adds per deployment (docs/operations/deploy.md).
  */
 export interface Env extends Cloudflare.Env {
@@ -18,8 +17,6 @@ export interface Env extends Cloudflare.Env {
   JWT_PREVIOUS_SECRET?: string;
   /** The TOTP sealing key being rotated out: still opens, never seals (features/account/secret-seal.ts). */
   MFA_SEALING_PREVIOUS_KEY?: string;
-  /** The operators' bearer token outside Cloudflare Access; unset (and no Access), /ops is a 404 (features/ops/operator.ts). */
-  OPS_TOKEN?: string;
   /**
    * Cloudflare `send_email` binding and the sender address. Required outside
    * development and tests: without them every send fails and stays in the

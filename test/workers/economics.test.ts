@@ -11,11 +11,11 @@ import prices from '../../docs/economics/prices.json';
 import { USAGE_KEPT_DAYS, usageByDay, utcDate, type MeterCounts } from '../../src/platform/observe/meter';
 import { emptyUsage } from '../../src/platform/observe/usage';
 import { Browser } from './browser';
-import { call, expectErrorShape, OPS_TOKEN, type SignedUp, signUpOwner } from './helpers';
+import { call, expectErrorShape, signUpOwner, type SignedUp } from './helpers';
 import { capturedLines } from './log-capture';
 import { eventually } from './stripe-helpers';
 
-const ops = { authorization: `Bearer ${OPS_TOKEN}` };
+const ops = { authorization: `Bearer ${env.OPS_TOKEN}` };
 
 interface Row {
   tenant: { id: string; name: string };
@@ -133,7 +133,7 @@ describe('unit economics per tenant', () => {
     await rollUp(paying.tenant, 1);
 
     const browser = new Browser();
-    await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: OPS_TOKEN } });
+    await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: env.OPS_TOKEN } });
     const res = await browser.fetch('/ops/console/economics?limit=200');
     expect(res.status).toBe(200);
     const html = await res.text();

@@ -2,18 +2,11 @@
  * Black-box helpers: every call goes through the Worker's real `fetch`
  * (workerd, local D1), exactly as an API client's would.
  */
-import { env, exports } from 'cloudflare:workers';
-import type { Env } from '../../src/platform/env';
+import { exports } from 'cloudflare:workers';
 import { registerSecretsIn } from './log-capture';
 import { checkAgainstDocument } from './openapi-contract';
 
 export const ORIGIN = 'https://app.test';
-
-/** The operators' token the tests sign in with (.dev.vars): optional for the app (src/platform/env.ts), required here. */
-export const OPS_TOKEN = ((app: Env) => {
-  if (!app.OPS_TOKEN) throw new Error('the tests need OPS_TOKEN (in .dev.vars, from .dev.vars.example)');
-  return app.OPS_TOKEN;
-})(env);
 export const PASSWORD = 'correct horse battery staple';
 
 export interface ApiResult<T = Record<string, unknown>> {

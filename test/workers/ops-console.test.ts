@@ -8,9 +8,9 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { verifyAccessAssertion } from '../../src/features/ops/operator';
 import { Browser } from './browser';
-import { call, OPS_TOKEN, signUpOwner } from './helpers';
+import { call, signUpOwner } from './helpers';
 
-const ops = { authorization: `Bearer ${OPS_TOKEN}` };
+const ops = { authorization: `Bearer ${env.OPS_TOKEN}` };
 
 async function supportRows(tenantId: string) {
   const { results } = await env.DB.prepare("SELECT action, actor_type, actor_id, metadata FROM audit_log WHERE tenant_id = ? AND action LIKE 'support.%' ORDER BY id")
@@ -90,7 +90,7 @@ describe('/ops JSON', () => {
     const before = (await call('GET', '/ops/health', { headers: ops })).body;
     expect(before.outbox.failed).toBeGreaterThanOrEqual(1);
     const browser = new Browser();
-    await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: OPS_TOKEN } });
+    await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: env.OPS_TOKEN } });
     const retried = await browser.fetch('/ops/console/emails/eml_failed1/retry', { form: { _csrf: await browser.token('/ops/console') } });
     expect(retried.status).toBe(303);
     const row = await env.DB.prepare("SELECT attempts FROM outbox_emails WHERE id = 'eml_failed1'").first<{ attempts: number }>();
@@ -107,9 +107,9 @@ describe('operator console pages', () => {
     expect(first.headers.get('location')).toBe('/ops/console/sign-in');
     const wrong = await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: 'guess' } });
     expect(wrong.status).toBe(401);
-    const noToken = await browser.fetch('/ops/console/sign-in', { form: { token: OPS_TOKEN } });
+    const noToken = await browser.fetch('/ops/console/sign-in', { form: { token: env.OPS_TOKEN } });
     expect(noToken.status).toBe(403);
-    const signedIn = await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: OPS_TOKEN } });
+    const signedIn = await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: env.OPS_TOKEN } });
     expect(signedIn.status).toBe(303);
     const page = await browser.fetch('/ops/console');
     expect(page.status).toBe(200);
@@ -121,7 +121,7 @@ describe('operator console pages', () => {
     const owner = await signUpOwner('Looked At');
     await call('POST', `/api/t/${owner.tenant.slug}/projects`, { token: owner.token, body: { name: 'Alpha' } });
     const browser = new Browser();
-    await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: OPS_TOKEN } });
+    await browser.fetch('/ops/console/sign-in', { form: { _csrf: await browser.token('/ops/console/sign-in'), token: env.OPS_TOKEN } });
     const found = await (await browser.fetch(`/ops/console?q=${owner.tenant.slug}`)).text();
     expect(found).toContain(`/ops/console/tenants/${owner.tenant.id}`);
     const page = await browser.fetch(`/ops/console/tenants/${owner.tenant.id}`);

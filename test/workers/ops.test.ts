@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, OPS_TOKEN, PASSWORD, signUpOwner } from './helpers';
+import { PASSWORD, call, signUpOwner } from './helpers';
 import { currentCursor, eventsFor, eventually, payCheckout, postWebhook } from './stripe-helpers';
 
-const ops = { authorization: `Bearer ${OPS_TOKEN}` };
+const ops = { authorization: `Bearer ${env.OPS_TOKEN}` };
 
 describe('tenant timeline for operators', () => {
   it('answers "what happened to tenant X" from its audit log and its Stripe events, newest first', async () => {
