@@ -63,7 +63,7 @@ export function ensureDevVars(path = join(ROOT, '.dev.vars'), examplePath = join
   return written;
 }
 
-function valueIn(text: string, name: string): string | undefined {
+export function valueIn(text: string, name: string): string | undefined {
   return new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1]?.trim();
 }
 

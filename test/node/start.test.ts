@@ -11,7 +11,7 @@ import { freePort, LOCAL_HOST, portIsFree } from '../../scripts/lib/local.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cronIntervalMs, ensureDevVars } from '../../scripts/start.ts';
+import { cronIntervalMs, ensureDevVars, valueIn } from '../../scripts/start.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOST = LOCAL_HOST;
@@ -171,6 +171,10 @@ describe('npm start', () => {
     expect(beforeBanner).not.toMatch(/Your Worker has access|Ready on|⎔/);
     // The cron handler's one line per run reaches the console: the sweeper runs locally.
     await until(() => /"msg":"cron"/.test(started.output()), 20_000, started.output);
+    // Every secret of .dev.vars reaches the Worker, the optional ones too: the operators' token opens /ops.
+    const opsToken = valueIn(readFileSync(join(ROOT, '.dev.vars'), 'utf8'), 'OPS_TOKEN');
+    const ops = await fetch(`http://${LOCAL_HOST}:${started.ports.app}/ops/stripe-events`, { headers: { authorization: `Bearer ${opsToken}` } });
+    expect(ops.status, await ops.text()).toBe(200);
 
     const tree = descendants(started.proc.pid ?? 0);
     expect(tree.some((pid) => cmdline(pid).includes('workerd'))).toBe(true);
