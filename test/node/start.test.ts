@@ -142,6 +142,16 @@ describe('npm start', () => {
     }
   });
 
+  it('picks ports outside the range the OS gives to listen(0), free when picked', async () => {
+    const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(ephemeralLow);
+      expect(await portIsFree(port)).toBe(true);
+    }
+  });
+
   it('reads the cron interval wrangler.toml uses', () => {
     expect(cronIntervalMs('*/5 * * * *')).toBe(300_000);
     expect(cronIntervalMs('* * * * *')).toBe(60_000);
