@@ -9,7 +9,7 @@
  * claimed or found), one to store the answer; a replay is the one claim.
  * Why D1 and not the tenant's object: docs/decisions/0021-idempotency-and-rate-limits.md.
  */
-import { inArray, lte, sql } from 'drizzle-orm';
+import { lte, sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { openSealed, randomToken, seal, sha256Hex } from '../crypto';
 import { database } from '../db/client';
@@ -18,6 +18,7 @@ import type { ServiceContext } from '../context';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { errorMessage } from '../log/logger';
+import { deleteBatch, RETENTION_BATCH } from '../retention/job';
 import { withDoc } from './route-doc';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -121,9 +122,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
   );
 }
 
-/** Rows one sweep statement deletes at most: a D1 statement has a time limit, and a busy day leaves millions. */
-export const SWEEP_BATCH = 1000;
-/** Statements one sweep runs at most (per cron tick, every 5 minutes): up to 5.76 million keys a day. */
+/** Statements one sweep runs at most (per cron tick, every 5 minutes), each of the retention job's batch: up to 5.76 million keys a day. */
 export const SWEEP_BATCHES = 20;
 
 /**
@@ -131,14 +130,12 @@ export const SWEEP_BATCHES = 20;
  * statement, batch after batch until none is left or the tick's share is
  * spent; the next tick goes on where this one stopped.
  */
-export async function sweepIdempotencyKeys(ctx: ServiceContext, now: number, { batch = SWEEP_BATCH, batches = SWEEP_BATCHES } = {}): Promise<number> {
-  const db = database(ctx.env.DB);
-  const expired = db.select({ id: idempotencyKeys.id }).from(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now)).limit(batch);
+export async function sweepIdempotencyKeys(ctx: ServiceContext, now: number, { batch = RETENTION_BATCH, batches = SWEEP_BATCHES } = {}): Promise<number> {
   let forgotten = 0;
   for (let run = 0; run < batches; run++) {
-    const gone = await db.delete(idempotencyKeys).where(inArray(idempotencyKeys.id, expired)).returning({ id: idempotencyKeys.id });
-    forgotten += gone.length;
-    if (gone.length < batch) break;
+    const gone = await deleteBatch(ctx.env.DB, idempotencyKeys, lte(idempotencyKeys.expiresAt, now), batch);
+    forgotten += gone;
+    if (gone < batch) break;
   }
   return forgotten;
 }

@@ -40,16 +40,22 @@ export interface RetentionReport extends Record<string, unknown> {
   behind: PrunedTable[];
 }
 
+/**
+ * Deletes at most `batch` of `table`'s rows matching `due`, in one statement;
+ * answers how many went. `table` must be a rowid table: the subquery's LIMIT
+ * bounds the statement (D1's DELETE takes no LIMIT of its own).
+ */
+export async function deleteBatch(db: D1Database, table: SQLiteTable, due: SQL, batch = RETENTION_BATCH): Promise<number> {
+  const result = await database(db).run(sql`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${due} LIMIT ${batch})`);
+  return result.meta.changes;
+}
+
 /** Deletes one batch of each table's rows past the policy's window at `now`. */
 export async function pruneExpiredRows(db: D1Database, now: number, batch = RETENTION_BATCH): Promise<RetentionReport> {
-  const drizzle = database(db);
   const report: RetentionReport = { deleted: {}, behind: [] };
   for (const name of Object.keys(RULES) as PrunedTable[]) {
     const { table, due } = RULES[name];
-    const cutoff = now - PRUNED[name].days * DAY_MS;
-    // rowid: every table here is a rowid table; the subquery's LIMIT bounds the statement (D1's DELETE takes no LIMIT of its own).
-    const result = await drizzle.run(sql`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${due(cutoff)} LIMIT ${batch})`);
-    const deleted = result.meta.changes;
+    const deleted = await deleteBatch(db, table, due(now - PRUNED[name].days * DAY_MS), batch);
     if (deleted > 0) report.deleted[name] = deleted;
     if (deleted >= batch) report.behind.push(name);
   }
