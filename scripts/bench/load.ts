@@ -87,6 +87,10 @@ interface Tally {
   hostCpuMs: number;
 }
 
+function emptyTally(): Tally {
+  return { latencies: [], failures: 0, activeMs: 0, serverCpuMs: 0, clientCpuMs: 0, hostCpuMs: 0 };
+}
+
 /** `connections` closed loops on `pool` until `until` (performance.now()); a loop stops at its first transport error. */
 async function phase(pool: Pool, target: LoadTarget, connections: number, until: number): Promise<Phase> {
   const result: Phase = { latencies: [], failures: 0, lastAnswerAt: performance.now() };
@@ -123,7 +127,7 @@ export async function runLoad(options: LoadOptions): Promise<Record<string, Load
     spec,
     // A request that gets no answer in 30 s is a failure with a message, not a benchmark that hangs.
     pool: new Pool(spec.origin, { connections: options.connections, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 }),
-    tally: { latencies: [], failures: 0, activeMs: 0, serverCpuMs: 0, clientCpuMs: 0, hostCpuMs: 0 } as Tally,
+    tally: emptyTally(),
   }));
   const note = (tally: Tally, phased: Phase) => {
     tally.failures += phased.failures;

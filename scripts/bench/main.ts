@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { decodeJwt } from 'jose';
 import type { Miniflare } from 'miniflare';
 import { buildBundles, ROOT, type Bundle } from './build.ts';
 import { ApiClient, createDataSet, MEMBERS, PROJECTS, stripeAt, type DataSet } from './dataset.ts';
@@ -82,7 +83,11 @@ type RowId = (typeof ROWS)[number]['id'];
  */
 const COMPARED: RowId[] = ['one-query', 'me-floor', 'members-floor', 'me', 'members', 'projects'];
 /** Each round's measurements, in order: the compared rows together, every other row alone. */
-const GROUPS: RowId[][] = ROWS.flatMap(({ id }) => (COMPARED.includes(id) ? (id === COMPARED[0] ? [COMPARED] : []) : [[id]]));
+const GROUPS: RowId[][] = ROWS.flatMap(({ id }): RowId[][] => {
+  if (!COMPARED.includes(id)) return [[id]];
+  // The compared rows run together, where the first of them stands in ROWS.
+  return id === COMPARED[0] ? [COMPARED] : [];
+});
 /** The rows measured again after `--tenants N` grew the tables. */
 const TENANT_READS: RowId[] = ['one-query', 'me', 'members', 'projects'];
 const LATENCY_LABEL = 'webhook → limits applied';
@@ -176,9 +181,9 @@ function requestFor(row: RowId, ctx: Context): { origin: string; status: number;
 /** What the floor Worker fills the app's statements with: the owner's session, the owner, the reads tenant. */
 function floorParameters(data: DataSet): string {
   // The session id is the token's `sid` claim; the floor runs the same session lookup the app does.
-  const claims = JSON.parse(Buffer.from(data.token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid?: string };
-  if (!claims.sid) throw new Error('the bench token names no session');
-  return new URLSearchParams({ sessionId: claims.sid, userId: data.ownerId, slug: data.reads }).toString();
+  const { sid } = decodeJwt(data.token);
+  if (typeof sid !== 'string') throw new Error('the bench token names no session');
+  return new URLSearchParams({ sessionId: sid, userId: data.ownerId, slug: data.reads }).toString();
 }
 
 /** A counter per kind of request body, so every project name, invitation email and event id of a run is new. */

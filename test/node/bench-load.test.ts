@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runLoad } from '../../scripts/bench/load.ts';
+import { runLoad, type LoadTarget } from '../../scripts/bench/load.ts';
 
 /** What each path "costs" the server, in the fake CPU milliseconds `serverCpuMs` reads. */
 const COST = { '/a': 1, '/b': 3 } as const;
@@ -29,6 +29,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** runLoad against the local server, with no warm-up, its "CPU" the counter. */
+function load(targets: Record<string, LoadTarget>, { connections, seconds, sliceSeconds }: { connections: number; seconds: number; sliceSeconds: number }) {
+  return runLoad({ targets, connections, warmupSeconds: 0, seconds, sliceSeconds, serverCpuMs: () => cpu, hostCpuMs: () => cpu });
+}
+
 /** The served paths with repeats folded: `a a b a` → `a b a`. */
 function turnsOf(paths: string[]): string[] {
   return paths.filter((path, i) => path !== paths[i - 1]);
@@ -39,16 +44,8 @@ describe('the load generator', () => {
     served = [];
     cpu = 0;
     const get = (path: string) => ({ origin, status: 200, request: () => ({ method: 'GET' as const, path }) });
-    const results = await runLoad({
-      targets: { a: get('/a'), b: get('/b') },
-      connections: 3,
-      warmupSeconds: 0,
-      // Turns long enough that a pause of the test process cannot leave one empty.
-      seconds: 1,
-      sliceSeconds: 0.25,
-      serverCpuMs: () => cpu,
-      hostCpuMs: () => cpu,
-    });
+    // Turns long enough that a pause of the test process cannot leave one empty.
+    const results = await load({ a: get('/a'), b: get('/b') }, { connections: 3, seconds: 1, sliceSeconds: 0.25 });
 
     // Four turns each, alternating: a b a b a b a b.
     expect(turnsOf(served)).toEqual(['/a', '/b', '/a', '/b', '/a', '/b', '/a', '/b']);
@@ -64,15 +61,7 @@ describe('the load generator', () => {
   });
 
   test('counts an unexpected answer as a failure, with the first one described', async () => {
-    const results = await runLoad({
-      targets: { wrong: { origin, status: 201, request: () => ({ method: 'GET', path: '/a' }) } },
-      connections: 1,
-      warmupSeconds: 0,
-      seconds: 0.05,
-      sliceSeconds: 0.05,
-      serverCpuMs: () => cpu,
-      hostCpuMs: () => cpu,
-    });
+    const results = await load({ wrong: { origin, status: 201, request: () => ({ method: 'GET', path: '/a' }) } }, { connections: 1, seconds: 0.05, sliceSeconds: 0.05 });
     expect(results.wrong!.failures).toBeGreaterThan(0);
     expect(results.wrong!.firstFailure).toMatch(/^GET \/a answered 200: ok/);
   });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import prices from '../../docs/economics/prices.json';
 import { USAGE_KEPT_DAYS, usageByDay, utcDate, type MeterCounts } from '../../src/platform/observe/meter';
 import { emptyUsage } from '../../src/platform/observe/usage';
+import { DAY_MS } from '../../src/platform/retention/policy';
 import { Browser } from './browser';
 import { call, expectErrorShape, signUpOwner, type SignedUp } from './helpers';
 import { capturedLines } from './log-capture';
@@ -162,7 +163,7 @@ describe('unit economics per tenant', () => {
   it('keeps a meter\'s last 90 days: its rollup alarm deletes the older ones', async () => {
     const owner = await signUpOwner('Meter Retention');
     const meter = env.USAGE_METER.get(env.USAGE_METER.idFromName(owner.tenant.id));
-    const daysAgo = (n: number) => utcDate(Date.now() - n * 86_400_000);
+    const daysAgo = (n: number) => utcDate(Date.now() - n * DAY_MS);
     const counts: MeterCounts = { ...emptyUsage(), requests: 1 };
     for (const n of [400, USAGE_KEPT_DAYS, USAGE_KEPT_DAYS - 1, 1]) await meter.add(owner.tenant.id, daysAgo(n), counts);
     expect(await runDurableObjectAlarm(meter)).toBe(true);

@@ -165,8 +165,8 @@ const sessionWithTenants = compiled((db) =>
 export async function sessionUserWithTenants(env: DbEnv, session: { sessionId: string; userId: string; now: number }) {
   const rows = await sessionWithTenants(env.DB, session);
   const [first] = rows;
-  const tenantRows: Awaited<ReturnType<typeof userWithTenants>> = rows.map(({ user, tenant, role }) => ({ user, tenant, role }));
-  return { row: first && { ...first.user, lastSeenAt: first.lastSeenAt, membership: undefined }, companion: { companion: tenantRows } };
+  // The rows are userWithTenants' rows, each with the session's lastSeenAt beside them: the read's answer as they are.
+  return { row: first && { ...first.user, lastSeenAt: first.lastSeenAt, membership: undefined }, companion: { companion: rows satisfies Awaited<ReturnType<typeof userWithTenants>> } };
 }
 
 /**
